@@ -1,0 +1,191 @@
+//! `dbconfig`: inspect connection URLs and check databases from the command line.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use dbconfig::url::{ConnectionUrl, PgHost, SqliteLocation};
+use dbconfig::{AnyConfig, AnyEngine, Settings};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "dbconfig",
+    version,
+    about = "Inspect connection URLs and check databases"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse a connection URL and print it (password redacted).
+    Parse {
+        /// The connection URL.
+        url: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connect, then print versions, effective settings, PRAGMAs and round-trip latency.
+    /// Other settings come from DBCONFIG_* variables.
+    Check {
+        /// The connection URL.
+        url: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Parse { url, json } => parse(&url, json),
+        Command::Check { url } => {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start a runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(check(&url)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {}", error_chain(&e));
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn describe(url: &ConnectionUrl) -> Value {
+    match url {
+        ConnectionUrl::Sqlite(u) => json!({
+            "dialect": "sqlite",
+            "url": url.redacted(),
+            "in_memory": u.is_inmemory(),
+            "path": match u.location() {
+                SqliteLocation::File(p) if !u.is_inmemory() => Value::from(p.display().to_string()),
+                _ => Value::Null,
+            },
+            "memory_name": u.memory_name(),
+            "params": u.params().iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+        }),
+        ConnectionUrl::Postgres(u) => json!({
+            "dialect": "postgresql",
+            "url": url.redacted(),
+            "in_memory": false,
+            "hosts": u.hosts().iter().map(|h| match h {
+                PgHost::Tcp(name) => name.clone(),
+                PgHost::Unix(path) => path.display().to_string(),
+            }).collect::<Vec<_>>(),
+            "ports": u.ports(),
+            "user": u.user(),
+            "password": u.password().map(|_| "***"),
+            "dbname": u.dbname(),
+            "params": u.params().iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+            "server_settings": u.server_settings().iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+            "tls": {
+                "sslmode": u.tls().sslmode.map(|m| m.to_string()),
+                "sslrootcert": u.tls().sslrootcert.as_ref().map(|p| p.display().to_string()),
+                "sslcert": u.tls().sslcert.as_ref().map(|p| p.display().to_string()),
+                "sslkey": u.tls().sslkey.as_ref().map(|p| p.display().to_string()),
+            },
+        }),
+    }
+}
+
+fn parse(url: &str, as_json: bool) -> ExitCode {
+    match url.parse::<ConnectionUrl>() {
+        Ok(parsed) => {
+            let described = describe(&parsed);
+            if as_json {
+                println!("{described}");
+            } else {
+                println!("{parsed}");
+                if let Value::Object(fields) = described {
+                    for (key, value) in fields.iter().filter(|(k, _)| *k != "url") {
+                        println!("  {key}: {value}");
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if as_json {
+                println!("{}", json!({ "error": e.to_string() }));
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn check(url: &str) -> dbconfig::Result<()> {
+    let mut settings = Settings::from_env()?;
+    settings.connection_url = Some(url.parse()?);
+    let config = AnyConfig::from_settings(settings)?;
+    let engine = config.engine().await?;
+    println!(
+        "url:      {}",
+        config
+            .settings()
+            .connection_url
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    );
+    println!("dbconfig: {}", env!("CARGO_PKG_VERSION"));
+    match &engine {
+        AnyEngine::Sqlite(engine) => {
+            println!("sqlite:   {}", rusqlite::version());
+            println!("memory:   {}", engine.is_inmemory());
+            let settings = engine.settings().clone();
+            let mut session = engine.session();
+            let conn = session.connection().await?;
+            println!("pragmas:");
+            for (name, value) in
+                conn.run(|c| Ok(dbconfig::sqlite::connect::pragmas_in_effect(c, &settings)))??
+            {
+                println!("  {name} = {value}");
+            }
+            let mut samples = Vec::with_capacity(101);
+            for _ in 0..101 {
+                let started = Instant::now();
+                conn.run(|c| {
+                    c.prepare_cached("SELECT 1")?
+                        .query_row([], |r| r.get::<_, i64>(0))
+                })?;
+                samples.push(started.elapsed());
+            }
+            samples.sort();
+            println!("round trip (SELECT 1, median of 101): {:?}", samples[50]);
+        }
+        _ => println!("(no details for this backend)"),
+    }
+    println!("settings: {:#?}", config.settings());
+    let status = match &engine {
+        AnyEngine::Sqlite(e) => format!("{:?}", e.status()),
+        _ => String::new(),
+    };
+    println!("pool:     {status}");
+    engine.dispose();
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! The [`DatabaseConfig`] trait, [`UniqueKey`] and [`AnyConfig`].
+
+use std::fmt;
+use std::future::Future;
+
+use crate::error::Result;
+use crate::settings::Settings;
+use crate::url::Dialect;
+
+/// What the original's `BaseDatabaseConfiguration` exposes, in Rust shape.
+///
+/// | original | here |
+/// |---|---|
+/// | `engine()` | [`engine`](Self::engine): the pool for this config, cached per tokio runtime and [`unique_key`](Self::unique_key), disposed when the runtime shuts down |
+/// | `session(engine)` | [`session`](Self::session): a unit of work drawing one pooled connection |
+/// | `begin_transaction(session, with_for_update)` | [`begin_transaction`](Self::begin_transaction): SQLite `BEGIN IMMEDIATE` when `with_for_update`, else `BEGIN DEFERRED`; a transaction dropped without commit rolls back |
+/// | `is_inmemory()` | [`is_inmemory`](Self::is_inmemory): exact, from the parsed URL |
+/// | `unique_key()` | [`unique_key`](Self::unique_key): dialect, URL and every setting that shapes the engine |
+pub trait DatabaseConfig: Send + Sync {
+    /// The pool.
+    type Engine: Clone + Send + Sync + 'static;
+    /// A unit of work on one connection.
+    type Session: Send;
+    /// An open transaction borrowing its session.
+    type Transaction<'s>: Send
+    where
+        Self: 's;
+
+    /// The engine for this config on the current tokio runtime: built on first use, then
+    /// returned from the registry.
+    fn engine(&self) -> impl Future<Output = Result<Self::Engine>> + Send;
+
+    /// A new session on `engine`.
+    fn session(&self, engine: &Self::Engine) -> impl Future<Output = Result<Self::Session>> + Send;
+
+    /// Begins a transaction on `session`.
+    fn begin_transaction<'s>(
+        &self,
+        session: &'s mut Self::Session,
+        with_for_update: bool,
+    ) -> impl Future<Output = Result<Self::Transaction<'s>>> + Send
+    where
+        Self: 's;
+
+    /// True when the database lives in memory.
+    fn is_inmemory(&self) -> bool;
+
+    /// Configs with equal keys share engines.
+    fn unique_key(&self) -> UniqueKey;
+}
+
+/// Identifies the engine a config builds: the dialect, the URL and every setting that shapes the
+/// engine (pool sizes, timeouts, TLS, application name, search path, PRAGMAs…), plus the
+/// identity of an `on_connect` hook and tracker. Its `Debug` redacts the password.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct UniqueKey {
+    dialect: Dialect,
+    settings: Settings,
+    hook: Option<usize>,
+    tracker: Option<usize>,
+}
+
+impl UniqueKey {
+    pub(crate) fn new(dialect: Dialect, settings: &Settings, hook: Option<usize>, tracker: Option<usize>) -> Self {
+        UniqueKey {
+            dialect,
+            settings: settings.clone(),
+            hook,
+            tracker,
+        }
+    }
+
+    /// The dialect.
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+}
+
+impl fmt::Debug for UniqueKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `Settings`' Debug shows the URL redacted.
+        f.debug_struct("UniqueKey")
+            .field("dialect", &self.dialect)
+            .field("settings", &self.settings)
+            .field("hook", &self.hook.is_some())
+            .field("tracker", &self.tracker.is_some())
+            .finish()
+    }
+}
+
+#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+mod any {
+    use super::{DatabaseConfig, UniqueKey};
+    use crate::error::{Error, Result};
+    use crate::settings::Settings;
+    use crate::sqlite::{SqliteConfig, SqliteEngine};
+    use crate::url::{ConnectionUrl, Dialect};
+
+    /// A config chosen from the URL's dialect, for code that does not care which backend it
+    /// runs on.
+    #[derive(Debug, Clone)]
+    #[non_exhaustive]
+    pub enum AnyConfig {
+        /// SQLite.
+        Sqlite(SqliteConfig),
+    }
+
+    /// An engine of either backend.
+    #[derive(Debug, Clone)]
+    #[non_exhaustive]
+    pub enum AnyEngine {
+        /// SQLite.
+        Sqlite(SqliteEngine),
+    }
+
+    impl AnyConfig {
+        /// Parses `url` and picks the backend.
+        ///
+        /// # Errors
+        /// A bad URL, or a dialect whose backend is not compiled in.
+        pub fn from_url(url: &str) -> Result<Self> {
+            let url: ConnectionUrl = url.parse()?;
+            Self::from_settings(Settings::default().with_url(url))
+        }
+
+        /// Picks the backend from `settings.connection_url`.
+        ///
+        /// # Errors
+        /// No URL, invalid settings, or a dialect whose backend is not compiled in.
+        pub fn from_settings(settings: Settings) -> Result<Self> {
+            match settings.connection_url.as_ref().map(ConnectionUrl::dialect) {
+                None => Err(Error::MissingUrl),
+                Some(Dialect::Sqlite) => SqliteConfig::from_settings(settings).map(AnyConfig::Sqlite),
+                Some(dialect) => Err(Error::BackendUnavailable {
+                    dialect,
+                    feature: "postgres",
+                }),
+            }
+        }
+
+        /// Reads [`Settings::from_env`] and picks the backend.
+        ///
+        /// # Errors
+        /// As [`Settings::from_env`] and [`from_settings`](Self::from_settings).
+        pub fn from_env() -> Result<Self> {
+            Self::from_settings(Settings::from_env()?)
+        }
+
+        /// The dialect.
+        #[must_use]
+        pub fn dialect(&self) -> Dialect {
+            match self {
+                AnyConfig::Sqlite(_) => Dialect::Sqlite,
+            }
+        }
+
+        /// The settings.
+        #[must_use]
+        pub fn settings(&self) -> &Settings {
+            match self {
+                AnyConfig::Sqlite(c) => c.settings(),
+            }
+        }
+
+        /// The engine (cached per runtime, as [`DatabaseConfig::engine`]).
+        ///
+        /// # Errors
+        /// As the backend's `engine()`.
+        pub async fn engine(&self) -> Result<AnyEngine> {
+            match self {
+                AnyConfig::Sqlite(c) => c.engine().await.map(AnyEngine::Sqlite),
+            }
+        }
+
+        /// Runs a batch of `;`-separated statements in one transaction.
+        ///
+        /// # Errors
+        /// Any statement failed (nothing is committed).
+        pub async fn execute_batch(&self, sql: &str) -> Result<()> {
+            match self.engine().await? {
+                AnyEngine::Sqlite(engine) => {
+                    let mut session = engine.session();
+                    let mut tx = session.begin_transaction(true).await?;
+                    tx.run(|c| c.execute_batch(sql))?;
+                    tx.commit().await
+                }
+            }
+        }
+
+        /// Checks the database answers (`SELECT 1`).
+        ///
+        /// # Errors
+        /// No connection, or the query failed.
+        pub async fn ping(&self) -> Result<()> {
+            match self.engine().await? {
+                AnyEngine::Sqlite(engine) => engine
+                    .session()
+                    .run(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))
+                    .await
+                    .map(drop),
+            }
+        }
+
+        /// True when the database lives in memory.
+        #[must_use]
+        pub fn is_inmemory(&self) -> bool {
+            match self {
+                AnyConfig::Sqlite(c) => c.is_inmemory(),
+            }
+        }
+
+        /// The config's [`UniqueKey`].
+        #[must_use]
+        pub fn unique_key(&self) -> UniqueKey {
+            match self {
+                AnyConfig::Sqlite(c) => c.unique_key(),
+            }
+        }
+    }
+
+    impl AnyEngine {
+        /// Disposes the engine.
+        pub fn dispose(&self) {
+            match self {
+                AnyEngine::Sqlite(e) => e.dispose(),
+            }
+        }
+    }
+}
+
+#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+pub use any::{AnyConfig, AnyEngine};

@@ -1,0 +1,152 @@
+//! The engine registry: one engine per (tokio runtime, [`UniqueKey`]), disposed when its runtime
+//! shuts down.
+//!
+//! `engine()` looks the key up under a mutex and builds the engine on a miss without any await
+//! in between, so two tasks never build two engines for one key (the original could, with
+//! plugins). On a miss, a guard task is spawned on the current runtime; the runtime drops it at
+//! shutdown and the guard disposes the engine, closing its connections.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+use tokio::runtime::{Handle, Id as RuntimeId};
+use tokio::task::AbortHandle;
+
+use crate::config::UniqueKey;
+use crate::error::{Error, Result};
+
+/// An engine the registry can hold and dispose.
+pub(crate) trait RegisteredEngine: Any + Clone + Send + Sync {
+    /// Closes every connection; later sessions fail with [`Error::Disposed`].
+    fn dispose_now(&self);
+    /// Registry-unique id of this engine.
+    fn engine_id(&self) -> u64;
+}
+
+struct Entry {
+    engine: Box<dyn Any + Send + Sync>,
+    dispose: Box<dyn Fn() + Send + Sync>,
+    engine_id: u64,
+    guard: Option<AbortHandle>,
+}
+
+type Key = (RuntimeId, UniqueKey);
+
+fn registry() -> MutexGuard<'static, HashMap<Key, Entry>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<Key, Entry>>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+static NEXT_ENGINE: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh engine id.
+pub(crate) fn next_engine_id() -> u64 {
+    NEXT_ENGINE.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Returns the engine cached for the current runtime and `key`, building it with `build` on a
+/// miss.
+pub(crate) fn get_or_create<E: RegisteredEngine>(key: &UniqueKey, build: impl FnOnce() -> Result<E>) -> Result<E> {
+    let handle = Handle::try_current().map_err(|_| Error::NoRuntime)?;
+    let full_key = (handle.id(), key.clone());
+    let engine = {
+        let mut map = registry();
+        if let Some(entry) = map.get(&full_key)
+            && let Some(engine) = entry.engine.downcast_ref::<E>()
+        {
+            return Ok(engine.clone());
+        }
+        let engine = build()?;
+        let for_dispose = engine.clone();
+        map.insert(
+            full_key.clone(),
+            Entry {
+                engine: Box::new(engine.clone()),
+                dispose: Box::new(move || for_dispose.dispose_now()),
+                engine_id: engine.engine_id(),
+                guard: None,
+            },
+        );
+        engine
+    };
+    // Spawned without the registry lock held: a runtime that is shutting down drops the task
+    // (and so the guard, which takes the lock) inside `spawn`.
+    let engine_id = engine.engine_id();
+    let guard = ShutdownGuard {
+        key: Some(full_key.clone()),
+        engine_id,
+    };
+    let abort = handle
+        .spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        })
+        .abort_handle();
+    if let Some(entry) = registry().get_mut(&full_key)
+        && entry.engine_id == engine_id
+    {
+        entry.guard = Some(abort);
+    }
+    Ok(engine)
+}
+
+/// Removes the engine `engine_id` from the registry (if it is there) without disposing it.
+pub(crate) fn forget(engine_id: u64) {
+    let removed: Vec<Entry> = {
+        let mut map = registry();
+        let keys: Vec<Key> = map
+            .iter()
+            .filter(|(_, e)| e.engine_id == engine_id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.iter().filter_map(|k| map.remove(k)).collect()
+    };
+    for guard in removed.into_iter().filter_map(|e| e.guard) {
+        guard.abort();
+    }
+}
+
+/// Disposes every registered engine and empties the registry.
+pub fn dispose_all() {
+    let entries: Vec<Entry> = registry().drain().map(|(_, e)| e).collect();
+    for entry in entries {
+        if let Some(guard) = &entry.guard {
+            guard.abort();
+        }
+        (entry.dispose)();
+    }
+}
+
+/// Number of engines in the registry (all runtimes).
+#[must_use]
+pub fn registered_engines() -> usize {
+    registry().len()
+}
+
+/// Dropped by the runtime at shutdown: disposes the engine it guards.
+struct ShutdownGuard {
+    key: Option<Key>,
+    engine_id: u64,
+}
+
+impl Drop for ShutdownGuard {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let entry = {
+            let mut map = registry();
+            match map.get(&key) {
+                // Only the engine this guard was made for: the key may have a newer engine.
+                Some(e) if e.engine_id == self.engine_id => map.remove(&key),
+                _ => None,
+            }
+        };
+        if let Some(entry) = entry {
+            (entry.dispose)();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod settings;
+pub mod tracker;
+pub mod url;
+
+#[cfg(not(target_family = "wasm"))]
+pub mod engine;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+pub use config::{DatabaseConfig, UniqueKey};
+#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+pub use config::{AnyConfig, AnyEngine};
+#[cfg(not(target_family = "wasm"))]
+pub use engine::{dispose_all, registered_engines};
+pub use error::{Error, Result};
+pub use settings::Settings;
+#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+pub use sqlite::{SqliteConfig, SqliteEngine, SqliteSession, SqliteTransaction};
+pub use tracker::ConnectionTracker;
+pub use url::{ConnectionUrl, Dialect};

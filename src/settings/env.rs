@@ -1,0 +1,312 @@
+//! [`Settings::from_env`]: `DBCONFIG_*` variables, and the original's
+//! `PREFECT_SERVER_DATABASE_*` / `PREFECT_API_DATABASE_*` / `PREFECT_SQLALCHEMY_*` names.
+
+use std::collections::HashMap;
+
+use super::value::{parse_bool, parse_duration, parse_int, parse_opt_duration};
+use super::{Settings, SettingsError, SqlitePragmas};
+
+/// One setting's environment variables, in precedence order (the first one set wins).
+#[derive(Debug, Clone, Copy)]
+pub struct EnvVar {
+    /// The [`Settings`] field it sets.
+    pub field: &'static str,
+    /// Variable names, most specific first: `DBCONFIG_*`, then the original's names.
+    pub names: &'static [&'static str],
+}
+
+macro_rules! vars {
+    ($($field:literal => [$($name:literal),+ $(,)?]),+ $(,)?) => {
+        &[$(EnvVar { field: $field, names: &[$($name),+] }),+]
+    };
+}
+
+/// Every variable [`Settings::from_env`] reads.
+pub const ENV_VARS: &[EnvVar] = vars! {
+    "connection_url" => ["DBCONFIG_CONNECTION_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL"],
+    "echo" => ["DBCONFIG_ECHO", "PREFECT_SERVER_DATABASE_ECHO", "PREFECT_API_DATABASE_ECHO"],
+    "timeout" => ["DBCONFIG_TIMEOUT", "PREFECT_SERVER_DATABASE_TIMEOUT", "PREFECT_API_DATABASE_TIMEOUT"],
+    "connection_timeout" => ["DBCONFIG_CONNECTION_TIMEOUT", "PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT", "PREFECT_API_DATABASE_CONNECTION_TIMEOUT"],
+    "pool_size" => ["DBCONFIG_POOL_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE", "PREFECT_SQLALCHEMY_POOL_SIZE"],
+    "max_overflow" => ["DBCONFIG_MAX_OVERFLOW", "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW", "PREFECT_SQLALCHEMY_MAX_OVERFLOW"],
+    "pool_recycle" => ["DBCONFIG_POOL_RECYCLE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE"],
+    "pool_timeout" => ["DBCONFIG_POOL_TIMEOUT", "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT"],
+    "application_name" => ["DBCONFIG_APPLICATION_NAME", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_APPLICATION_NAME"],
+    "search_path" => ["DBCONFIG_SEARCH_PATH", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH"],
+    "statement_cache_size" => ["DBCONFIG_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_STATEMENT_CACHE_SIZE"],
+    "prepared_statement_cache_size" => ["DBCONFIG_PREPARED_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_PREPARED_STATEMENT_CACHE_SIZE"],
+    "tls.enabled" => ["DBCONFIG_TLS_ENABLED", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"],
+    "tls.ca_file" => ["DBCONFIG_TLS_CA_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"],
+    "tls.cert_file" => ["DBCONFIG_TLS_CERT_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CERT_FILE"],
+    "tls.key_file" => ["DBCONFIG_TLS_KEY_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_KEY_FILE"],
+    "tls.check_hostname" => ["DBCONFIG_TLS_CHECK_HOSTNAME", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CHECK_HOSTNAME"],
+    "busy_timeout" => ["DBCONFIG_BUSY_TIMEOUT"],
+    "pragmas.journal_mode" => ["DBCONFIG_SQLITE_JOURNAL_MODE"],
+    "pragmas.foreign_keys" => ["DBCONFIG_SQLITE_FOREIGN_KEYS"],
+    "pragmas.legacy_alter_table" => ["DBCONFIG_SQLITE_LEGACY_ALTER_TABLE"],
+    "pragmas.synchronous" => ["DBCONFIG_SQLITE_SYNCHRONOUS"],
+    "pragmas.cache_size" => ["DBCONFIG_SQLITE_CACHE_SIZE"],
+    "pragmas.extra" => ["DBCONFIG_SQLITE_PRAGMAS"],
+};
+
+const COUNT: &str = "a non-negative integer";
+
+impl Settings {
+    /// Reads settings from the process environment. Same as
+    /// [`Settings::from_env_map`] over `std::env::vars()`.
+    ///
+    /// # Errors
+    /// A variable with a bad value, named.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_env_map(std::env::vars())
+    }
+
+    /// Reads settings from the given variables; fields whose variables are all absent keep their
+    /// defaults. For each field the first name set in [`ENV_VARS`] wins (`DBCONFIG_*` first).
+    /// A value that is present is always used, including `0`, `false` and `""`.
+    ///
+    /// # Errors
+    /// A variable with a bad value: the error names the variable.
+    pub fn from_env_map<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Self, SettingsError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: HashMap<String, String> = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let mut settings = Settings::default();
+        for var in ENV_VARS {
+            if let Some((name, value)) = var
+                .names
+                .iter()
+                .find_map(|name| vars.get(*name).map(|value| (*name, value.as_str())))
+            {
+                settings.set_field(var.field, name, value)?;
+            }
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Sets one field (named as in [`EnvVar::field`]) from its string form; `key` names the
+    /// source in errors.
+    ///
+    /// # Errors
+    /// A bad value, or an unknown field.
+    pub fn set_field(&mut self, field: &str, key: &str, value: &str) -> Result<(), SettingsError> {
+        let opt_string = |v: &str| Some(v.to_owned());
+        match field {
+            "connection_url" => {
+                let url = value.parse().map_err(|source| SettingsError::InvalidUrl {
+                    key: key.to_owned(),
+                    source,
+                })?;
+                self.connection_url = Some(url);
+            }
+            "echo" => self.echo = parse_bool(key, value)?,
+            "timeout" => self.timeout = parse_opt_duration(key, value)?,
+            "connection_timeout" => self.connection_timeout = parse_opt_duration(key, value)?,
+            "pool_size" => self.pool_size = parse_int(key, value, COUNT)?,
+            "max_overflow" => {
+                self.max_overflow = parse_int(key, value, "an integer >= 0, or -1 for no limit")?;
+                if self.max_overflow < -1 {
+                    return Err(SettingsError::invalid(key, value, "an integer >= 0, or -1 for no limit"));
+                }
+            }
+            "pool_recycle" => {
+                // The original takes -1 for "never recycle".
+                self.pool_recycle = match value.trim() {
+                    "-1" => None,
+                    _ => parse_opt_duration(key, value)?,
+                };
+            }
+            "pool_timeout" => self.pool_timeout = parse_duration(key, value)?,
+            "application_name" => self.application_name = opt_string(value),
+            "search_path" => self.search_path = opt_string(value),
+            "statement_cache_size" => self.statement_cache_size = Some(parse_int(key, value, COUNT)?),
+            "prepared_statement_cache_size" => {
+                self.prepared_statement_cache_size = Some(parse_int(key, value, COUNT)?);
+            }
+            "tls.enabled" => self.tls.enabled = parse_bool(key, value)?,
+            "tls.ca_file" => self.tls.ca_file = non_empty_path(value),
+            "tls.cert_file" => self.tls.cert_file = non_empty_path(value),
+            "tls.key_file" => self.tls.key_file = non_empty_path(value),
+            "tls.check_hostname" => self.tls.check_hostname = parse_bool(key, value)?,
+            "busy_timeout" => self.busy_timeout = parse_duration(key, value)?,
+            "pragmas.journal_mode" => {
+                self.pragmas.journal_mode = value.parse().map_err(|_| {
+                    SettingsError::invalid(key, value, "one of delete, truncate, persist, memory, wal, off")
+                })?;
+            }
+            "pragmas.foreign_keys" => self.pragmas.foreign_keys = parse_bool(key, value)?,
+            "pragmas.legacy_alter_table" => self.pragmas.legacy_alter_table = parse_bool(key, value)?,
+            "pragmas.synchronous" => {
+                self.pragmas.synchronous = value
+                    .parse()
+                    .map_err(|_| SettingsError::invalid(key, value, "one of off, normal, full, extra"))?;
+            }
+            "pragmas.cache_size" => self.pragmas.cache_size = parse_int(key, value, "an integer")?,
+            "pragmas.extra" => self.pragmas.extra = SqlitePragmas::parse_extra(key, value)?,
+            _ => return Err(SettingsError::invalid(key, field, "a known settings field")),
+        }
+        Ok(())
+    }
+}
+
+// TLS file settings: the original treats an empty string as "not set" (`if ca_file:`).
+fn non_empty_path(value: &str) -> Option<std::path::PathBuf> {
+    (!value.is_empty()).then(|| value.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::settings::{JournalMode, Synchronous};
+
+    fn from(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::from_env_map(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn empty_environment_gives_defaults() {
+        assert_eq!(from(&[]).unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn explicit_zero_false_and_empty_are_kept() {
+        let s = from(&[
+            ("DBCONFIG_ECHO", "false"),
+            ("DBCONFIG_TIMEOUT", "0"),
+            ("DBCONFIG_POOL_SIZE", "0"),
+            ("DBCONFIG_MAX_OVERFLOW", "0"),
+            ("DBCONFIG_APPLICATION_NAME", ""),
+            ("DBCONFIG_STATEMENT_CACHE_SIZE", "0"),
+            ("DBCONFIG_PREPARED_STATEMENT_CACHE_SIZE", "0"),
+            ("DBCONFIG_TLS_CHECK_HOSTNAME", "false"),
+            ("DBCONFIG_SQLITE_FOREIGN_KEYS", "0"),
+            ("DBCONFIG_CONNECTION_TIMEOUT", ""),
+        ])
+        .unwrap();
+        assert!(!s.echo);
+        assert_eq!(s.timeout, Some(Duration::ZERO));
+        assert_eq!((s.pool_size, s.max_overflow), (0, 0));
+        assert_eq!(s.application_name.as_deref(), Some(""));
+        assert_eq!(s.statement_cache_size, Some(0));
+        assert_eq!(s.prepared_statement_cache_size, Some(0));
+        assert!(!s.tls.check_hostname);
+        assert!(!s.pragmas.foreign_keys);
+        assert_eq!(s.connection_timeout, None);
+    }
+
+    #[test]
+    fn every_field_from_dbconfig_names() {
+        let s = from(&[
+            ("DBCONFIG_CONNECTION_URL", "sqlite:///app.db"),
+            ("DBCONFIG_ECHO", "true"),
+            ("DBCONFIG_TIMEOUT", "2.5"),
+            ("DBCONFIG_CONNECTION_TIMEOUT", "750ms"),
+            ("DBCONFIG_POOL_SIZE", "7"),
+            ("DBCONFIG_MAX_OVERFLOW", "-1"),
+            ("DBCONFIG_POOL_RECYCLE", "-1"),
+            ("DBCONFIG_POOL_TIMEOUT", "3"),
+            ("DBCONFIG_APPLICATION_NAME", "svc"),
+            ("DBCONFIG_SEARCH_PATH", "app, public"),
+            ("DBCONFIG_STATEMENT_CACHE_SIZE", "100"),
+            ("DBCONFIG_PREPARED_STATEMENT_CACHE_SIZE", "50"),
+            ("DBCONFIG_TLS_ENABLED", "yes"),
+            ("DBCONFIG_TLS_CA_FILE", "/ca.pem"),
+            ("DBCONFIG_TLS_CERT_FILE", "/c.pem"),
+            ("DBCONFIG_TLS_KEY_FILE", "/k.pem"),
+            ("DBCONFIG_TLS_CHECK_HOSTNAME", "off"),
+            ("DBCONFIG_BUSY_TIMEOUT", "5s"),
+            ("DBCONFIG_SQLITE_JOURNAL_MODE", "truncate"),
+            ("DBCONFIG_SQLITE_FOREIGN_KEYS", "false"),
+            ("DBCONFIG_SQLITE_LEGACY_ALTER_TABLE", "true"),
+            ("DBCONFIG_SQLITE_SYNCHRONOUS", "FULL"),
+            ("DBCONFIG_SQLITE_CACHE_SIZE", "-4000"),
+            ("DBCONFIG_SQLITE_PRAGMAS", "temp_store=memory"),
+        ])
+        .unwrap();
+        let expected = Settings {
+            connection_url: Some("sqlite:///app.db".parse().unwrap()),
+            echo: true,
+            timeout: Some(Duration::from_millis(2500)),
+            connection_timeout: Some(Duration::from_millis(750)),
+            pool_size: 7,
+            max_overflow: -1,
+            pool_recycle: None,
+            pool_timeout: Duration::from_secs(3),
+            application_name: Some("svc".into()),
+            search_path: Some("app, public".into()),
+            statement_cache_size: Some(100),
+            prepared_statement_cache_size: Some(50),
+            tls: crate::settings::TlsSettings {
+                enabled: true,
+                ca_file: Some("/ca.pem".into()),
+                cert_file: Some("/c.pem".into()),
+                key_file: Some("/k.pem".into()),
+                check_hostname: false,
+            },
+            busy_timeout: Duration::from_secs(5),
+            pragmas: SqlitePragmas {
+                journal_mode: JournalMode::Truncate,
+                foreign_keys: false,
+                legacy_alter_table: true,
+                synchronous: Synchronous::Full,
+                cache_size: -4000,
+                extra: vec![("temp_store".into(), "memory".into())],
+            },
+        };
+        assert_eq!(s, expected);
+    }
+
+    #[test]
+    fn original_names_and_precedence() {
+        let s = from(&[
+            ("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://u:pw@db/prefect"),
+            ("PREFECT_SERVER_DATABASE_TIMEOUT", "20"),
+            ("PREFECT_API_DATABASE_TIMEOUT", "30"),
+            ("PREFECT_SQLALCHEMY_POOL_SIZE", "9"),
+            ("PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW", "0"),
+            ("PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH", "prefect, public"),
+            ("PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED", "true"),
+            ("DBCONFIG_POOL_TIMEOUT", "1"),
+            ("PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT", "99"),
+        ])
+        .unwrap();
+        assert!(s.connection_url.is_some());
+        assert_eq!(s.timeout, Some(Duration::from_secs(20)), "SERVER beats API");
+        assert_eq!(s.pool_size, 9);
+        assert_eq!(s.max_overflow, 0);
+        assert_eq!(s.search_path.as_deref(), Some("prefect, public"));
+        assert!(s.tls.enabled);
+        assert_eq!(s.pool_timeout, Duration::from_secs(1), "DBCONFIG beats PREFECT");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases = [
+            ("DBCONFIG_ECHO", "maybe"),
+            ("DBCONFIG_TIMEOUT", "-3"),
+            ("PREFECT_SQLALCHEMY_POOL_SIZE", "-1"),
+            ("DBCONFIG_POOL_SIZE", ""),
+            ("DBCONFIG_MAX_OVERFLOW", "-2"),
+            ("DBCONFIG_POOL_TIMEOUT", ""),
+            ("DBCONFIG_SQLITE_JOURNAL_MODE", "wall"),
+            ("DBCONFIG_SQLITE_SYNCHRONOUS", "sometimes"),
+            ("DBCONFIG_SQLITE_PRAGMAS", "x=1;DROP TABLE t"),
+            ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "mysql://u:hunter2@h/db"),
+            ("DBCONFIG_TLS_CERT_FILE", "/only-cert.pem"),
+        ];
+        for (name, value) in cases {
+            let err = from(&[(name, value)]).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(
+                err.key() == name || err.key().starts_with("tls."),
+                "{name}: {err}"
+            );
+            assert!(!shown.contains("hunter2"), "password leaked: {shown}");
+        }
+    }
+}

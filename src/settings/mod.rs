@@ -1,0 +1,362 @@
+//! [`Settings`]: every knob of the original in one plain struct.
+//!
+//! Defaults equal the original's (Prefect's `server.database.*` settings). Unlike the original,
+//! an explicit `0`, `false` or `""` is kept: a value falls back to its default only when it is
+//! absent.
+
+mod env;
+mod pragmas;
+pub(crate) mod value;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use env::{ENV_VARS, EnvVar};
+pub use pragmas::{JournalMode, SqlitePragmas, Synchronous};
+
+use crate::url::{ConnectionUrl, UrlError};
+
+/// How `max_overflow = -1` ("no overflow limit", as in SQLAlchemy) is capped.
+pub const UNLIMITED_OVERFLOW_CAP: u32 = 1024;
+
+/// Database settings. Build with `Settings { field: …, ..Settings::default() }` or
+/// [`Settings::from_env`]; `new()`/`default()` never read the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+pub struct Settings {
+    /// The database to use. Defaults to none: a config built from settings without a URL fails
+    /// with [`crate::Error::MissingUrl`].
+    #[cfg_attr(feature = "serde", serde(with = "serde_url"))]
+    pub connection_url: Option<ConnectionUrl>,
+    /// Log every statement and its duration through `tracing` (target `dbconfig::sql`, level
+    /// INFO). Defaults to `false`.
+    pub echo: bool,
+    /// Statement timeout. PostgreSQL: server-side `statement_timeout`. SQLite: the lock wait
+    /// used while a new connection is being set up (before `busy_timeout` is applied), as the
+    /// original's `sqlite3.connect(timeout=…)`. `None` = no limit. Defaults to 10 s.
+    #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
+    pub timeout: Option<Duration>,
+    /// Time limit for opening one new connection. `None` = no limit. Defaults to 5 s.
+    #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
+    pub connection_timeout: Option<Duration>,
+    /// Connections kept open in the pool. `0` = no pooling: every session opens a fresh
+    /// connection and closes it afterwards (for an external pooler). Defaults to 5.
+    pub pool_size: u32,
+    /// Extra connections allowed above `pool_size` under load; they are closed when returned
+    /// idle. `-1` = no limit (capped at [`UNLIMITED_OVERFLOW_CAP`]). Defaults to 10.
+    pub max_overflow: i32,
+    /// Connections older than this are closed instead of reused. `None` = never.
+    /// Defaults to 3600 s.
+    #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
+    pub pool_recycle: Option<Duration>,
+    /// How long a session waits for a pooled connection. Always bounded; `0` = fail at once when
+    /// none is free. Defaults to 30 s.
+    #[cfg_attr(feature = "serde", serde(with = "serde_secs"))]
+    pub pool_timeout: Duration,
+    /// PostgreSQL `application_name`. Defaults to none.
+    pub application_name: Option<String>,
+    /// PostgreSQL `search_path`, e.g. `"myschema, public"`. Defaults to none.
+    pub search_path: Option<String>,
+    /// Statement cache size. PostgreSQL: `0` = no named prepared statements (PgBouncer
+    /// transaction mode). SQLite: capacity of each connection's prepared-statement cache
+    /// (rusqlite's default, 16, when none). Defaults to none.
+    pub statement_cache_size: Option<u32>,
+    /// PostgreSQL prepared-statement cache size (`0` disables). Defaults to none.
+    pub prepared_statement_cache_size: Option<u32>,
+    /// PostgreSQL TLS. Defaults to off.
+    pub tls: TlsSettings,
+    /// SQLite: how long a statement waits on a lock held by another connection before failing
+    /// with "database is locked" (`PRAGMA busy_timeout`). Also bounds the wait in the writer
+    /// lane. Defaults to 60 s.
+    /// <https://www.sqlite.org/pragma.html#pragma_busy_timeout>
+    #[cfg_attr(feature = "serde", serde(with = "serde_secs"))]
+    pub busy_timeout: Duration,
+    /// SQLite PRAGMAs applied to every new connection.
+    pub pragmas: SqlitePragmas,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            connection_url: None,
+            echo: false,
+            timeout: Some(Duration::from_secs(10)),
+            connection_timeout: Some(Duration::from_secs(5)),
+            pool_size: 5,
+            max_overflow: 10,
+            pool_recycle: Some(Duration::from_secs(3600)),
+            pool_timeout: Duration::from_secs(30),
+            application_name: None,
+            search_path: None,
+            statement_cache_size: None,
+            prepared_statement_cache_size: None,
+            tls: TlsSettings::default(),
+            busy_timeout: Duration::from_secs(60),
+            pragmas: SqlitePragmas::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults; same as `Settings::default()`.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the connection URL.
+    #[must_use]
+    pub fn with_url(mut self, url: ConnectionUrl) -> Self {
+        self.connection_url = Some(url);
+        self
+    }
+
+    /// The most connections the pool may hold at once: `pool_size + max_overflow`, at least 1.
+    #[must_use]
+    pub fn max_connections(&self) -> usize {
+        let overflow = match self.max_overflow {
+            -1 => UNLIMITED_OVERFLOW_CAP,
+            n => u32::try_from(n).unwrap_or(0),
+        };
+        (self.pool_size.saturating_add(overflow) as usize).max(1)
+    }
+
+    /// Checks values that a type cannot express.
+    ///
+    /// # Errors
+    /// `max_overflow` below -1, a client certificate without its key (or the reverse), an
+    /// invalid extra PRAGMA.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.max_overflow < -1 {
+            return Err(SettingsError::invalid(
+                "max_overflow",
+                &self.max_overflow.to_string(),
+                "an integer >= 0, or -1 for no limit",
+            ));
+        }
+        self.tls.validate()?;
+        self.pragmas.validate()
+    }
+}
+
+/// PostgreSQL TLS settings. Verification of the server certificate is always on when TLS is
+/// enabled; only the host-name check can be switched off.
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+pub struct TlsSettings {
+    /// Use TLS. Defaults to `false`.
+    pub enabled: bool,
+    /// PEM file of trusted CA certificates, replacing the system roots. Defaults to none.
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate (mutual TLS); needs `key_file`. Defaults to none.
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key of the client certificate; needs `cert_file`. Defaults to none.
+    pub key_file: Option<PathBuf>,
+    /// Check that the server certificate names the host. Defaults to `true`.
+    pub check_hostname: bool,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            enabled: false,
+            ca_file: None,
+            cert_file: None,
+            key_file: None,
+            check_hostname: true,
+        }
+    }
+}
+
+impl TlsSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        match (&self.cert_file, &self.key_file) {
+            (Some(_), None) => Err(SettingsError::Conflict {
+                key: "tls.cert_file".into(),
+                reason: "a client certificate needs tls.key_file too",
+            }),
+            (None, Some(_)) => Err(SettingsError::Conflict {
+                key: "tls.key_file".into(),
+                reason: "a client key needs tls.cert_file too",
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+// Written by hand: the key file's path is shown, but this is where a future secret (a key
+// passphrase) would go, so nothing here is derived.
+impl fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let TlsSettings {
+            enabled,
+            ca_file,
+            cert_file,
+            key_file,
+            check_hostname,
+        } = self;
+        f.debug_struct("TlsSettings")
+            .field("enabled", enabled)
+            .field("ca_file", ca_file)
+            .field("cert_file", cert_file)
+            .field("key_file", key_file)
+            .field("check_hostname", check_hostname)
+            .finish()
+    }
+}
+
+/// A setting that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// A value could not be parsed or is out of range. `key` is the variable or field name.
+    #[error("invalid value {value:?} for {key}: expected {expected}")]
+    InvalidValue {
+        /// Environment variable or field name.
+        key: String,
+        /// The offending value.
+        value: String,
+        /// What would have been accepted.
+        expected: &'static str,
+    },
+    /// A connection URL could not be parsed; the URL itself is not repeated (it may hold a
+    /// password).
+    #[error("invalid connection url in {key}")]
+    InvalidUrl {
+        /// Environment variable or field name.
+        key: String,
+        /// Why.
+        #[source]
+        source: UrlError,
+    },
+    /// Two settings contradict each other.
+    #[error("{key}: {reason}")]
+    Conflict {
+        /// The setting at fault.
+        key: String,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+impl SettingsError {
+    pub(crate) fn invalid(key: &str, value: &str, expected: &'static str) -> Self {
+        SettingsError::InvalidValue {
+            key: key.to_owned(),
+            value: value.chars().take(200).collect(),
+            expected,
+        }
+    }
+
+    /// The variable or field the error is about.
+    #[must_use]
+    pub fn key(&self) -> &str {
+        match self {
+            SettingsError::InvalidValue { key, .. }
+            | SettingsError::InvalidUrl { key, .. }
+            | SettingsError::Conflict { key, .. } => key,
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_url {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::url::ConnectionUrl;
+
+    pub fn serialize<S: Serializer>(v: &Option<ConnectionUrl>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(url) => s.serialize_some(&url.to_url()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ConnectionUrl>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| text.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(v.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Duration::try_from_secs_f64(f64::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_opt_secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_some(&d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Option::<f64>::deserialize(d)?
+            .map(|secs| Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_equal_the_original() {
+        let s = Settings::default();
+        assert!(!s.echo);
+        assert_eq!(s.timeout, Some(Duration::from_secs(10)));
+        assert_eq!(s.connection_timeout, Some(Duration::from_secs(5)));
+        assert_eq!((s.pool_size, s.max_overflow), (5, 10));
+        assert_eq!(s.pool_recycle, Some(Duration::from_secs(3600)));
+        assert_eq!(s.pool_timeout, Duration::from_secs(30));
+        assert_eq!(s.busy_timeout, Duration::from_secs(60));
+        assert!(s.tls.check_hostname && !s.tls.enabled);
+        assert_eq!(s.pragmas.cache_size, 20_000);
+        assert_eq!(s.max_connections(), 15);
+    }
+
+    #[test]
+    fn max_connections() {
+        let with = |pool_size, max_overflow| Settings {
+            pool_size,
+            max_overflow,
+            ..Settings::default()
+        };
+        assert_eq!(with(0, 0).max_connections(), 1);
+        assert_eq!(with(3, 0).max_connections(), 3);
+        assert_eq!(with(3, -1).max_connections(), 3 + UNLIMITED_OVERFLOW_CAP as usize);
+        assert!(with(3, -2).validate().is_err());
+    }
+
+    #[test]
+    fn tls_cert_and_key_go_together() {
+        let mut s = Settings::default();
+        s.tls.cert_file = Some("c.pem".into());
+        assert_eq!(s.validate().unwrap_err().key(), "tls.cert_file");
+        s.tls.key_file = Some("k.pem".into());
+        s.validate().unwrap();
+        s.tls.cert_file = None;
+        assert_eq!(s.validate().unwrap_err().key(), "tls.key_file");
+    }
+}

@@ -1,0 +1,167 @@
+//! Opening one SQLite connection and applying dbconfig's PRAGMAs to it. Synchronous and free of
+//! any runtime, so the wasm build uses the same code.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::pragma::effective_journal_mode;
+use super::target::OpenTarget;
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+
+/// The oldest SQLite dbconfig accepts: 3.24.0 added `INSERT … ON CONFLICT DO UPDATE`, which the
+/// original's queries rely on.
+pub const MIN_SQLITE_VERSION: (u32, u32, u32) = (3, 24, 0);
+
+/// Checks a SQLite version number (`3024000` for 3.24.0) against [`MIN_SQLITE_VERSION`].
+///
+/// # Errors
+/// [`Error::SqliteVersion`] with the original's message when `version_number` is older.
+pub fn check_sqlite_version(version_number: i32) -> Result<()> {
+    let (major, minor, patch) = MIN_SQLITE_VERSION;
+    let required = (major * 1_000_000 + minor * 1_000 + patch) as i32;
+    if version_number >= required {
+        return Ok(());
+    }
+    let found = format!(
+        "{}.{}.{}",
+        version_number / 1_000_000,
+        version_number / 1_000 % 1_000,
+        version_number % 1_000
+    );
+    Err(Error::SqliteVersion {
+        required: "3.24.0",
+        found,
+    })
+}
+
+/// A hook run on every new connection after dbconfig's PRAGMAs.
+pub type OnConnect =
+    std::sync::Arc<dyn Fn(&Connection) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync>;
+
+/// Opens a connection to `target` and applies `settings`' PRAGMAs, then `on_connect`.
+///
+/// # Errors
+/// Opening fails, a PRAGMA fails or does not take, or the hook fails.
+pub fn open_connection(target: &OpenTarget, settings: &Settings, on_connect: Option<&OnConnect>) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(&target.uri, flags)?;
+    if let Some(capacity) = settings.statement_cache_size {
+        conn.set_prepared_statement_cache_capacity(capacity as usize);
+    }
+    apply_pragmas(&conn, target, settings)?;
+    if settings.echo {
+        install_echo(&mut conn)?;
+    }
+    if let Some(hook) = on_connect {
+        hook(&conn).map_err(Error::Hook)?;
+    }
+    Ok(conn)
+}
+
+/// Applies the PRAGMAs of [`super::pragma::pragmas`] in their documented order.
+///
+/// The journal mode is read first and set only when it differs: WAL is stored in the database
+/// file, so it is set once per file and merely checked by every later connection.
+///
+/// # Errors
+/// A PRAGMA fails, or the journal mode does not take on a writable file database.
+pub fn apply_pragmas(conn: &Connection, target: &OpenTarget, settings: &Settings) -> Result<()> {
+    let p = &settings.pragmas;
+    // Lock wait while setting up, as the original's `sqlite3.connect(timeout=…)`.
+    conn.busy_timeout(settings.timeout.unwrap_or(settings.busy_timeout))?;
+    if !target.read_only {
+        let wanted = effective_journal_mode(p.journal_mode, target.in_memory);
+        let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if !current.eq_ignore_ascii_case(wanted.as_str()) {
+            let now: String = conn.pragma_update_and_check(None, "journal_mode", wanted.as_str(), |r| r.get(0))?;
+            if !now.eq_ignore_ascii_case(wanted.as_str()) && !target.in_memory {
+                return Err(Error::Pragma {
+                    pragma: "journal_mode",
+                    expected: wanted.as_str().into(),
+                    found: now,
+                });
+            }
+        }
+    }
+    conn.pragma_update(None, "foreign_keys", p.foreign_keys)?;
+    conn.pragma_update(None, "legacy_alter_table", p.legacy_alter_table)?;
+    conn.pragma_update(None, "synchronous", p.synchronous.as_number())?;
+    conn.pragma_update(None, "cache_size", p.cache_size)?;
+    conn.busy_timeout(settings.busy_timeout)?;
+    for (name, value) in &p.extra {
+        match value.parse::<i64>() {
+            Ok(number) => conn.pragma_update(None, name, number)?,
+            Err(_) => conn.pragma_update(None, name, value.as_str())?,
+        }
+    }
+    Ok(())
+}
+
+/// The PRAGMAs in effect on `conn`: the ones dbconfig sets plus `extra` names, as SQLite reports
+/// them.
+///
+/// # Errors
+/// A PRAGMA query fails.
+pub fn pragmas_in_effect(conn: &Connection, settings: &Settings) -> Result<Vec<(String, String)>> {
+    let mut names: Vec<String> = [
+        "journal_mode",
+        "foreign_keys",
+        "legacy_alter_table",
+        "synchronous",
+        "cache_size",
+        "busy_timeout",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    names.extend(settings.pragmas.extra.iter().map(|(name, _)| name.clone()));
+    names
+        .into_iter()
+        .map(|name| {
+            let value = conn.pragma_query_value(None, &name, |r| {
+                Ok(match r.get_ref(0)? {
+                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    other => format!("{other:?}"),
+                })
+            })?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+fn install_echo(conn: &mut Connection) -> Result<()> {
+    use rusqlite::trace::{TraceEvent, TraceEventCodes};
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_PROFILE,
+        Some(|event: TraceEvent<'_>| {
+            if let TraceEvent::Profile(stmt, elapsed) = event {
+                log_statement(&stmt.sql(), elapsed);
+            }
+        }),
+    )?;
+    Ok(())
+}
+
+/// The `echo` log line: statement text (never parameter values) and how long it ran.
+pub(crate) fn log_statement(sql: &str, elapsed: Duration) {
+    tracing::info!(target: "dbconfig::sql", elapsed_us = elapsed.as_micros() as u64, "{sql}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_check_matches_the_original() {
+        check_sqlite_version(3_024_000).unwrap();
+        check_sqlite_version(rusqlite::version_number()).unwrap();
+        let err = check_sqlite_version(3_023_009).unwrap_err();
+        assert_eq!(err.to_string(), "dbconfig requires sqlite >= 3.24.0 but we found version 3.23.9");
+    }
+}

@@ -1,0 +1,31 @@
+//! The SQLite backend.
+//!
+//! The pure parts ([`begin`], [`pragma`], [`target`], [`connect`]) build for every target,
+//! WebAssembly included; the pool, the writer lane and the sessions are native only.
+
+pub mod begin;
+pub mod connect;
+pub mod pragma;
+pub mod target;
+
+#[cfg(not(target_family = "wasm"))]
+mod config;
+#[cfg(not(target_family = "wasm"))]
+mod engine;
+#[cfg(not(target_family = "wasm"))]
+mod lane;
+#[cfg(not(target_family = "wasm"))]
+mod pool;
+#[cfg(not(target_family = "wasm"))]
+mod session;
+
+pub use begin::BeginMode;
+pub use connect::{MIN_SQLITE_VERSION, OnConnect, check_sqlite_version};
+#[cfg(not(target_family = "wasm"))]
+pub use config::SqliteConfig;
+#[cfg(not(target_family = "wasm"))]
+pub use engine::{PoolStatus, SqliteEngine};
+#[cfg(not(target_family = "wasm"))]
+pub use pool::SqliteConnection;
+#[cfg(not(target_family = "wasm"))]
+pub use session::{SqliteSession, SqliteTransaction};

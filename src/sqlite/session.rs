@@ -1,0 +1,199 @@
+//! [`SqliteSession`] and [`SqliteTransaction`].
+
+use deadpool::managed::Object;
+use rusqlite::Connection;
+
+use super::begin::BeginMode;
+use super::engine::SqliteEngine;
+use super::lane::{LaneGuard, enter};
+use super::pool::{SqliteConnection, SqliteManager};
+use crate::error::{Error, Result};
+
+/// A unit of work on one pooled connection, taken lazily on first use and returned when the
+/// session is dropped.
+///
+/// Outside [`begin_transaction`](Self::begin_transaction), statements run in SQLite's autocommit
+/// mode: each one is its own transaction.
+pub struct SqliteSession {
+    engine: SqliteEngine,
+    conn: Option<Object<SqliteManager>>,
+}
+
+impl std::fmt::Debug for SqliteSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteSession")
+            .field("connection", &self.conn.as_ref().map(|c| c.id()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteSession {
+    pub(crate) fn new(engine: SqliteEngine) -> Self {
+        SqliteSession { engine, conn: None }
+    }
+
+    /// The session's connection, taken from the pool if the session has none yet.
+    ///
+    /// # Errors
+    /// No connection within `pool_timeout`, opening one failed, or the engine was disposed.
+    pub async fn connection(&mut self) -> Result<&mut SqliteConnection> {
+        if self.conn.is_none() {
+            self.conn = Some(self.engine.checkout().await?);
+        }
+        match self.conn.as_mut() {
+            Some(conn) => Ok(conn),
+            None => Err(Error::Disposed),
+        }
+    }
+
+    /// Runs `f` in autocommit mode on the session's connection, on the calling thread.
+    ///
+    /// # Errors
+    /// As [`connection`](Self::connection), or whatever `f` returns.
+    pub async fn run<R>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+        self.connection().await?.run(f)
+    }
+
+    /// Begins a transaction: `BEGIN IMMEDIATE` when `with_for_update` (through the writer lane),
+    /// `BEGIN DEFERRED` otherwise. See [`begin`](Self::begin).
+    ///
+    /// # Errors
+    /// As [`begin`](Self::begin).
+    pub async fn begin_transaction(&mut self, with_for_update: bool) -> Result<SqliteTransaction<'_>> {
+        self.begin(BeginMode::for_update(with_for_update)).await
+    }
+
+    /// Begins a transaction in `mode`. Write modes first enter the database's writer lane
+    /// (waiting at most `busy_timeout` behind this process's other writers) and only then take a
+    /// connection, so queued writers do not hold connections that readers need.
+    ///
+    /// A transaction dropped without [`commit`](SqliteTransaction::commit) rolls back.
+    ///
+    /// # Errors
+    /// The lane or the pool timed out, or `BEGIN` failed.
+    pub async fn begin(&mut self, mode: BeginMode) -> Result<SqliteTransaction<'_>> {
+        let lane = if mode.writes() {
+            let settings = self.engine.settings();
+            Some(enter(&self.engine.inner.lane, settings.busy_timeout).await?)
+        } else {
+            None
+        };
+        let conn = self.connection().await?;
+        conn.run(|c| c.prepare_cached(mode.sql())?.execute([]).map(drop))?;
+        Ok(SqliteTransaction {
+            conn,
+            lane,
+            mode,
+            finished: false,
+        })
+    }
+
+    /// The engine this session draws from.
+    #[must_use]
+    pub fn engine(&self) -> &SqliteEngine {
+        &self.engine
+    }
+}
+
+impl Drop for SqliteSession {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.engine.release(conn);
+        }
+    }
+}
+
+/// An open SQLite transaction. Commit with [`commit`](Self::commit); dropping it (an error, a
+/// cancelled future) rolls back at once and lets the next writer in.
+pub struct SqliteTransaction<'s> {
+    conn: &'s mut SqliteConnection,
+    lane: Option<LaneGuard>,
+    mode: BeginMode,
+    finished: bool,
+}
+
+impl std::fmt::Debug for SqliteTransaction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteTransaction")
+            .field("connection", &self.conn.id())
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteTransaction<'_> {
+    /// How this transaction began.
+    #[must_use]
+    pub fn mode(&self) -> BeginMode {
+        self.mode
+    }
+
+    /// Runs `f` inside the transaction, on the calling thread.
+    ///
+    /// # Errors
+    /// Whatever `f` returns.
+    pub fn run<R>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+        self.conn.run(f)
+    }
+
+    /// Runs `f` inside the transaction on tokio's blocking pool (for long statements).
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or [`Error::Blocking`].
+    pub async fn interact<R, F>(&mut self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        self.conn.interact(f).await
+    }
+
+    /// Commits. On error the transaction is still open and rolls back when dropped.
+    ///
+    /// # Errors
+    /// `COMMIT` failed.
+    pub async fn commit(mut self) -> Result<()> {
+        self.finish("COMMIT")
+    }
+
+    /// Rolls back.
+    ///
+    /// # Errors
+    /// `ROLLBACK` failed (the connection is then discarded rather than reused).
+    pub async fn rollback(mut self) -> Result<()> {
+        self.finish("ROLLBACK")
+    }
+
+    fn finish(&mut self, sql: &'static str) -> Result<()> {
+        if self.finished {
+            return Err(Error::TransactionDone);
+        }
+        self.conn.run(|c| c.prepare_cached(sql)?.execute([]).map(drop))?;
+        self.finished = true;
+        self.lane = None;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTransaction<'_> {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        if !self.conn.is_shared() {
+            if self.conn.run(|c| c.execute_batch("ROLLBACK")).is_err() {
+                tracing::warn!(target: "dbconfig", connection = self.conn.id(), "rollback of a dropped transaction failed; the connection will be discarded");
+            }
+            return;
+        }
+        // A cancelled `interact` still runs on this connection: roll back once it is done, and
+        // keep the writer lane until then so no writer of ours meets the lock.
+        let handle = self.conn.handle();
+        let lane = self.lane.take();
+        std::thread::spawn(move || {
+            let conn = handle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _ = conn.execute_batch("ROLLBACK");
+            drop(lane);
+        });
+    }
+}

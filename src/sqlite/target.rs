@@ -1,0 +1,144 @@
+//! What a [`SqliteUrl`] opens: the SQLite URI handed to `sqlite3_open_v2`, and the identity of
+//! the database (for the writer lane and for messages).
+//!
+//! In-memory databases are always opened through SQLite's `memdb` VFS under a name that starts
+//! with `/`, which makes the database shared by every connection of this process that opens that
+//! name, honours `busy_timeout` (a shared-cache `:memory:` database fails a second writer at once
+//! with `SQLITE_LOCKED`), and lives as long as one connection to it is open — the engine's keeper
+//! connection. A URL that names a shared in-memory database (`cache=shared` with a name, or
+//! `vfs=memdb` with a name) maps to that name, so engines using it share it; every other
+//! in-memory URL gets a fresh, private name per engine.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+use crate::url::{SqliteLocation, SqliteUrl};
+
+/// Characters escaped in the path part of a `file:` URI.
+const URI_PATH: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#');
+/// Characters escaped in a `file:` URI query value.
+const URI_QUERY: &AsciiSet = &CONTROLS.add(b'%').add(b'&').add(b'=').add(b'#').add(b' ');
+
+/// URL parameters that belong to Python's sqlite3 module, not to SQLite's URI.
+const DRIVER_PARAMS: &[&str] = &[
+    "uri",
+    "check_same_thread",
+    "timeout",
+    "isolation_level",
+    "detect_types",
+    "cached_statements",
+];
+
+/// Where and how an engine's connections open their database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenTarget {
+    /// The `file:` URI passed to SQLite (opened with `SQLITE_OPEN_URI`).
+    pub uri: String,
+    /// True for in-memory databases.
+    pub in_memory: bool,
+    /// True when connections cannot write (`mode=ro`, `immutable=1`).
+    pub read_only: bool,
+    /// Identity of the database within this process: the absolute file path, or the memdb name.
+    pub identity: String,
+}
+
+static NEXT_PRIVATE: AtomicU64 = AtomicU64::new(1);
+
+impl OpenTarget {
+    /// The target for `url`. Each call for a private in-memory URL returns a new database name.
+    #[must_use]
+    pub fn for_url(url: &SqliteUrl) -> Self {
+        let read_only = url.immutable() || matches!(url.mode(), Some(crate::url::OpenMode::ReadOnly));
+        let path = match url.location() {
+            SqliteLocation::File(path) if !url.is_inmemory() => path,
+            _ => return Self::memory(url, read_only),
+        };
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        let text = path.to_string_lossy();
+        let mut uri = if path.is_absolute() {
+            format!("file://{}", utf8_percent_encode(&text, URI_PATH))
+        } else {
+            format!("file:{}", utf8_percent_encode(&text, URI_PATH))
+        };
+        let mut sep = '?';
+        for (key, value) in url.params() {
+            if DRIVER_PARAMS.contains(&key.as_str()) {
+                continue;
+            }
+            uri.push(sep);
+            uri.push_str(key);
+            uri.push('=');
+            uri.extend(utf8_percent_encode(value, URI_QUERY));
+            sep = '&';
+        }
+        OpenTarget {
+            uri,
+            in_memory: false,
+            read_only,
+            identity: absolute.to_string_lossy().into_owned(),
+        }
+    }
+}
+
+
+impl OpenTarget {
+    fn memory(url: &SqliteUrl, read_only: bool) -> Self {
+        let name = match url.shared_memory_name() {
+            Some(name) => format!("/{}", name.trim_start_matches('/')),
+            None => format!(
+                "/dbconfig-mem-{}-{}",
+                std::process::id(),
+                NEXT_PRIVATE.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
+        OpenTarget {
+            uri: format!("file:{}?vfs=memdb", utf8_percent_encode(&name, URI_PATH)),
+            in_memory: true,
+            read_only,
+            identity: format!("memdb:{name}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(url: &str) -> OpenTarget {
+        OpenTarget::for_url(&url.parse().unwrap())
+    }
+
+    #[test]
+    fn files() {
+        let t = target("sqlite:////tmp/a b.db");
+        assert_eq!(t.uri, "file:///tmp/a b.db");
+        assert!(!t.in_memory && !t.read_only);
+        assert_eq!(t.identity, "/tmp/a b.db");
+        let t = target("sqlite:///rel%3F.db?mode=ro&check_same_thread=false");
+        assert_eq!(t.uri, "file:rel%3F.db?mode=ro");
+        assert!(t.read_only);
+        assert!(t.identity.ends_with("/rel?.db"), "{}", t.identity);
+    }
+
+    #[test]
+    fn private_memory_is_unique_per_call() {
+        let a = target("sqlite://");
+        let b = target("sqlite://");
+        assert!(a.in_memory && b.in_memory);
+        assert_ne!(a.uri, b.uri);
+        assert!(a.uri.starts_with("file:/dbconfig-mem-") && a.uri.ends_with("?vfs=memdb"));
+    }
+
+    #[test]
+    fn named_shared_memory_is_stable() {
+        let a = target("sqlite:///file:jobs?mode=memory&cache=shared&uri=true");
+        let b = target("file:jobs?mode=memory&cache=shared");
+        assert_eq!(a.uri, "file:/jobs?vfs=memdb");
+        assert_eq!(a, b);
+        let c = target("file:/jobs?vfs=memdb");
+        assert_eq!(c.uri, a.uri);
+        // Named but not shared: private per engine.
+        assert_ne!(target("file:x?mode=memory").uri, target("file:x?mode=memory").uri);
+    }
+}

@@ -1,0 +1,140 @@
+//! `echo = true` logs every statement with its duration; nothing ever shows a password.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use dbconfig::{AnyConfig, ConnectionUrl, DatabaseConfig, Settings, SqliteConfig};
+use tracing_subscriber::fmt::MakeWriter;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn echo_logs_each_statement_with_its_duration() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let settings = Settings {
+        connection_url: Some("sqlite://".parse().unwrap()),
+        echo: true,
+        ..Settings::default()
+    };
+    let config = SqliteConfig::from_settings(settings).unwrap();
+    let engine = config.build_engine().unwrap();
+    let mut s = engine.session();
+    let mut tx = s.begin_transaction(true).await.unwrap();
+    tx.run(|c| c.execute_batch("CREATE TABLE echoed (x)"))
+        .unwrap();
+    tx.run(|c| c.execute("INSERT INTO echoed VALUES (?1)", ["secret-param-value"]))
+        .unwrap();
+    tx.commit().await.unwrap();
+    drop(s);
+    engine.dispose();
+
+    let logs = capture.text();
+    for statement in [
+        "BEGIN IMMEDIATE",
+        "CREATE TABLE echoed (x)",
+        "INSERT INTO echoed VALUES (?1)",
+        "COMMIT",
+    ] {
+        assert!(
+            logs.lines().any(|l| l.contains("dbconfig::sql")
+                && l.contains(statement)
+                && l.contains("elapsed_us=")),
+            "{statement} not logged:\n{logs}"
+        );
+    }
+    assert!(
+        !logs.contains("secret-param-value"),
+        "parameter values must not be logged"
+    );
+
+    // Without echo: nothing from dbconfig::sql.
+    capture.0.lock().unwrap().clear();
+    let quiet = SqliteConfig::new("sqlite://")
+        .unwrap()
+        .build_engine()
+        .unwrap();
+    quiet
+        .session()
+        .run(|c| c.execute_batch("SELECT 1"))
+        .await
+        .unwrap();
+    quiet.dispose();
+    assert!(!capture.text().contains("dbconfig::sql"));
+}
+
+#[test]
+fn passwords_never_show() {
+    let secret = "s3cr3t-PW";
+    let url = format!("postgresql+asyncpg://prefect:{secret}@db.example:5432/prefect");
+    let parsed: ConnectionUrl = url.parse().unwrap();
+    let settings = Settings {
+        connection_url: Some(parsed.clone()),
+        ..Settings::default()
+    };
+    let shown = [
+        format!("{parsed}"),
+        format!("{parsed:?}"),
+        format!("{settings:?}"),
+        format!(
+            "{:?}",
+            AnyConfig::from_settings(settings.clone()).unwrap_err()
+        ),
+        AnyConfig::from_settings(settings.clone())
+            .unwrap_err()
+            .to_string(),
+    ];
+    for text in &shown {
+        assert!(!text.contains(secret), "password leaked: {text}");
+    }
+    assert!(
+        parsed.to_url().contains(secret),
+        "to_url keeps the password for round trips"
+    );
+
+    // A bad URL in the environment: the error names the variable, not the password.
+    let err = Settings::from_env_map([(
+        "DBCONFIG_CONNECTION_URL",
+        format!("mysql://u:{secret}@h/db"),
+    )])
+    .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.contains("DBCONFIG_CONNECTION_URL") && !text.contains(secret),
+        "{text}"
+    );
+
+    // Engine keys and configs print redacted too.
+    let sqlite = SqliteConfig::new("sqlite://").unwrap();
+    assert!(!format!("{:?}", sqlite.unique_key()).contains(secret));
+}
