@@ -61,7 +61,14 @@ pub struct UniqueKey {
 }
 
 impl UniqueKey {
-    pub(crate) fn new(dialect: Dialect, settings: &Settings, hook: Option<usize>, tracker: Option<usize>) -> Self {
+    // Used by the native pools; the wasm build has none yet.
+    #[cfg_attr(target_family = "wasm", allow(dead_code))]
+    pub(crate) fn new(
+        dialect: Dialect,
+        settings: &Settings,
+        hook: Option<usize>,
+        tracker: Option<usize>,
+    ) -> Self {
         UniqueKey {
             dialect,
             settings: settings.clone(),
@@ -131,7 +138,9 @@ mod any {
         pub fn from_settings(settings: Settings) -> Result<Self> {
             match settings.connection_url.as_ref().map(ConnectionUrl::dialect) {
                 None => Err(Error::MissingUrl),
-                Some(Dialect::Sqlite) => SqliteConfig::from_settings(settings).map(AnyConfig::Sqlite),
+                Some(Dialect::Sqlite) => {
+                    SqliteConfig::from_settings(settings).map(AnyConfig::Sqlite)
+                }
                 Some(dialect) => Err(Error::BackendUnavailable {
                     dialect,
                     feature: "postgres",

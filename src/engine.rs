@@ -51,7 +51,10 @@ pub(crate) fn next_engine_id() -> u64 {
 
 /// Returns the engine cached for the current runtime and `key`, building it with `build` on a
 /// miss.
-pub(crate) fn get_or_create<E: RegisteredEngine>(key: &UniqueKey, build: impl FnOnce() -> Result<E>) -> Result<E> {
+pub(crate) fn get_or_create<E: RegisteredEngine>(
+    key: &UniqueKey,
+    build: impl FnOnce() -> Result<E>,
+) -> Result<E> {
     let handle = Handle::try_current().map_err(|_| Error::NoRuntime)?;
     let full_key = (handle.id(), key.clone());
     let engine = {

@@ -12,9 +12,9 @@ pub mod engine;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-pub use config::{DatabaseConfig, UniqueKey};
 #[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
 pub use config::{AnyConfig, AnyEngine};
+pub use config::{DatabaseConfig, UniqueKey};
 #[cfg(not(target_family = "wasm"))]
 pub use engine::{dispose_all, registered_engines};
 pub use error::{Error, Result};

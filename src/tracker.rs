@@ -14,9 +14,13 @@ use crate::url::Dialect;
 /// A process-unique connection number.
 pub type ConnectionId = u64;
 
+// Used by the native pools; the wasm build has none yet.
+#[cfg_attr(target_family = "wasm", allow(dead_code))]
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh, process-unique connection id.
+// Used by the native pools; the wasm build has none yet.
+#[cfg_attr(target_family = "wasm", allow(dead_code))]
 pub(crate) fn next_connection_id() -> ConnectionId {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
@@ -70,7 +74,11 @@ impl fmt::Display for TrackerSnapshot {
             self.left_field_closes.len()
         )?;
         for c in &self.open {
-            write!(f, "\n  open #{} {} ({}) {}", c.id, c.dialect, c.role, c.database)?;
+            write!(
+                f,
+                "\n  open #{} {} ({}) {}",
+                c.id, c.dialect, c.role, c.database
+            )?;
         }
         Ok(())
     }
@@ -140,11 +148,19 @@ impl ConnectionTracker {
 
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding this lock cannot leave the maps inconsistent.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records a new connection, capturing the current call stack.
-    pub fn on_connect(&self, id: ConnectionId, dialect: Dialect, database: String, role: &'static str) {
+    pub fn on_connect(
+        &self,
+        id: ConnectionId,
+        dialect: Dialect,
+        database: String,
+        role: &'static str,
+    ) {
         let opened_at = Arc::new(Backtrace::force_capture());
         let mut state = self.state();
         state.connects += 1;
@@ -197,7 +213,11 @@ impl ConnectionTracker {
 
     /// The tracker an engine created now should report to: `explicit` if given, else the global
     /// one if active.
-    pub(crate) fn for_new_engine(explicit: Option<&Arc<ConnectionTracker>>) -> Option<Arc<ConnectionTracker>> {
+    // Used by the native pools; the wasm build has none yet.
+    #[cfg_attr(target_family = "wasm", allow(dead_code))]
+    pub(crate) fn for_new_engine(
+        explicit: Option<&Arc<ConnectionTracker>>,
+    ) -> Option<Arc<ConnectionTracker>> {
         match explicit {
             Some(t) => Some(Arc::clone(t)),
             None => {

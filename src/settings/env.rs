@@ -72,7 +72,10 @@ impl Settings {
         K: Into<String>,
         V: Into<String>,
     {
-        let vars: HashMap<String, String> = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         let mut settings = Settings::default();
         for var in ENV_VARS {
             if let Some((name, value)) = var
@@ -109,7 +112,11 @@ impl Settings {
             "max_overflow" => {
                 self.max_overflow = parse_int(key, value, "an integer >= 0, or -1 for no limit")?;
                 if self.max_overflow < -1 {
-                    return Err(SettingsError::invalid(key, value, "an integer >= 0, or -1 for no limit"));
+                    return Err(SettingsError::invalid(
+                        key,
+                        value,
+                        "an integer >= 0, or -1 for no limit",
+                    ));
                 }
             }
             "pool_recycle" => {
@@ -122,7 +129,9 @@ impl Settings {
             "pool_timeout" => self.pool_timeout = parse_duration(key, value)?,
             "application_name" => self.application_name = opt_string(value),
             "search_path" => self.search_path = opt_string(value),
-            "statement_cache_size" => self.statement_cache_size = Some(parse_int(key, value, COUNT)?),
+            "statement_cache_size" => {
+                self.statement_cache_size = Some(parse_int(key, value, COUNT)?)
+            }
             "prepared_statement_cache_size" => {
                 self.prepared_statement_cache_size = Some(parse_int(key, value, COUNT)?);
             }
@@ -134,15 +143,21 @@ impl Settings {
             "busy_timeout" => self.busy_timeout = parse_duration(key, value)?,
             "pragmas.journal_mode" => {
                 self.pragmas.journal_mode = value.parse().map_err(|_| {
-                    SettingsError::invalid(key, value, "one of delete, truncate, persist, memory, wal, off")
+                    SettingsError::invalid(
+                        key,
+                        value,
+                        "one of delete, truncate, persist, memory, wal, off",
+                    )
                 })?;
             }
             "pragmas.foreign_keys" => self.pragmas.foreign_keys = parse_bool(key, value)?,
-            "pragmas.legacy_alter_table" => self.pragmas.legacy_alter_table = parse_bool(key, value)?,
+            "pragmas.legacy_alter_table" => {
+                self.pragmas.legacy_alter_table = parse_bool(key, value)?
+            }
             "pragmas.synchronous" => {
-                self.pragmas.synchronous = value
-                    .parse()
-                    .map_err(|_| SettingsError::invalid(key, value, "one of off, normal, full, extra"))?;
+                self.pragmas.synchronous = value.parse().map_err(|_| {
+                    SettingsError::invalid(key, value, "one of off, normal, full, extra")
+                })?;
             }
             "pragmas.cache_size" => self.pragmas.cache_size = parse_int(key, value, "an integer")?,
             "pragmas.extra" => self.pragmas.extra = SqlitePragmas::parse_extra(key, value)?,
@@ -264,13 +279,22 @@ mod tests {
     #[test]
     fn original_names_and_precedence() {
         let s = from(&[
-            ("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://u:pw@db/prefect"),
+            (
+                "PREFECT_API_DATABASE_CONNECTION_URL",
+                "postgresql+asyncpg://u:pw@db/prefect",
+            ),
             ("PREFECT_SERVER_DATABASE_TIMEOUT", "20"),
             ("PREFECT_API_DATABASE_TIMEOUT", "30"),
             ("PREFECT_SQLALCHEMY_POOL_SIZE", "9"),
             ("PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW", "0"),
-            ("PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH", "prefect, public"),
-            ("PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED", "true"),
+            (
+                "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH",
+                "prefect, public",
+            ),
+            (
+                "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED",
+                "true",
+            ),
             ("DBCONFIG_POOL_TIMEOUT", "1"),
             ("PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT", "99"),
         ])
@@ -281,7 +305,11 @@ mod tests {
         assert_eq!(s.max_overflow, 0);
         assert_eq!(s.search_path.as_deref(), Some("prefect, public"));
         assert!(s.tls.enabled);
-        assert_eq!(s.pool_timeout, Duration::from_secs(1), "DBCONFIG beats PREFECT");
+        assert_eq!(
+            s.pool_timeout,
+            Duration::from_secs(1),
+            "DBCONFIG beats PREFECT"
+        );
     }
 
     #[test]
@@ -296,7 +324,10 @@ mod tests {
             ("DBCONFIG_SQLITE_JOURNAL_MODE", "wall"),
             ("DBCONFIG_SQLITE_SYNCHRONOUS", "sometimes"),
             ("DBCONFIG_SQLITE_PRAGMAS", "x=1;DROP TABLE t"),
-            ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "mysql://u:hunter2@h/db"),
+            (
+                "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+                "mysql://u:hunter2@h/db",
+            ),
             ("DBCONFIG_TLS_CERT_FILE", "/only-cert.pem"),
         ];
         for (name, value) in cases {

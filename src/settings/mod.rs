@@ -345,7 +345,10 @@ mod tests {
         };
         assert_eq!(with(0, 0).max_connections(), 1);
         assert_eq!(with(3, 0).max_connections(), 3);
-        assert_eq!(with(3, -1).max_connections(), 3 + UNLIMITED_OVERFLOW_CAP as usize);
+        assert_eq!(
+            with(3, -1).max_connections(),
+            3 + UNLIMITED_OVERFLOW_CAP as usize
+        );
         assert!(with(3, -2).validate().is_err());
     }
 

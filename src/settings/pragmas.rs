@@ -181,7 +181,11 @@ impl SqlitePragmas {
     /// `_`, `-`, `.`, `/` and spaces, is an error naming `key`.
     pub fn parse_extra(key: &str, text: &str) -> Result<Vec<(String, String)>, SettingsError> {
         let mut out = Vec::new();
-        for item in text.split([';', ',']).map(str::trim).filter(|s| !s.is_empty()) {
+        for item in text
+            .split([';', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let (name, value) = item.split_once('=').ok_or_else(|| {
                 SettingsError::invalid(key, item, "name=value pairs separated by ';'")
             })?;
@@ -206,11 +210,17 @@ impl SqlitePragmas {
 
 fn validate_pragma(key: &str, name: &str, value: &str) -> Result<(), SettingsError> {
     let ident = |s: &str| {
-        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     if !ident(name) {
-        return Err(SettingsError::invalid(key, name, "a pragma name (letters, digits, _)"));
+        return Err(SettingsError::invalid(
+            key,
+            name,
+            "a pragma name (letters, digits, _)",
+        ));
     }
     let value_ok = !value.is_empty()
         && value
@@ -243,12 +253,20 @@ mod tests {
             assert_eq!(m.to_string().parse::<JournalMode>().unwrap(), m);
             assert_eq!(m.as_str().to_uppercase().parse::<JournalMode>().unwrap(), m);
         }
-        for s in [Synchronous::Off, Synchronous::Normal, Synchronous::Full, Synchronous::Extra] {
+        for s in [
+            Synchronous::Off,
+            Synchronous::Normal,
+            Synchronous::Full,
+            Synchronous::Extra,
+        ] {
             assert_eq!(s.to_string().parse::<Synchronous>().unwrap(), s);
             assert_eq!(s.as_number().to_string().parse::<Synchronous>().unwrap(), s);
         }
         let err = "wall".parse::<JournalMode>().unwrap_err().to_string();
-        assert!(err.contains("wall") && err.contains("journal_mode"), "{err}");
+        assert!(
+            err.contains("wall") && err.contains("journal_mode"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -260,9 +278,20 @@ mod tests {
                 ("mmap_size".to_owned(), "268435456".to_owned())
             ]
         );
-        for bad in ["x", "1abc=2", "a=", "a=1; DROP TABLE t", "a='x'", "a=b\"c", "a b=1"] {
+        for bad in [
+            "x",
+            "1abc=2",
+            "a=",
+            "a=1; DROP TABLE t",
+            "a='x'",
+            "a=b\"c",
+            "a b=1",
+        ] {
             let err = SqlitePragmas::parse_extra("DBCONFIG_SQLITE_PRAGMAS", bad).unwrap_err();
-            assert!(err.to_string().contains("DBCONFIG_SQLITE_PRAGMAS"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("DBCONFIG_SQLITE_PRAGMAS"),
+                "{bad}: {err}"
+            );
         }
     }
 }

@@ -9,7 +9,11 @@ pub(crate) fn parse_bool(key: &str, value: &str) -> Result<bool, SettingsError> 
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(SettingsError::invalid(key, value, "a boolean (true/false, 1/0, yes/no, on/off)")),
+        _ => Err(SettingsError::invalid(
+            key,
+            value,
+            "a boolean (true/false, 1/0, yes/no, on/off)",
+        )),
     }
 }
 
@@ -28,7 +32,8 @@ pub(crate) fn parse_int<T: std::str::FromStr>(
 /// Parses a duration: a number of seconds (`10`, `2.5`, as the original's settings take), or a
 /// number with a unit (`500ms`, `10s`, `2m`, `1h`). Negative, NaN and infinite values are errors.
 pub(crate) fn parse_duration(key: &str, value: &str) -> Result<Duration, SettingsError> {
-    const EXPECTED: &str = "a duration in seconds (e.g. 10, 2.5) or with a unit (500ms, 10s, 2m, 1h)";
+    const EXPECTED: &str =
+        "a duration in seconds (e.g. 10, 2.5) or with a unit (500ms, 10s, 2m, 1h)";
     let text = value.trim();
     let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
         (n, 0.001)
@@ -45,11 +50,15 @@ pub(crate) fn parse_duration(key: &str, value: &str) -> Result<Duration, Setting
         .trim()
         .parse()
         .map_err(|_| SettingsError::invalid(key, value, EXPECTED))?;
-    Duration::try_from_secs_f64(secs * scale).map_err(|_| SettingsError::invalid(key, value, EXPECTED))
+    Duration::try_from_secs_f64(secs * scale)
+        .map_err(|_| SettingsError::invalid(key, value, EXPECTED))
 }
 
 /// Parses an optional duration: `""`, `none` or `null` mean "no limit" (`None`).
-pub(crate) fn parse_opt_duration(key: &str, value: &str) -> Result<Option<Duration>, SettingsError> {
+pub(crate) fn parse_opt_duration(
+    key: &str,
+    value: &str,
+) -> Result<Option<Duration>, SettingsError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "none" | "null" => Ok(None),
         _ => parse_duration(key, value).map(Some),

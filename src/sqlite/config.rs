@@ -85,7 +85,10 @@ impl SqliteConfig {
     #[must_use]
     pub fn on_connect<F>(mut self, hook: F) -> Self
     where
-        F: Fn(&Connection) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync + 'static,
+        F: Fn(&Connection) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>
+            + Send
+            + Sync
+            + 'static,
     {
         self.on_connect = Some(Arc::new(hook));
         self
@@ -161,7 +164,9 @@ impl DatabaseConfig for SqliteConfig {
         UniqueKey::new(
             Dialect::Sqlite,
             &self.settings,
-            self.on_connect.as_ref().map(|h| Arc::as_ptr(h).cast::<()>() as usize),
+            self.on_connect
+                .as_ref()
+                .map(|h| Arc::as_ptr(h).cast::<()>() as usize),
             self.tracker.as_ref().map(|t| Arc::as_ptr(t) as usize),
         )
     }

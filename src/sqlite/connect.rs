@@ -37,14 +37,21 @@ pub fn check_sqlite_version(version_number: i32) -> Result<()> {
 }
 
 /// A hook run on every new connection after dbconfig's PRAGMAs.
-pub type OnConnect =
-    std::sync::Arc<dyn Fn(&Connection) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync>;
+pub type OnConnect = std::sync::Arc<
+    dyn Fn(&Connection) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>
+        + Send
+        + Sync,
+>;
 
 /// Opens a connection to `target` and applies `settings`' PRAGMAs, then `on_connect`.
 ///
 /// # Errors
 /// Opening fails, a PRAGMA fails or does not take, or the hook fails.
-pub fn open_connection(target: &OpenTarget, settings: &Settings, on_connect: Option<&OnConnect>) -> Result<Connection> {
+pub fn open_connection(
+    target: &OpenTarget,
+    settings: &Settings,
+    on_connect: Option<&OnConnect>,
+) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_URI
@@ -78,7 +85,8 @@ pub fn apply_pragmas(conn: &Connection, target: &OpenTarget, settings: &Settings
         let wanted = effective_journal_mode(p.journal_mode, target.in_memory);
         let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
         if !current.eq_ignore_ascii_case(wanted.as_str()) {
-            let now: String = conn.pragma_update_and_check(None, "journal_mode", wanted.as_str(), |r| r.get(0))?;
+            let now: String =
+                conn.pragma_update_and_check(None, "journal_mode", wanted.as_str(), |r| r.get(0))?;
             if !now.eq_ignore_ascii_case(wanted.as_str()) && !target.in_memory {
                 return Err(Error::Pragma {
                     pragma: "journal_mode",
@@ -162,6 +170,9 @@ mod tests {
         check_sqlite_version(3_024_000).unwrap();
         check_sqlite_version(rusqlite::version_number()).unwrap();
         let err = check_sqlite_version(3_023_009).unwrap_err();
-        assert_eq!(err.to_string(), "dbconfig requires sqlite >= 3.24.0 but we found version 3.23.9");
+        assert_eq!(
+            err.to_string(),
+            "dbconfig requires sqlite >= 3.24.0 but we found version 3.23.9"
+        );
     }
 }

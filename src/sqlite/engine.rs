@@ -76,7 +76,12 @@ impl SqliteEngine {
         // outside the pool, so nothing recycles or reaps it.
         let keeper = if target.in_memory {
             let conn = open_connection(&target, &settings, on_connect.as_ref())?;
-            Some(SqliteConnection::new(conn, tracker.clone(), &database, "keeper"))
+            Some(SqliteConnection::new(
+                conn,
+                tracker.clone(),
+                &database,
+                "keeper",
+            ))
         } else {
             None
         };
@@ -204,7 +209,12 @@ impl RegisteredEngine for SqliteEngine {
             return;
         }
         self.inner.pool.close();
-        let keeper = self.inner.keeper.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let keeper = self
+            .inner
+            .keeper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         drop(keeper);
     }
 

@@ -20,9 +20,9 @@ mod pool;
 mod session;
 
 pub use begin::BeginMode;
-pub use connect::{MIN_SQLITE_VERSION, OnConnect, check_sqlite_version};
 #[cfg(not(target_family = "wasm"))]
 pub use config::SqliteConfig;
+pub use connect::{MIN_SQLITE_VERSION, OnConnect, check_sqlite_version};
 #[cfg(not(target_family = "wasm"))]
 pub use engine::{PoolStatus, SqliteEngine};
 #[cfg(not(target_family = "wasm"))]

@@ -29,7 +29,9 @@ pub struct SqliteConnection {
 
 impl std::fmt::Debug for SqliteConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteConnection").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("SqliteConnection")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,9 +66,13 @@ impl SqliteConnection {
     /// Whatever `f` returns, as [`Error::Sqlite`].
     pub fn run<R>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
         match Arc::get_mut(&mut self.conn) {
-            Some(mutex) => f(mutex.get_mut().unwrap_or_else(PoisonError::into_inner)).map_err(Error::Sqlite),
+            Some(mutex) => {
+                f(mutex.get_mut().unwrap_or_else(PoisonError::into_inner)).map_err(Error::Sqlite)
+            }
             // A cancelled `interact` may still be running: wait for it.
-            None => f(&self.conn.lock().unwrap_or_else(PoisonError::into_inner)).map_err(Error::Sqlite),
+            None => {
+                f(&self.conn.lock().unwrap_or_else(PoisonError::into_inner)).map_err(Error::Sqlite)
+            }
         }
     }
 
@@ -81,10 +87,12 @@ impl SqliteConnection {
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || f(&mut conn.lock().unwrap_or_else(PoisonError::into_inner)))
-            .await
-            .map_err(|e| Error::Blocking(e.to_string()))?
-            .map_err(Error::Sqlite)
+        tokio::task::spawn_blocking(move || {
+            f(&mut conn.lock().unwrap_or_else(PoisonError::into_inner))
+        })
+        .await
+        .map_err(|e| Error::Blocking(e.to_string()))?
+        .map_err(Error::Sqlite)
     }
 
     /// True when a cancelled [`interact`](Self::interact) still holds the connection.
@@ -136,26 +144,34 @@ impl Manager for SqliteManager {
         let settings = Arc::clone(&self.settings);
         let hook = self.on_connect.clone();
         // Opening can wait on a lock (setting WAL), so it runs off the async worker.
-        let conn = tokio::task::spawn_blocking(move || open_connection(&target, &settings, hook.as_ref()))
-            .await
-            .map_err(|e| Error::Blocking(e.to_string()))??;
+        let conn =
+            tokio::task::spawn_blocking(move || open_connection(&target, &settings, hook.as_ref()))
+                .await
+                .map_err(|e| Error::Blocking(e.to_string()))??;
         let mut conn = SqliteConnection::new(conn, self.tracker.clone(), &self.database, "pool");
         self.open_count.fetch_add(1, Ordering::Relaxed);
         conn.open_count = Some(Arc::clone(&self.open_count));
         Ok(conn)
     }
 
-    async fn recycle(&self, conn: &mut SqliteConnection, metrics: &Metrics) -> RecycleResult<Error> {
+    async fn recycle(
+        &self,
+        conn: &mut SqliteConnection,
+        metrics: &Metrics,
+    ) -> RecycleResult<Error> {
         if self.recycle_after().is_some_and(|max| metrics.age() > max) {
             return Err(RecycleError::message("connection reached pool_recycle age"));
         }
         let Some(mutex) = Arc::get_mut(&mut conn.conn) else {
-            return Err(RecycleError::message("connection still used by a cancelled blocking task"));
+            return Err(RecycleError::message(
+                "connection still used by a cancelled blocking task",
+            ));
         };
         let c = mutex.get_mut().unwrap_or_else(PoisonError::into_inner);
         if !c.is_autocommit() {
             // Returned inside an open transaction: never hand it out as it is.
-            c.execute_batch("ROLLBACK").map_err(|e| RecycleError::Backend(Error::Sqlite(e)))?;
+            c.execute_batch("ROLLBACK")
+                .map_err(|e| RecycleError::Backend(Error::Sqlite(e)))?;
         }
         Ok(())
     }

@@ -97,8 +97,10 @@ mod tests {
             ("cache_size", "20000"),
             ("busy_timeout", "60000"),
         ];
-        let expected: Vec<(String, String)> =
-            expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         assert_eq!(list, expected);
     }
 

@@ -50,7 +50,10 @@ impl SqliteSession {
     ///
     /// # Errors
     /// As [`connection`](Self::connection), or whatever `f` returns.
-    pub async fn run<R>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+    pub async fn run<R>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R> {
         self.connection().await?.run(f)
     }
 
@@ -59,7 +62,10 @@ impl SqliteSession {
     ///
     /// # Errors
     /// As [`begin`](Self::begin).
-    pub async fn begin_transaction(&mut self, with_for_update: bool) -> Result<SqliteTransaction<'_>> {
+    pub async fn begin_transaction(
+        &mut self,
+        with_for_update: bool,
+    ) -> Result<SqliteTransaction<'_>> {
         self.begin(BeginMode::for_update(with_for_update)).await
     }
 
@@ -168,7 +174,8 @@ impl SqliteTransaction<'_> {
         if self.finished {
             return Err(Error::TransactionDone);
         }
-        self.conn.run(|c| c.prepare_cached(sql)?.execute([]).map(drop))?;
+        self.conn
+            .run(|c| c.prepare_cached(sql)?.execute([]).map(drop))?;
         self.finished = true;
         self.lane = None;
         Ok(())
@@ -191,7 +198,9 @@ impl Drop for SqliteTransaction<'_> {
         let handle = self.conn.handle();
         let lane = self.lane.take();
         std::thread::spawn(move || {
-            let conn = handle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let conn = handle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let _ = conn.execute_batch("ROLLBACK");
             drop(lane);
         });

@@ -49,7 +49,8 @@ impl OpenTarget {
     /// The target for `url`. Each call for a private in-memory URL returns a new database name.
     #[must_use]
     pub fn for_url(url: &SqliteUrl) -> Self {
-        let read_only = url.immutable() || matches!(url.mode(), Some(crate::url::OpenMode::ReadOnly));
+        let read_only =
+            url.immutable() || matches!(url.mode(), Some(crate::url::OpenMode::ReadOnly));
         let path = match url.location() {
             SqliteLocation::File(path) if !url.is_inmemory() => path,
             _ => return Self::memory(url, read_only),
@@ -80,7 +81,6 @@ impl OpenTarget {
         }
     }
 }
-
 
 impl OpenTarget {
     fn memory(url: &SqliteUrl, read_only: bool) -> Self {
@@ -139,6 +139,9 @@ mod tests {
         let c = target("file:/jobs?vfs=memdb");
         assert_eq!(c.uri, a.uri);
         // Named but not shared: private per engine.
-        assert_ne!(target("file:x?mode=memory").uri, target("file:x?mode=memory").uri);
+        assert_ne!(
+            target("file:x?mode=memory").uri,
+            target("file:x?mode=memory").uri
+        );
     }
 }

@@ -206,8 +206,8 @@ mod tests {
             ),
             (UrlError::NulByte { part: "query" }, "nul byte in query"),
             (
-                UrlError::malformed("authority", "unclosed '[' in ipv6 host"),
-                "malformed authority: unclosed '[' in ipv6 host",
+                UrlError::malformed("authority", "unclosed '[' in IPv6 host"),
+                "malformed authority: unclosed '[' in IPv6 host",
             ),
             (
                 UrlError::invalid("timeout", "\u{7}", "a number"),

@@ -107,19 +107,31 @@ mod tests {
             ("app='δ é'", Ok(&[("app", "δ é")])),
             (
                 "=value",
-                Err(UrlError::malformed(PART, "missing keyword before '=' at byte 0")),
+                Err(UrlError::malformed(
+                    PART,
+                    "missing keyword before '=' at byte 0",
+                )),
             ),
             (
                 "key",
-                Err(UrlError::malformed(PART, "missing '=' after the keyword at byte 0")),
+                Err(UrlError::malformed(
+                    PART,
+                    "missing '=' after the keyword at byte 0",
+                )),
             ),
             (
                 "host='unterminated",
-                Err(UrlError::malformed(PART, "unterminated quoted value of \"host\"")),
+                Err(UrlError::malformed(
+                    PART,
+                    "unterminated quoted value of \"host\"",
+                )),
             ),
             (
                 "host='a\\",
-                Err(UrlError::malformed(PART, "unterminated quoted value of \"host\"")),
+                Err(UrlError::malformed(
+                    PART,
+                    "unterminated quoted value of \"host\"",
+                )),
             ),
             (
                 "host='a'b",

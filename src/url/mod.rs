@@ -56,6 +56,19 @@
 //! (lifted into [`PgTlsParams`]) and `default_transaction_isolation` (lifted
 //! into [`PostgresUrl::server_settings`]).
 //!
+//! Parameter keys are case-insensitive and stored lowercase; enumerated
+//! values are case-insensitive and stored in canonical spelling. An empty
+//! user, password or database name counts as absent. Without user info, a
+//! raw `@` in the database name is rejected: it usually means a password
+//! with an unencoded `/` cut the authority short, and accepting it would
+//! put part of the password in the database name.
+//! Note: tokio-postgres itself only accepts `target_session_attrs` values
+//! `any`, `read-write` and `read-only`; the other libpq values are accepted
+//! here and left to the caller.
+//!
+//! Raw spaces and non-ASCII characters are accepted in urls; canonical
+//! output percent-encodes them.
+//!
 //! # Canonical form
 //!
 //! `to_url()` prints a canonical url (`sqlite://…` or `postgresql://…`, never
@@ -200,7 +213,9 @@ impl fmt::Display for ConnectionUrl {
 
 impl fmt::Debug for ConnectionUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ConnectionUrl").field(&self.redacted()).finish()
+        f.debug_tuple("ConnectionUrl")
+            .field(&self.redacted())
+            .finish()
     }
 }
 

@@ -155,9 +155,18 @@ mod tests {
             ("a+b", Ok("a+b")),
             ("%", Err(UrlError::InvalidPercentEncoding { part: "path" })),
             ("%4", Err(UrlError::InvalidPercentEncoding { part: "path" })),
-            ("%zz", Err(UrlError::InvalidPercentEncoding { part: "path" })),
-            ("%C3", Err(UrlError::InvalidPercentEncoding { part: "path" })),
-            ("%FF", Err(UrlError::InvalidPercentEncoding { part: "path" })),
+            (
+                "%zz",
+                Err(UrlError::InvalidPercentEncoding { part: "path" }),
+            ),
+            (
+                "%C3",
+                Err(UrlError::InvalidPercentEncoding { part: "path" }),
+            ),
+            (
+                "%FF",
+                Err(UrlError::InvalidPercentEncoding { part: "path" }),
+            ),
             ("%00", Err(UrlError::NulByte { part: "path" })),
         ];
         for (input, expected) in cases {
@@ -180,6 +189,10 @@ mod tests {
     }
 
     fn check(input: &str, expected: Result<&str, UrlError>) {
-        assert_eq!(decode(input, "path").as_deref(), expected.as_deref(), "{input}");
+        assert_eq!(
+            decode(input, "path").as_deref(),
+            expected.as_deref(),
+            "{input}"
+        );
     }
 }

@@ -135,8 +135,7 @@ impl SqliteUrl {
     /// The name of an in-memory database that other connections can open:
     /// in memory, named, and either `cache=shared` or `vfs=memdb`.
     pub fn shared_memory_name(&self) -> Option<&str> {
-        let shared =
-            self.cache == Some(CacheMode::Shared) || self.vfs.as_deref() == Some("memdb");
+        let shared = self.cache == Some(CacheMode::Shared) || self.vfs.as_deref() == Some("memdb");
         if shared { self.memory_name() } else { None }
     }
 
@@ -273,15 +272,20 @@ impl SqliteUrl {
     }
 
     fn apply(&mut self, key: String, value: String) -> Result<(), UrlError> {
+        if self.params.iter().any(|(seen, _)| *seen == key) {
+            return Err(UrlError::duplicate(&key));
+        }
         let bad = |expected| UrlError::invalid(&key, &value, expected);
         let normalized = match key.as_str() {
             "mode" => {
-                let mode = OpenMode::parse(&value).ok_or_else(|| bad("one of ro, rw, rwc, memory"))?;
+                let mode =
+                    OpenMode::parse(&value).ok_or_else(|| bad("one of ro, rw, rwc, memory"))?;
                 self.mode = Some(mode);
                 mode.as_str().to_owned()
             }
             "cache" => {
-                let cache = CacheMode::parse(&value).ok_or_else(|| bad("one of shared, private"))?;
+                let cache =
+                    CacheMode::parse(&value).ok_or_else(|| bad("one of shared, private"))?;
                 self.cache = Some(cache);
                 cache.as_str().to_owned()
             }
@@ -325,7 +329,11 @@ impl SqliteUrl {
             "isolation_level" => match value.to_ascii_uppercase().as_str() {
                 level @ ("DEFERRED" | "IMMEDIATE" | "EXCLUSIVE" | "AUTOCOMMIT") => level.to_owned(),
                 "NONE" => "none".to_owned(),
-                _ => return Err(bad("one of DEFERRED, IMMEDIATE, EXCLUSIVE, AUTOCOMMIT, none")),
+                _ => {
+                    return Err(bad(
+                        "one of DEFERRED, IMMEDIATE, EXCLUSIVE, AUTOCOMMIT, none",
+                    ));
+                }
             },
             "detect_types" => {
                 let digits = value.strip_prefix(['-', '+']).unwrap_or(&value);
@@ -342,9 +350,6 @@ impl SqliteUrl {
             }
             _ => return Err(UrlError::unknown_parameter(Dialect::Sqlite, &key)),
         };
-        if self.params.iter().any(|(seen, _)| *seen == key) {
-            return Err(UrlError::duplicate(&key));
-        }
         self.params.push((key, normalized));
         Ok(())
     }
@@ -365,7 +370,7 @@ fn file_uri_path(raw: &str) -> Result<String, UrlError> {
         return params::decode(raw, "path");
     };
     let (authority, path) = match after.find('/') {
-        Some(slash) => after.split_at(slash),
+        Some(slash) => after.split_at_checked(slash).unwrap_or((after, "")),
         None => (after, ""),
     };
     if !(authority.is_empty() || authority.eq_ignore_ascii_case("localhost")) {
@@ -452,6 +457,7 @@ mod tests {
     #[test]
     fn sqlite_forms() {
         let long = format!("sqlite:///{}", "a".repeat(100_000));
+        let long_value = format!("sqlite:///a.db?mode={}", "x".repeat(100_000));
         let cases: Vec<(&str, Result<Want, UrlError>)> = vec![
             // SQLAlchemy style
             ("sqlite:///rel.db", ok(file("rel.db"), &[], None)),
@@ -497,7 +503,10 @@ mod tests {
             ("file:data.db", ok(file("data.db"), &[], None)),
             ("file:/abs/data.db", ok(file("/abs/data.db"), &[], None)),
             ("file:///abs/data.db", ok(file("/abs/data.db"), &[], None)),
-            ("FILE://LocalHost/abs/data.db", ok(file("/abs/data.db"), &[], None)),
+            (
+                "FILE://LocalHost/abs/data.db",
+                ok(file("/abs/data.db"), &[], None),
+            ),
             ("file::memory:", ok(mem(None), &[], None)),
             ("file:", ok(mem(None), &[], None)),
             (
@@ -514,7 +523,11 @@ mod tests {
             ),
             (
                 "file:x?mode=memory&cache=private",
-                ok(mem(Some("x")), &[("mode", "memory"), ("cache", "private")], None),
+                ok(
+                    mem(Some("x")),
+                    &[("mode", "memory"), ("cache", "private")],
+                    None,
+                ),
             ),
             (
                 "sqlite:///a.db?mode=memory",
@@ -522,9 +535,15 @@ mod tests {
             ),
             // paths
             ("sqlite:///my%20db.db", ok(file("my db.db"), &[], None)),
-            ("sqlite:///a%3Fb%23c%25.db", ok(file("a?b#c%.db"), &[], None)),
+            (
+                "sqlite:///a%3Fb%23c%25.db",
+                ok(file("a?b#c%.db"), &[], None),
+            ),
             ("sqlite:///my db.db", ok(file("my db.db"), &[], None)),
-            ("sqlite:///données/δ.db", ok(file("données/δ.db"), &[], None)),
+            (
+                "sqlite:///données/δ.db",
+                ok(file("données/δ.db"), &[], None),
+            ),
             ("sqlite:///%0Aline", ok(file("\nline"), &[], None)),
             ("sqlite:///%3Amemory%3A", ok(mem(None), &[], None)),
             (
@@ -579,7 +598,10 @@ mod tests {
                 ),
             ),
             // errors
-            ("sqlite+:///a.db", Err(UrlError::invalid_driver(Dialect::Sqlite, ""))),
+            (
+                "sqlite+:///a.db",
+                Err(UrlError::invalid_driver(Dialect::Sqlite, "")),
+            ),
             (
                 "sqlite+aio-sqlite:///a.db",
                 Err(UrlError::invalid_driver(Dialect::Sqlite, "aio-sqlite")),
@@ -599,12 +621,27 @@ mod tests {
             ("sqlite:///a\0b", Err(UrlError::NulByte { part: "url" })),
             (
                 "sqlite:///a\tb",
-                Err(UrlError::malformed("url", "raw control character (percent-encode it)")),
+                Err(UrlError::malformed(
+                    "url",
+                    "raw control character (percent-encode it)",
+                )),
             ),
-            ("sqlite:///%", Err(UrlError::InvalidPercentEncoding { part: "path" })),
-            ("sqlite:///%zz", Err(UrlError::InvalidPercentEncoding { part: "path" })),
-            ("sqlite:///%4", Err(UrlError::InvalidPercentEncoding { part: "path" })),
-            ("sqlite:///%C3%28", Err(UrlError::InvalidPercentEncoding { part: "path" })),
+            (
+                "sqlite:///%",
+                Err(UrlError::InvalidPercentEncoding { part: "path" }),
+            ),
+            (
+                "sqlite:///%zz",
+                Err(UrlError::InvalidPercentEncoding { part: "path" }),
+            ),
+            (
+                "sqlite:///%4",
+                Err(UrlError::InvalidPercentEncoding { part: "path" }),
+            ),
+            (
+                "sqlite:///%C3%28",
+                Err(UrlError::InvalidPercentEncoding { part: "path" }),
+            ),
             (
                 "sqlite:///a.db#frag",
                 Err(UrlError::malformed(
@@ -634,13 +671,30 @@ mod tests {
                 "sqlite:///a.db?mode=ro&MODE=rw",
                 Err(UrlError::duplicate("mode")),
             ),
-            ("sqlite:///a.db?mode=rx", bad_value("mode", "rx", "one of ro, rw, rwc, memory")),
-            ("sqlite:///a.db?cache=", bad_value("cache", "", "one of shared, private")),
+            (
+                "sqlite:///a.db?timeout=1&timeout=x",
+                Err(UrlError::duplicate("timeout")),
+            ),
+            (
+                "sqlite:///a.db?mode=rx",
+                bad_value("mode", "rx", "one of ro, rw, rwc, memory"),
+            ),
+            (
+                "sqlite:///a.db?cache=",
+                bad_value("cache", "", "one of shared, private"),
+            ),
             (
                 "sqlite:///a.db?vfs=a/b",
-                bad_value("vfs", "a/b", "a vfs name made of letters, digits, '_' or '-'"),
+                bad_value(
+                    "vfs",
+                    "a/b",
+                    "a vfs name made of letters, digits, '_' or '-'",
+                ),
             ),
-            ("sqlite:///a.db?immutable=2", bad_value("immutable", "2", BOOL)),
+            (
+                "sqlite:///a.db?immutable=2",
+                bad_value("immutable", "2", BOOL),
+            ),
             (
                 "sqlite:///a.db?timeout=-1",
                 bad_value("timeout", "-1", "a non-negative number of seconds"),
@@ -675,14 +729,27 @@ mod tests {
             ),
             (
                 "sqlite:///a.db?mode",
-                Err(UrlError::malformed("query", "a parameter has no '=' (expected key=value)")),
+                Err(UrlError::malformed(
+                    "query",
+                    "a parameter has no '=' (expected key=value)",
+                )),
             ),
             (
                 "sqlite:///a.db?=ro",
                 Err(UrlError::malformed("query", "a parameter has an empty key")),
             ),
-            ("sqlite:///a.db?mode=%", Err(UrlError::InvalidPercentEncoding { part: "query" })),
-            ("sqlite:///a.db?mode=r%00", Err(UrlError::NulByte { part: "query" })),
+            (
+                "sqlite:///a.db?mode=%",
+                Err(UrlError::InvalidPercentEncoding { part: "query" }),
+            ),
+            (
+                "sqlite:///a.db?mode=r%00",
+                Err(UrlError::NulByte { part: "query" }),
+            ),
+            (
+                long_value.as_str(),
+                bad_value("mode", &"x".repeat(64), "one of ro, rw, rwc, memory"),
+            ),
         ];
         for (input, expected) in cases {
             check(input, expected);
@@ -701,7 +768,10 @@ mod tests {
         assert!(url.immutable());
         assert_eq!(url.timeout(), Some(Duration::from_millis(1500)));
         assert_eq!(url.memory_name(), None);
-        assert_eq!(url.to_url(), "sqlite:////tmp/a.db?mode=ro&immutable=true&timeout=1.5&vfs=unix");
+        assert_eq!(
+            url.to_url(),
+            "sqlite:////tmp/a.db?mode=ro&immutable=true&timeout=1.5&vfs=unix"
+        );
         assert_eq!(url.to_string(), url.to_url());
         let memory: SqliteUrl = "sqlite://".parse().expect("valid");
         assert_eq!(memory.to_url(), "sqlite://");
