@@ -363,3 +363,34 @@ mod tests {
         assert_eq!(s.validate().unwrap_err().key(), "tls.key_file");
     }
 }
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_keeps_every_field() {
+        let mut s = Settings {
+            connection_url: Some("postgresql://u:pw@h/db".parse().unwrap()),
+            timeout: None,
+            pool_size: 0,
+            application_name: Some(String::new()),
+            statement_cache_size: Some(0),
+            busy_timeout: Duration::from_millis(1500),
+            ..Settings::default()
+        };
+        s.pragmas.extra.push(("temp_store".into(), "memory".into()));
+        let json = serde_json::to_string(&s).unwrap();
+        let back: Settings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        // Missing fields take their defaults.
+        let partial: Settings = serde_json::from_str(r#"{"pool_size": 2}"#).unwrap();
+        assert_eq!(
+            partial,
+            Settings {
+                pool_size: 2,
+                ..Settings::default()
+            }
+        );
+    }
+}
