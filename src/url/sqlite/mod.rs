@@ -1,0 +1,412 @@
+//! SQLite urls: SQLAlchemy (`sqlite:///x.db`), sqlx (`sqlite:x.db`) and
+//! plain SQLite URIs (`file:x.db`). See the [module docs](super) for the
+//! accepted forms.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::error::UrlError;
+use super::params::{self, PATH, QUERY_VALUE};
+use super::{Dialect, Scheme};
+
+/// Where a SQLite database lives.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SqliteLocation {
+    /// An in-memory database, optionally named (`file:name?mode=memory`).
+    Memory {
+        /// The name given in the url, if any.
+        name: Option<String>,
+    },
+    /// An on-disk file, relative or absolute as written.
+    File(PathBuf),
+}
+
+/// The SQLite URI `mode` parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpenMode {
+    /// `ro`: read-only.
+    ReadOnly,
+    /// `rw`: read-write, the file must exist.
+    ReadWrite,
+    /// `rwc`: read-write, created if missing.
+    ReadWriteCreate,
+    /// `memory`: a pure in-memory database.
+    Memory,
+}
+
+impl OpenMode {
+    /// The parameter value: `"ro"`, `"rw"`, `"rwc"` or `"memory"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::ReadOnly => "ro",
+            Self::ReadWrite => "rw",
+            Self::ReadWriteCreate => "rwc",
+            Self::Memory => "memory",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "ro" => Some(Self::ReadOnly),
+            "rw" => Some(Self::ReadWrite),
+            "rwc" => Some(Self::ReadWriteCreate),
+            "memory" => Some(Self::Memory),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for OpenMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The SQLite URI `cache` parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CacheMode {
+    /// `shared`: connections share one cache (and one in-memory database).
+    Shared,
+    /// `private`: each connection has its own cache.
+    Private,
+}
+
+impl CacheMode {
+    /// The parameter value: `"shared"` or `"private"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Shared => "shared",
+            Self::Private => "private",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "shared" => Some(Self::Shared),
+            "private" => Some(Self::Private),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for CacheMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parsed SQLite url. SQLite urls hold no secrets, so `Debug` is derived.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SqliteUrl {
+    location: SqliteLocation,
+    mode: Option<OpenMode>,
+    cache: Option<CacheMode>,
+    vfs: Option<String>,
+    immutable: bool,
+    uri: bool,
+    timeout: Option<Duration>,
+    params: Vec<(String, String)>,
+}
+
+impl SqliteUrl {
+    /// Where the database lives.
+    pub fn location(&self) -> &SqliteLocation {
+        &self.location
+    }
+
+    /// The on-disk path, for file databases only.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.location {
+            SqliteLocation::File(path) => Some(path),
+            SqliteLocation::Memory { .. } => None,
+        }
+    }
+
+    /// Whether the database is in memory: an empty or `:memory:` path,
+    /// `mode=memory` or `vfs=memdb`.
+    pub fn is_inmemory(&self) -> bool {
+        matches!(self.location, SqliteLocation::Memory { .. })
+            || self.mode == Some(OpenMode::Memory)
+            || self.vfs.as_deref() == Some("memdb")
+    }
+
+    /// The name of an in-memory database that other connections can open:
+    /// in memory, named, and either `cache=shared` or `vfs=memdb`.
+    pub fn shared_memory_name(&self) -> Option<&str> {
+        let shared = self.cache == Some(CacheMode::Shared) || self.vfs.as_deref() == Some("memdb");
+        if shared { self.memory_name() } else { None }
+    }
+
+    /// The name of an in-memory database, if the url gives one (shared or not).
+    pub fn memory_name(&self) -> Option<&str> {
+        match &self.location {
+            SqliteLocation::Memory { name } => name.as_deref(),
+            SqliteLocation::File(_) => None,
+        }
+    }
+
+    /// The `mode` parameter.
+    pub fn mode(&self) -> Option<OpenMode> {
+        self.mode
+    }
+
+    /// The `cache` parameter.
+    pub fn cache(&self) -> Option<CacheMode> {
+        self.cache
+    }
+
+    /// The `vfs` parameter.
+    pub fn vfs(&self) -> Option<&str> {
+        self.vfs.as_deref()
+    }
+
+    /// The `immutable` parameter (`false` when absent).
+    pub fn immutable(&self) -> bool {
+        self.immutable
+    }
+
+    /// The pysqlite `timeout` parameter (busy timeout, given in seconds).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Every query parameter, keys lowercase and values in canonical
+    /// spelling (booleans `true`/`false`), in input order.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    /// The canonical url: `sqlite://` for an unnamed in-memory database,
+    /// else `sqlite:///<relative>` or `sqlite:////<absolute>`, then the
+    /// parameters. Parsing it gives back an equal value.
+    pub fn to_url(&self) -> String {
+        let path = match &self.location {
+            SqliteLocation::Memory { name: None } => None,
+            SqliteLocation::Memory { name: Some(name) } => Some(name.clone()),
+            SqliteLocation::File(path) => Some(path.to_string_lossy().into_owned()),
+        };
+        let mut out = String::from("sqlite://");
+        if let Some(path) = path {
+            out.push('/');
+            let encoded = params::encode(&path, PATH);
+            // With `uri=true` a path starting with `file:` would be read as a
+            // SQLite URI: hide the colon.
+            match encoded.strip_prefix("file:") {
+                Some(rest) => {
+                    out.push_str("file%3A");
+                    out.push_str(rest);
+                }
+                None => out.push_str(&encoded),
+            }
+        }
+        for (i, (key, value)) in self.params.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(key);
+            out.push('=');
+            out.push_str(&params::encode(value, QUERY_VALUE));
+        }
+        out
+    }
+
+    /// The same as [`to_url`](Self::to_url): SQLite urls hold no password.
+    pub fn redacted(&self) -> String {
+        self.to_url()
+    }
+
+    /// Parses what follows `sqlite:` (or `sqlite+driver:`).
+    pub(crate) fn parse_sqlite_scheme(rest: &str) -> Result<Self, UrlError> {
+        params::check_url_chars(rest)?;
+        let (raw_path, query) = split_path_query(rest);
+        let mut url = Self::with_params(query)?;
+        let raw_path = match raw_path.strip_prefix("//") {
+            Some(after) => after.strip_prefix('/').unwrap_or(after),
+            None => raw_path,
+        };
+        let path = match raw_path.strip_prefix("file:") {
+            Some(uri) if url.uri => file_uri_path(uri)?,
+            _ => params::decode(raw_path, "path")?,
+        };
+        url.location = url.locate(path);
+        Ok(url)
+    }
+
+    /// Parses what follows `file:` (a SQLite URI).
+    pub(crate) fn parse_file_scheme(rest: &str) -> Result<Self, UrlError> {
+        params::check_url_chars(rest)?;
+        let (raw_path, query) = split_path_query(rest);
+        let mut url = Self::with_params(query)?;
+        let path = file_uri_path(raw_path)?;
+        url.location = url.locate(path);
+        Ok(url)
+    }
+
+    fn locate(&self, path: String) -> SqliteLocation {
+        let memory = self.mode == Some(OpenMode::Memory) || self.vfs.as_deref() == Some("memdb");
+        if path.is_empty() || path == ":memory:" {
+            SqliteLocation::Memory { name: None }
+        } else if memory {
+            SqliteLocation::Memory { name: Some(path) }
+        } else {
+            SqliteLocation::File(PathBuf::from(path))
+        }
+    }
+
+    fn with_params(query: Option<&str>) -> Result<Self, UrlError> {
+        let mut url = Self {
+            location: SqliteLocation::Memory { name: None },
+            mode: None,
+            cache: None,
+            vfs: None,
+            immutable: false,
+            uri: false,
+            timeout: None,
+            params: Vec::new(),
+        };
+        for (key, raw) in params::split_query(query.unwrap_or(""))? {
+            let value = params::decode(raw, "query")?;
+            url.apply(key, value)?;
+        }
+        Ok(url)
+    }
+
+    fn apply(&mut self, key: String, value: String) -> Result<(), UrlError> {
+        if self.params.iter().any(|(seen, _)| *seen == key) {
+            return Err(UrlError::duplicate(&key));
+        }
+        let bad = |expected| UrlError::invalid(&key, &value, expected);
+        let normalized = match key.as_str() {
+            "mode" => {
+                let mode =
+                    OpenMode::parse(&value).ok_or_else(|| bad("one of ro, rw, rwc, memory"))?;
+                self.mode = Some(mode);
+                mode.as_str().to_owned()
+            }
+            "cache" => {
+                let cache =
+                    CacheMode::parse(&value).ok_or_else(|| bad("one of shared, private"))?;
+                self.cache = Some(cache);
+                cache.as_str().to_owned()
+            }
+            "vfs" => {
+                let valid = !value.is_empty()
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if !valid {
+                    return Err(bad("a vfs name made of letters, digits, '_' or '-'"));
+                }
+                self.vfs = Some(value.clone());
+                value
+            }
+            "immutable" | "nolock" | "psow" | "uri" | "check_same_thread" => {
+                let flag = params::parse_bool(&value)
+                    .ok_or_else(|| bad("a boolean: 0, 1, true, false, yes, no, on or off"))?;
+                match key.as_str() {
+                    "immutable" => self.immutable = flag,
+                    "uri" => self.uri = flag,
+                    _ => {}
+                }
+                flag.to_string()
+            }
+            "modeof" => {
+                if value.is_empty() {
+                    return Err(bad("a file path"));
+                }
+                value
+            }
+            "timeout" => {
+                let seconds = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or_else(|| bad("a non-negative number of seconds"))?;
+                self.timeout = Some(seconds);
+                value
+            }
+            "isolation_level" => match value.to_ascii_uppercase().as_str() {
+                level @ ("DEFERRED" | "IMMEDIATE" | "EXCLUSIVE" | "AUTOCOMMIT") => level.to_owned(),
+                "NONE" => "none".to_owned(),
+                _ => {
+                    return Err(bad(
+                        "one of DEFERRED, IMMEDIATE, EXCLUSIVE, AUTOCOMMIT, none",
+                    ));
+                }
+            },
+            "detect_types" => {
+                let digits = value.strip_prefix(['-', '+']).unwrap_or(&value);
+                if !params::is_digits(digits) || value.parse::<i64>().is_err() {
+                    return Err(bad("an integer"));
+                }
+                value
+            }
+            "cached_statements" => {
+                if !params::is_digits(&value) || value.parse::<u64>().is_err() {
+                    return Err(bad("a non-negative integer"));
+                }
+                value
+            }
+            _ => return Err(UrlError::unknown_parameter(Dialect::Sqlite, &key)),
+        };
+        self.params.push((key, normalized));
+        Ok(())
+    }
+}
+
+/// Splits `path?query` at the first `?`.
+fn split_path_query(rest: &str) -> (&str, Option<&str>) {
+    match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    }
+}
+
+/// The decoded path of a SQLite URI, given what follows `file:` and
+/// precedes `?`: `//` starts an authority that must be empty or `localhost`.
+fn file_uri_path(raw: &str) -> Result<String, UrlError> {
+    let Some(after) = raw.strip_prefix("//") else {
+        return params::decode(raw, "path");
+    };
+    let (authority, path) = match after.find('/') {
+        Some(slash) => after.split_at_checked(slash).unwrap_or((after, "")),
+        None => (after, ""),
+    };
+    if !(authority.is_empty() || authority.eq_ignore_ascii_case("localhost")) {
+        return Err(UrlError::malformed(
+            "authority",
+            "a file: uri authority must be empty or \"localhost\"",
+        ));
+    }
+    params::decode(path, "path")
+}
+
+impl FromStr for SqliteUrl {
+    type Err = UrlError;
+
+    /// Parses a `sqlite:` or `file:` url; other schemes are errors.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = super::trim(s)?;
+        let Some((scheme, rest)) = super::split_scheme(s) else {
+            return Err(UrlError::unknown_dialect(""));
+        };
+        match super::classify(scheme)? {
+            Scheme::Sqlite => Self::parse_sqlite_scheme(rest),
+            Scheme::File => Self::parse_file_scheme(rest),
+            Scheme::Postgres => Err(UrlError::malformed(
+                "scheme",
+                "expected a sqlite url, found a postgresql url",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for SqliteUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests;
