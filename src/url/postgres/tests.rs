@@ -1,4 +1,3 @@
-
 use super::*;
 
 const PW: &str = "s3cr3t-PW";
