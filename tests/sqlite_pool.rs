@@ -222,7 +222,10 @@ async fn read_only_urls_skip_setting_the_journal_mode() {
         .run(|c| c.execute_batch("INSERT INTO x VALUES (2)"))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("sqlite"), "{err}");
+    assert!(
+        matches!(&err, dbconfig::Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ReadOnly),
+        "{err:?}"
+    );
     ro.dispose();
 }
 
@@ -249,5 +252,40 @@ async fn interact_runs_off_the_async_thread() {
     assert_ne!(thread, caller);
     assert_eq!(sum, 5_000_050_000);
     drop(s);
+    engine.dispose();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_connection_returned_inside_a_transaction_is_rolled_back_before_reuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        pool_size: 1,
+        max_overflow: 0,
+        ..settings_for(file_url(dir.path(), "r.db"))
+    };
+    let config = SqliteConfig::from_settings(settings).unwrap();
+    let engine = config.engine().await.unwrap();
+    common::create_table(&engine).await;
+    let mut s = engine.session();
+    let first = s.connection().await.unwrap().id();
+    // A manual BEGIN outside dbconfig's transaction API, then the session goes back.
+    s.run(|c| c.execute_batch("BEGIN IMMEDIATE; INSERT INTO t (id, v) VALUES (1, 'dangling');"))
+        .await
+        .unwrap();
+    drop(s);
+
+    let mut s = engine.session();
+    let conn = s.connection().await.unwrap();
+    assert_eq!(conn.id(), first, "pool of one: same connection");
+    assert!(
+        conn.run(|c| Ok(c.is_autocommit())).unwrap(),
+        "handed out inside a transaction"
+    );
+    drop(s);
+    assert_eq!(
+        common::count_rows(&engine).await,
+        0,
+        "the dangling write was kept"
+    );
     engine.dispose();
 }
