@@ -142,22 +142,16 @@ impl Settings {
             "tls.check_hostname" => self.tls.check_hostname = parse_bool(key, value)?,
             "busy_timeout" => self.busy_timeout = parse_duration(key, value)?,
             "pragmas.journal_mode" => {
-                self.pragmas.journal_mode = value.parse().map_err(|_| {
-                    SettingsError::invalid(
-                        key,
-                        value,
-                        "one of delete, truncate, persist, memory, wal, off",
-                    )
-                })?;
+                self.pragmas.journal_mode =
+                    value.parse().map_err(|e: SettingsError| e.with_key(key))?;
             }
             "pragmas.foreign_keys" => self.pragmas.foreign_keys = parse_bool(key, value)?,
             "pragmas.legacy_alter_table" => {
                 self.pragmas.legacy_alter_table = parse_bool(key, value)?
             }
             "pragmas.synchronous" => {
-                self.pragmas.synchronous = value.parse().map_err(|_| {
-                    SettingsError::invalid(key, value, "one of off, normal, full, extra")
-                })?;
+                self.pragmas.synchronous =
+                    value.parse().map_err(|e: SettingsError| e.with_key(key))?;
             }
             "pragmas.cache_size" => self.pragmas.cache_size = parse_int(key, value, "an integer")?,
             "pragmas.extra" => self.pragmas.extra = SqlitePragmas::parse_extra(key, value)?,

@@ -251,6 +251,16 @@ impl SettingsError {
         }
     }
 
+    /// The same error about `key` (the variable a value came from) instead of the field.
+    pub(crate) fn with_key(mut self, new_key: &str) -> Self {
+        match &mut self {
+            SettingsError::InvalidValue { key, .. }
+            | SettingsError::InvalidUrl { key, .. }
+            | SettingsError::Conflict { key, .. } => *key = new_key.to_owned(),
+        }
+        self
+    }
+
     /// The variable or field the error is about.
     #[must_use]
     pub fn key(&self) -> &str {

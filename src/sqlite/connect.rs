@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::pragma::effective_journal_mode;
+use super::pragma::{Pragma, effective_journal_mode};
 use super::target::OpenTarget;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -116,21 +116,9 @@ pub fn apply_pragmas(conn: &Connection, target: &OpenTarget, settings: &Settings
 /// # Errors
 /// A PRAGMA query fails.
 pub fn pragmas_in_effect(conn: &Connection, settings: &Settings) -> Result<Vec<(String, String)>> {
-    let mut names: Vec<String> = [
-        "journal_mode",
-        "foreign_keys",
-        "legacy_alter_table",
-        "synchronous",
-        "cache_size",
-        "busy_timeout",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    names.extend(settings.pragmas.extra.iter().map(|(name, _)| name.clone()));
-    names
+    super::pragma::pragmas(settings)
         .into_iter()
-        .map(|name| {
+        .map(|Pragma { name, .. }| {
             let value = conn.pragma_query_value(None, &name, |r| {
                 Ok(match r.get_ref(0)? {
                     rusqlite::types::ValueRef::Integer(i) => i.to_string(),

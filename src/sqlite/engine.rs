@@ -100,7 +100,8 @@ impl SqliteEngine {
             .wait_timeout(Some(settings.pool_timeout))
             .create_timeout(settings.connection_timeout)
             .build()
-            .map_err(|e| Error::Blocking(format!("building the pool: {e}")))?;
+            // deadpool's only build error: timeouts without a runtime.
+            .map_err(|_| Error::NoRuntime)?;
         Ok(SqliteEngine {
             inner: Arc::new(EngineInner {
                 id: crate::engine::next_engine_id(),

@@ -7,7 +7,6 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
 use rusqlite::Connection;
@@ -129,12 +128,6 @@ pub(crate) struct SqliteManager {
     pub(crate) open_count: Arc<AtomicUsize>,
 }
 
-impl SqliteManager {
-    fn recycle_after(&self) -> Option<Duration> {
-        self.settings.pool_recycle
-    }
-}
-
 impl Manager for SqliteManager {
     type Type = SqliteConnection;
     type Error = Error;
@@ -159,7 +152,11 @@ impl Manager for SqliteManager {
         conn: &mut SqliteConnection,
         metrics: &Metrics,
     ) -> RecycleResult<Error> {
-        if self.recycle_after().is_some_and(|max| metrics.age() > max) {
+        if self
+            .settings
+            .pool_recycle
+            .is_some_and(|max| metrics.age() > max)
+        {
             return Err(RecycleError::message("connection reached pool_recycle age"));
         }
         let Some(mutex) = Arc::get_mut(&mut conn.conn) else {

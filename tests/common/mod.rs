@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dbconfig::{DatabaseConfig, SqliteConfig, SqliteEngine};
+use dbconfig::SqliteEngine;
 
 /// `sqlite:////abs/path` for a file in `dir`.
 pub fn file_url(dir: &Path, name: &str) -> String {
@@ -28,9 +28,4 @@ pub async fn count_rows(engine: &SqliteEngine) -> i64 {
         .run(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
         .await
         .unwrap()
-}
-
-/// A config with its own engine (not shared with other tests' configs).
-pub async fn engine_for(config: &SqliteConfig) -> SqliteEngine {
-    config.engine().await.unwrap()
 }
