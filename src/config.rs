@@ -96,11 +96,14 @@ impl fmt::Debug for UniqueKey {
     }
 }
 
-#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+#[cfg(not(target_family = "wasm"))]
 mod any {
     use super::{DatabaseConfig, UniqueKey};
     use crate::error::{Error, Result};
+    #[cfg(feature = "postgres")]
+    use crate::postgres::{PostgresConfig, PostgresEngine};
     use crate::settings::Settings;
+    #[cfg(feature = "sqlite")]
     use crate::sqlite::{SqliteConfig, SqliteEngine};
     use crate::url::{ConnectionUrl, Dialect};
 
@@ -110,7 +113,11 @@ mod any {
     #[non_exhaustive]
     pub enum AnyConfig {
         /// SQLite.
+        #[cfg(feature = "sqlite")]
         Sqlite(SqliteConfig),
+        /// PostgreSQL.
+        #[cfg(feature = "postgres")]
+        Postgres(PostgresConfig),
     }
 
     /// An engine of either backend.
@@ -118,7 +125,11 @@ mod any {
     #[non_exhaustive]
     pub enum AnyEngine {
         /// SQLite.
+        #[cfg(feature = "sqlite")]
         Sqlite(SqliteEngine),
+        /// PostgreSQL.
+        #[cfg(feature = "postgres")]
+        Postgres(PostgresEngine),
     }
 
     impl AnyConfig {
@@ -138,12 +149,21 @@ mod any {
         pub fn from_settings(settings: Settings) -> Result<Self> {
             match settings.connection_url.as_ref().map(ConnectionUrl::dialect) {
                 None => Err(Error::MissingUrl),
+                #[cfg(feature = "sqlite")]
                 Some(Dialect::Sqlite) => {
                     SqliteConfig::from_settings(settings).map(AnyConfig::Sqlite)
                 }
+                #[cfg(feature = "postgres")]
+                Some(Dialect::Postgres) => {
+                    PostgresConfig::from_settings(settings).map(AnyConfig::Postgres)
+                }
+                #[allow(unreachable_patterns)]
                 Some(dialect) => Err(Error::BackendUnavailable {
                     dialect,
-                    feature: "postgres",
+                    feature: match dialect {
+                        Dialect::Sqlite => "sqlite",
+                        Dialect::Postgres => "postgres",
+                    },
                 }),
             }
         }
@@ -160,7 +180,10 @@ mod any {
         #[must_use]
         pub fn dialect(&self) -> Dialect {
             match self {
+                #[cfg(feature = "sqlite")]
                 AnyConfig::Sqlite(_) => Dialect::Sqlite,
+                #[cfg(feature = "postgres")]
+                AnyConfig::Postgres(_) => Dialect::Postgres,
             }
         }
 
@@ -168,7 +191,10 @@ mod any {
         #[must_use]
         pub fn settings(&self) -> &Settings {
             match self {
+                #[cfg(feature = "sqlite")]
                 AnyConfig::Sqlite(c) => c.settings(),
+                #[cfg(feature = "postgres")]
+                AnyConfig::Postgres(c) => c.settings(),
             }
         }
 
@@ -178,20 +204,32 @@ mod any {
         /// As the backend's `engine()`.
         pub async fn engine(&self) -> Result<AnyEngine> {
             match self {
+                #[cfg(feature = "sqlite")]
                 AnyConfig::Sqlite(c) => c.engine().await.map(AnyEngine::Sqlite),
+                #[cfg(feature = "postgres")]
+                AnyConfig::Postgres(c) => c.engine().await.map(AnyEngine::Postgres),
             }
         }
 
-        /// Runs a batch of `;`-separated statements in one transaction.
+        /// Runs a batch of `;`-separated statements in one transaction (SQLite: `BEGIN
+        /// IMMEDIATE`).
         ///
         /// # Errors
         /// Any statement failed (nothing is committed).
         pub async fn execute_batch(&self, sql: &str) -> Result<()> {
             match self.engine().await? {
+                #[cfg(feature = "sqlite")]
                 AnyEngine::Sqlite(engine) => {
                     let mut session = engine.session();
                     let mut tx = session.begin_transaction(true).await?;
                     tx.run(|c| c.execute_batch(sql))?;
+                    tx.commit().await
+                }
+                #[cfg(feature = "postgres")]
+                AnyEngine::Postgres(engine) => {
+                    let mut session = engine.session();
+                    let tx = session.begin_transaction(true).await?;
+                    tx.batch_execute(sql).await?;
                     tx.commit().await
                 }
             }
@@ -203,11 +241,14 @@ mod any {
         /// No connection, or the query failed.
         pub async fn ping(&self) -> Result<()> {
             match self.engine().await? {
+                #[cfg(feature = "sqlite")]
                 AnyEngine::Sqlite(engine) => engine
                     .session()
                     .run(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)))
                     .await
                     .map(drop),
+                #[cfg(feature = "postgres")]
+                AnyEngine::Postgres(engine) => engine.session().ping().await,
             }
         }
 
@@ -215,7 +256,10 @@ mod any {
         #[must_use]
         pub fn is_inmemory(&self) -> bool {
             match self {
+                #[cfg(feature = "sqlite")]
                 AnyConfig::Sqlite(c) => c.is_inmemory(),
+                #[cfg(feature = "postgres")]
+                AnyConfig::Postgres(c) => c.is_inmemory(),
             }
         }
 
@@ -223,7 +267,10 @@ mod any {
         #[must_use]
         pub fn unique_key(&self) -> UniqueKey {
             match self {
+                #[cfg(feature = "sqlite")]
                 AnyConfig::Sqlite(c) => c.unique_key(),
+                #[cfg(feature = "postgres")]
+                AnyConfig::Postgres(c) => c.unique_key(),
             }
         }
     }
@@ -232,11 +279,14 @@ mod any {
         /// Disposes the engine.
         pub fn dispose(&self) {
             match self {
+                #[cfg(feature = "sqlite")]
                 AnyEngine::Sqlite(e) => e.dispose(),
+                #[cfg(feature = "postgres")]
+                AnyEngine::Postgres(e) => e.dispose(),
             }
         }
     }
 }
 
-#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+#[cfg(not(target_family = "wasm"))]
 pub use any::{AnyConfig, AnyEngine};

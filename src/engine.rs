@@ -17,6 +17,19 @@ use tokio::task::AbortHandle;
 use crate::config::UniqueKey;
 use crate::error::{Error, Result};
 
+/// Pool status: how many connections exist, how many are idle, how many sessions wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Most connections the pool will open (`pool_size + max_overflow`).
+    pub max_size: usize,
+    /// Connections open now (idle or in use), not counting an in-memory keeper.
+    pub size: usize,
+    /// Idle connections ready to hand out.
+    pub idle: usize,
+    /// Sessions waiting for a connection.
+    pub waiting: usize,
+}
+
 /// An engine the registry can hold and dispose.
 pub(crate) trait RegisteredEngine: Any + Clone + Send + Sync {
     /// Closes every connection; later sessions fail with [`Error::Disposed`].

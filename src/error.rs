@@ -28,6 +28,15 @@ pub enum Error {
         /// The Cargo feature that provides it.
         feature: &'static str,
     },
+    /// A config for one dialect was given a URL of another (`SqliteConfig` with a
+    /// `postgresql://` URL); use [`AnyConfig`](crate::AnyConfig) to choose by URL.
+    #[error("expected a {expected} url, got a {found} url")]
+    WrongDialect {
+        /// The config's dialect.
+        expected: Dialect,
+        /// The URL's dialect.
+        found: Dialect,
+    },
     /// The linked SQLite library is older than the minimum supported version.
     #[error("dbconfig requires sqlite >= {required} but we found version {found}")]
     SqliteVersion {
@@ -40,6 +49,40 @@ pub enum Error {
     #[cfg(feature = "sqlite")]
     #[error("sqlite error")]
     Sqlite(#[source] rusqlite::Error),
+    /// An error reported by PostgreSQL or the tokio-postgres driver.
+    #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
+    #[error("postgres error")]
+    Postgres(#[source] tokio_postgres::Error),
+    /// PostgreSQL cancelled a statement that ran longer than `statement_timeout` (the `timeout`
+    /// setting), SQLSTATE 57014.
+    #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
+    #[error("the statement ran longer than statement_timeout and was cancelled by the server")]
+    StatementTimeout(#[source] tokio_postgres::Error),
+    /// The TLS handshake with the server failed (an untrusted certificate, a host name the
+    /// certificate does not name, a refused client certificate…).
+    #[error("tls handshake failed: {reason}")]
+    Tls {
+        /// What rustls or the server reported.
+        reason: String,
+    },
+    /// A TLS file (CA, client certificate or key) could not be used.
+    #[error("{key} {path:?}: {reason}")]
+    TlsFile {
+        /// The setting or URL parameter that named the file (`tls.ca_file`, `sslrootcert`…).
+        key: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why it could not be used.
+        reason: String,
+    },
+    /// The configuration asks for something the backend cannot do.
+    #[error("{key}: {reason}")]
+    Unsupported {
+        /// The setting or URL parameter at fault.
+        key: String,
+        /// Why.
+        reason: String,
+    },
     /// A PRAGMA did not take the value it was set to.
     #[error("pragma {pragma} is {found:?} after setting it to {expected:?}")]
     Pragma {
@@ -50,11 +93,12 @@ pub enum Error {
         /// The value SQLite reports.
         found: String,
     },
-    /// Waiting for a pooled connection, for a new connection, or for the writer lane took too long.
+    /// Waiting for a pooled connection, for a new connection, for the writer lane or for the
+    /// server took too long.
     #[error("timed out after {after:?} waiting for {waiting_for}")]
     Timeout {
         /// What was being waited for: `"a pooled connection"`, `"a new connection"`,
-        /// `"the writer lane"`, `"a connection to be recycled"`.
+        /// `"the writer lane"`, `"a connection to be recycled"`, `"the server to answer"`.
         waiting_for: &'static str,
         /// How long we waited.
         after: Duration,
@@ -77,10 +121,26 @@ pub enum Error {
 }
 
 impl Error {
-    /// True when the error is a timeout of ours (pool wait, connect, writer lane).
+    /// True when the error is a timeout: one of ours (pool wait, connect, writer lane, server
+    /// answer) or PostgreSQL's `statement_timeout`.
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
+        match self {
+            Error::Timeout { .. } => true,
+            #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
+            Error::StatementTimeout(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The PostgreSQL SQLSTATE code (e.g. `"40001"`), when the server reported this error.
+    #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
+    #[must_use]
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Postgres(e) | Error::StatementTimeout(e) => e.code().map(|c| c.code()),
+            _ => None,
+        }
     }
 
     /// True when SQLite reported the database as busy or locked
@@ -126,6 +186,15 @@ impl From<SettingsError> for Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Sqlite(e)
+    }
+}
+
+#[cfg(all(feature = "postgres", not(target_family = "wasm")))]
+impl From<tokio_postgres::Error> for Error {
+    /// Classifies the driver's error: a statement cancelled by `statement_timeout` becomes
+    /// [`Error::StatementTimeout`], a failed TLS handshake [`Error::Tls`].
+    fn from(e: tokio_postgres::Error) -> Self {
+        crate::postgres::classify(e)
     }
 }
 

@@ -9,15 +9,19 @@ pub mod url;
 
 #[cfg(not(target_family = "wasm"))]
 pub mod engine;
+#[cfg(all(feature = "postgres", not(target_family = "wasm")))]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+#[cfg(not(target_family = "wasm"))]
 pub use config::{AnyConfig, AnyEngine};
 pub use config::{DatabaseConfig, UniqueKey};
 #[cfg(not(target_family = "wasm"))]
-pub use engine::{dispose_all, registered_engines};
+pub use engine::{PoolStatus, dispose_all, registered_engines};
 pub use error::{Error, Result};
+#[cfg(all(feature = "postgres", not(target_family = "wasm")))]
+pub use postgres::{PostgresConfig, PostgresEngine, PostgresSession, PostgresTransaction};
 pub use settings::Settings;
 #[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
 pub use sqlite::{SqliteConfig, SqliteEngine, SqliteSession, SqliteTransaction};

@@ -35,6 +35,7 @@ pub const ENV_VARS: &[EnvVar] = vars! {
     "search_path" => ["DBCONFIG_SEARCH_PATH", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH"],
     "statement_cache_size" => ["DBCONFIG_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_STATEMENT_CACHE_SIZE"],
     "prepared_statement_cache_size" => ["DBCONFIG_PREPARED_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_PREPARED_STATEMENT_CACHE_SIZE"],
+    "pgbouncer_mode" => ["DBCONFIG_PGBOUNCER_MODE"],
     "tls.enabled" => ["DBCONFIG_TLS_ENABLED", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"],
     "tls.ca_file" => ["DBCONFIG_TLS_CA_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"],
     "tls.cert_file" => ["DBCONFIG_TLS_CERT_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CERT_FILE"],
@@ -135,6 +136,7 @@ impl Settings {
             "prepared_statement_cache_size" => {
                 self.prepared_statement_cache_size = Some(parse_int(key, value, COUNT)?);
             }
+            "pgbouncer_mode" => self.pgbouncer_mode = parse_bool(key, value)?,
             "tls.enabled" => self.tls.enabled = parse_bool(key, value)?,
             "tls.ca_file" => self.tls.ca_file = non_empty_path(value),
             "tls.cert_file" => self.tls.cert_file = non_empty_path(value),
@@ -235,6 +237,7 @@ mod tests {
             ("DBCONFIG_SQLITE_SYNCHRONOUS", "FULL"),
             ("DBCONFIG_SQLITE_CACHE_SIZE", "-4000"),
             ("DBCONFIG_SQLITE_PRAGMAS", "temp_store=memory"),
+            ("DBCONFIG_PGBOUNCER_MODE", "yes"),
         ])
         .unwrap();
         let expected = Settings {
@@ -250,6 +253,7 @@ mod tests {
             search_path: Some("app, public".into()),
             statement_cache_size: Some(100),
             prepared_statement_cache_size: Some(50),
+            pgbouncer_mode: true,
             tls: crate::settings::TlsSettings {
                 enabled: true,
                 ca_file: Some("/ca.pem".into()),

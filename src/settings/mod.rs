@@ -38,7 +38,8 @@ pub struct Settings {
     /// original's `sqlite3.connect(timeout=…)`. `None` = no limit. Defaults to 10 s.
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub timeout: Option<Duration>,
-    /// Time limit for opening one new connection. `None` = no limit. Defaults to 5 s.
+    /// Time limit for opening one new connection, TLS and authentication included. `None` = no
+    /// limit of its own (PostgreSQL connects are then bounded by `pool_timeout`). Defaults to 5 s.
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub connection_timeout: Option<Duration>,
     /// Connections kept open in the pool. `0` = no pooling: every session opens a fresh
@@ -65,6 +66,12 @@ pub struct Settings {
     pub statement_cache_size: Option<u32>,
     /// PostgreSQL prepared-statement cache size (`0` disables). Defaults to none.
     pub prepared_statement_cache_size: Option<u32>,
+    /// PostgreSQL behind PgBouncer or another proxy that rejects startup parameters: nothing is
+    /// sent in the startup `options`; `statement_timeout`, `search_path` and
+    /// `default_transaction_isolation` are set with `set_config(…)` right after connecting
+    /// instead (`application_name` stays a startup parameter, which PgBouncer forwards). For
+    /// transaction pooling also set `statement_cache_size = 0`. Defaults to `false`.
+    pub pgbouncer_mode: bool,
     /// PostgreSQL TLS. Defaults to off.
     pub tls: TlsSettings,
     /// SQLite: how long a statement waits on a lock held by another connection before failing
@@ -92,6 +99,7 @@ impl Default for Settings {
             search_path: None,
             statement_cache_size: None,
             prepared_statement_cache_size: None,
+            pgbouncer_mode: false,
             tls: TlsSettings::default(),
             busy_timeout: Duration::from_secs(60),
             pragmas: SqlitePragmas::default(),

@@ -65,9 +65,9 @@ impl SqliteConfig {
         let url = match &settings.connection_url {
             Some(ConnectionUrl::Sqlite(url)) => url.clone(),
             Some(other) => {
-                return Err(Error::BackendUnavailable {
-                    dialect: other.dialect(),
-                    feature: "postgres",
+                return Err(Error::WrongDialect {
+                    expected: Dialect::Sqlite,
+                    found: other.dialect(),
                 });
             }
             None => return Err(Error::MissingUrl),

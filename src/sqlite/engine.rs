@@ -12,7 +12,7 @@ use super::lane::{Lane, lane_for};
 use super::pool::{SqliteConnection, SqliteManager};
 use super::session::SqliteSession;
 use super::target::OpenTarget;
-use crate::engine::RegisteredEngine;
+use crate::engine::{PoolStatus, RegisteredEngine};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::tracker::ConnectionTracker;
@@ -36,19 +36,6 @@ pub(crate) struct EngineInner {
     open_count: Arc<AtomicUsize>,
     disposed: AtomicBool,
     database: String,
-}
-
-/// Pool status: how many connections exist, how many are idle, how many sessions wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolStatus {
-    /// Most connections the pool will open (`pool_size + max_overflow`).
-    pub max_size: usize,
-    /// Connections open now (idle or in use), not counting an in-memory keeper.
-    pub size: usize,
-    /// Idle connections ready to hand out.
-    pub idle: usize,
-    /// Sessions waiting for a connection.
-    pub waiting: usize,
 }
 
 impl std::fmt::Debug for SqliteEngine {

@@ -19,12 +19,14 @@ mod pool;
 #[cfg(not(target_family = "wasm"))]
 mod session;
 
+#[cfg(not(target_family = "wasm"))]
+pub use crate::engine::PoolStatus;
 pub use begin::BeginMode;
 #[cfg(not(target_family = "wasm"))]
 pub use config::SqliteConfig;
 pub use connect::{MIN_SQLITE_VERSION, OnConnect, check_sqlite_version};
 #[cfg(not(target_family = "wasm"))]
-pub use engine::{PoolStatus, SqliteEngine};
+pub use engine::SqliteEngine;
 #[cfg(not(target_family = "wasm"))]
 pub use pool::SqliteConnection;
 #[cfg(not(target_family = "wasm"))]

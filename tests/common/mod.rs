@@ -2,8 +2,36 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use dbconfig::SqliteEngine;
+
+pub mod pg;
+
+/// A URL to a fresh database on the test PostgreSQL server, or `None` (after printing why) when
+/// there is no server; under `CI=true` a missing server fails the test instead.
+pub fn pg_url(prefix: &str) -> Option<String> {
+    let server = pg::server()?;
+    let db = server
+        .create_database(prefix)
+        .expect("create a test database");
+    Some(server.url_for(&db))
+}
+
+/// Polls `check` (a bounded wait for a state that another process reaches on its own, such as
+/// the server noticing closed sockets): true once it holds, false after `limit`.
+pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if check().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 /// `sqlite:////abs/path` for a file in `dir`.
 pub fn file_url(dir: &Path, name: &str) -> String {
@@ -28,4 +56,35 @@ pub async fn count_rows(engine: &SqliteEngine) -> i64 {
         .run(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
         .await
         .unwrap()
+}
+
+/// A plain tokio-postgres client on `url` (outside dbconfig), for checking what the server sees.
+pub async fn pg_admin(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio_postgres::connect(url, tokio_postgres::NoTls),
+    )
+    .await
+    .expect("admin connect timed out")
+    .expect("admin connect");
+    tokio::spawn(connection);
+    client
+}
+
+/// Connections the server has open to database `db` (excluding the caller's own).
+pub async fn pg_backends(admin: &tokio_postgres::Client, db: &str) -> i64 {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&db],
+        )
+        .await
+        .expect("count backends")
+        .get(0)
+}
+
+/// The database name at the end of a test URL.
+pub fn pg_dbname(url: &str) -> String {
+    let path = url.rsplit('/').next().unwrap_or_default();
+    path.split('?').next().unwrap_or_default().to_owned()
 }

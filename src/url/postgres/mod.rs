@@ -540,9 +540,16 @@ impl Builder {
                 self.hostaddrs = count;
                 value
             }
-            "connect_timeout" | "tcp_user_timeout" | "keepalives_idle" | "keepalives_interval" => {
+            "connect_timeout" | "keepalives_idle" | "keepalives_interval" => {
                 if !params::is_digits(&value) || value.parse::<i64>().is_err() {
                     return Err(bad("a non-negative integer number of seconds"));
+                }
+                value
+            }
+            // Milliseconds, as libpq.
+            "tcp_user_timeout" => {
+                if !params::is_digits(&value) || value.parse::<i64>().is_err() {
+                    return Err(bad("a non-negative integer number of milliseconds"));
                 }
                 value
             }

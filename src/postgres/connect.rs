@@ -1,0 +1,374 @@
+//! The URL and [`Settings`] become one `tokio_postgres::Config`, plus the SQL run right after
+//! connecting in PgBouncer mode and the TLS plan.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio_postgres::config::{
+    ChannelBinding, LoadBalanceHosts, SslNegotiation, TargetSessionAttrs,
+};
+
+use super::tls::TlsPlan;
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::url::{PgHost, PostgresUrl};
+
+/// Everything needed to open one connection.
+#[derive(Debug)]
+pub(crate) struct ConnectPlan {
+    pub(crate) pg_config: tokio_postgres::Config,
+    /// Run with the simple protocol right after connecting (PgBouncer mode).
+    pub(crate) after_connect: Option<String>,
+    pub(crate) tls: Option<TlsPlan>,
+}
+
+impl ConnectPlan {
+    /// Resolves `url` and `settings`. Nothing is read from disk or the network.
+    pub(crate) fn new(url: &PostgresUrl, settings: &Settings) -> Result<Self> {
+        // Every field is named so that a new setting cannot be forgotten here.
+        let Settings {
+            connection_url: _,
+            echo: _,
+            timeout,
+            connection_timeout,
+            pool_size: _,
+            max_overflow: _,
+            pool_recycle: _,
+            pool_timeout: _,
+            application_name,
+            search_path,
+            statement_cache_size: _,
+            prepared_statement_cache_size: _,
+            pgbouncer_mode,
+            tls,
+            busy_timeout: _,
+            pragmas: _,
+        } = settings;
+
+        let mut config = tokio_postgres::Config::new();
+        for host in url.hosts() {
+            match host {
+                PgHost::Tcp(name) => config.host(name),
+                PgHost::Unix(dir) => config.host_path(dir),
+            };
+        }
+        for port in url.ports() {
+            config.port(*port);
+        }
+        if let Some(user) = url.user() {
+            config.user(user);
+        }
+        if let Some(password) = url.password() {
+            config.password(password);
+        }
+        if let Some(dbname) = url.dbname() {
+            config.dbname(dbname);
+        }
+        if let Some(limit) = connection_timeout.filter(|d| !d.is_zero()) {
+            config.connect_timeout(limit);
+        }
+
+        let mut user_options = None;
+        for (key, value) in url.params() {
+            apply_param(&mut config, key, value, &mut user_options)?;
+        }
+        if let Some(name) = application_name {
+            config.application_name(name);
+        }
+
+        // Server settings: startup `options` normally, `set_config` after connecting behind
+        // PgBouncer (which rejects the `options` startup parameter).
+        let mut server_settings: Vec<(&str, String)> = Vec::new();
+        if let Some(limit) = timeout {
+            server_settings.push(("statement_timeout", millis(*limit).to_string()));
+        }
+        if let Some(path) = search_path {
+            server_settings.push(("search_path", path.clone()));
+        }
+        for (name, value) in url.server_settings() {
+            server_settings.push((name.as_str(), value.clone()));
+        }
+        let mut after_connect = None;
+        let mut options = user_options.unwrap_or_default();
+        if *pgbouncer_mode {
+            if !server_settings.is_empty() {
+                after_connect = Some(set_config_sql(&server_settings)?);
+            }
+        } else {
+            for (name, value) in &server_settings {
+                if value.contains('\0') {
+                    return Err(nul(name));
+                }
+                if !options.is_empty() {
+                    options.push(' ');
+                }
+                options.push_str("-c ");
+                options.push_str(name);
+                options.push('=');
+                push_option_escaped(&mut options, value);
+            }
+        }
+        if !options.is_empty() {
+            config.options(options);
+        }
+
+        let tls = TlsPlan::resolve(url.tls(), tls)?;
+        config.ssl_mode(match &tls {
+            Some(plan) => plan.ssl_mode(),
+            None => tokio_postgres::config::SslMode::Disable,
+        });
+        Ok(ConnectPlan {
+            pg_config: config,
+            after_connect,
+            tls,
+        })
+    }
+}
+
+/// Applies one libpq parameter the URL parser kept (keys lowercase, values validated).
+fn apply_param(
+    config: &mut tokio_postgres::Config,
+    key: &str,
+    value: &str,
+    options: &mut Option<String>,
+) -> Result<()> {
+    let secs = |v: &str| {
+        v.parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Duration::from_secs)
+    };
+    let unsupported = |reason: &str| Error::Unsupported {
+        key: key.to_owned(),
+        reason: reason.to_owned(),
+    };
+    match key {
+        "hostaddr" => {
+            for addr in value.split(',') {
+                let addr: IpAddr = addr
+                    .parse()
+                    .map_err(|_| unsupported("not a list of ip addresses"))?;
+                config.hostaddr(addr);
+            }
+        }
+        "connect_timeout" => {
+            if let Some(limit) = secs(value) {
+                config.connect_timeout(limit);
+            }
+        }
+        // libpq reads tcp_user_timeout in milliseconds (tokio-postgres's own parser reads
+        // seconds); the libpq meaning is kept.
+        "tcp_user_timeout" => {
+            if let Some(ms) = value.parse::<u64>().ok().filter(|n| *n > 0) {
+                config.tcp_user_timeout(Duration::from_millis(ms));
+            }
+        }
+        "keepalives" => {
+            config.keepalives(value != "0");
+        }
+        "keepalives_idle" => {
+            if let Some(d) = secs(value) {
+                config.keepalives_idle(d);
+            }
+        }
+        "keepalives_interval" => {
+            if let Some(d) = secs(value) {
+                config.keepalives_interval(d);
+            }
+        }
+        "keepalives_retries" => {
+            if let Ok(n) = value.parse() {
+                config.keepalives_retries(n);
+            }
+        }
+        "target_session_attrs" => {
+            config.target_session_attrs(match value {
+                "any" => TargetSessionAttrs::Any,
+                "read-write" => TargetSessionAttrs::ReadWrite,
+                "read-only" => TargetSessionAttrs::ReadOnly,
+                _ => {
+                    return Err(unsupported(
+                        "tokio-postgres supports only any, read-write and read-only",
+                    ));
+                }
+            });
+        }
+        "channel_binding" => {
+            config.channel_binding(match value {
+                "disable" => ChannelBinding::Disable,
+                "require" => ChannelBinding::Require,
+                _ => ChannelBinding::Prefer,
+            });
+        }
+        "load_balance_hosts" => {
+            config.load_balance_hosts(match value {
+                "random" => LoadBalanceHosts::Random,
+                _ => LoadBalanceHosts::Disable,
+            });
+        }
+        "sslnegotiation" => {
+            config.ssl_negotiation(match value {
+                "direct" => SslNegotiation::Direct,
+                _ => SslNegotiation::Postgres,
+            });
+        }
+        "options" => *options = Some(value.to_owned()),
+        "application_name" => {
+            config.application_name(value);
+        }
+        _ => return Err(unsupported("not supported by the postgres backend")),
+    }
+    Ok(())
+}
+
+fn millis(d: Duration) -> u128 {
+    match d.as_millis() {
+        // A sub-millisecond limit would read as 0 = no limit.
+        0 if !d.is_zero() => 1,
+        ms => ms,
+    }
+}
+
+fn nul(name: &str) -> Error {
+    Error::Unsupported {
+        key: name.to_owned(),
+        reason: "contains a NUL byte".into(),
+    }
+}
+
+/// In the startup `options`, whitespace separates arguments and a backslash escapes the next
+/// character. <https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-OPTIONS>
+fn push_option_escaped(out: &mut String, value: &str) {
+    for c in value.chars() {
+        if c.is_whitespace() || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// `SELECT set_config('name', 'value', false), …` as one simple-protocol statement: no prepared
+/// statement, one round trip, safe behind PgBouncer in transaction mode.
+fn set_config_sql(settings: &[(&str, String)]) -> Result<String> {
+    let mut sql = String::from("SELECT ");
+    for (i, (name, value)) in settings.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("set_config(");
+        push_literal(&mut sql, name).map_err(|()| nul(name))?;
+        sql.push_str(", ");
+        push_literal(&mut sql, value).map_err(|()| nul(name))?;
+        sql.push_str(", false)");
+    }
+    Ok(sql)
+}
+
+/// An `E'…'` string literal: quotes and backslashes escaped, correct whatever
+/// `standard_conforming_strings` is.
+fn push_literal(out: &mut String, value: &str) -> std::result::Result<(), ()> {
+    if value.contains('\0') {
+        return Err(());
+    }
+    out.push_str("E'");
+    for c in value.chars() {
+        if c == '\'' || c == '\\' {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(url: &str, settings: Settings) -> ConnectPlan {
+        let url: PostgresUrl = url.parse().unwrap();
+        ConnectPlan::new(&url, &settings).unwrap()
+    }
+
+    #[test]
+    fn server_settings_go_in_startup_options() {
+        let settings = Settings {
+            timeout: Some(Duration::from_millis(1500)),
+            search_path: Some("my schema, public".into()),
+            application_name: Some("app".into()),
+            ..Settings::default()
+        };
+        let p = plan(
+            "postgresql://u@h/db?default_transaction_isolation=serializable&options=-c%20jit%3Doff",
+            settings,
+        );
+        assert_eq!(
+            p.pg_config.get_options(),
+            Some(
+                "-c jit=off -c statement_timeout=1500 -c search_path=my\\ schema,\\ public \
+                 -c default_transaction_isolation=serializable"
+            )
+        );
+        assert_eq!(p.pg_config.get_application_name(), Some("app"));
+        assert!(p.after_connect.is_none());
+        assert!(p.tls.is_none());
+    }
+
+    #[test]
+    fn pgbouncer_mode_uses_set_config() {
+        let settings = Settings {
+            timeout: Some(Duration::from_secs(1)),
+            search_path: Some("it's\\odd".into()),
+            pgbouncer_mode: true,
+            ..Settings::default()
+        };
+        let p = plan("postgresql://u@h/db", settings);
+        assert_eq!(p.pg_config.get_options(), None);
+        assert_eq!(
+            p.after_connect.as_deref(),
+            Some(
+                "SELECT set_config(E'statement_timeout', E'1000', false), \
+                 set_config(E'search_path', E'it''s\\\\odd', false)"
+            )
+        );
+    }
+
+    #[test]
+    fn libpq_parameters_are_passed_through() {
+        let p = plan(
+            "postgresql://u@h/db?keepalives=1&keepalives_idle=30&tcp_user_timeout=2500\
+             &connect_timeout=3&target_session_attrs=read-write&application_name=url-app",
+            Settings::default(),
+        );
+        let c = &p.pg_config;
+        assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_millis(2500)));
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(30));
+        assert_eq!(c.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        assert_eq!(c.get_target_session_attrs(), TargetSessionAttrs::ReadWrite);
+        assert_eq!(c.get_application_name(), Some("url-app"));
+    }
+
+    #[test]
+    fn unsupported_target_session_attrs_is_an_error() {
+        let url: PostgresUrl = "postgresql://h/db?target_session_attrs=primary"
+            .parse()
+            .unwrap();
+        let err = ConnectPlan::new(&url, &Settings::default()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("target_session_attrs:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn no_timeout_sends_nothing() {
+        let settings = Settings {
+            timeout: None,
+            ..Settings::default()
+        };
+        assert_eq!(
+            plan("postgresql://h/db", settings).pg_config.get_options(),
+            None
+        );
+    }
+}
