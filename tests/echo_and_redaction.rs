@@ -1,5 +1,7 @@
 //! `echo = true` logs every statement with its duration; nothing ever shows a password.
 
+mod common;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -106,13 +108,18 @@ fn passwords_never_show() {
         format!("{parsed}"),
         format!("{parsed:?}"),
         format!("{settings:?}"),
+        format!("{:?}", AnyConfig::from_settings(settings.clone()).unwrap()),
         format!(
             "{:?}",
-            AnyConfig::from_settings(settings.clone()).unwrap_err()
+            AnyConfig::from_settings(settings.clone())
+                .unwrap()
+                .unique_key()
         ),
-        AnyConfig::from_settings(settings.clone())
-            .unwrap_err()
-            .to_string(),
+        // A SQLite config given this URL: the error names the dialects only.
+        format!(
+            "{:?}",
+            dbconfig::SqliteConfig::from_settings(settings.clone()).unwrap_err()
+        ),
     ];
     for text in &shown {
         assert!(!text.contains(secret), "password leaked: {text}");
@@ -137,4 +144,52 @@ fn passwords_never_show() {
     // Engine keys and configs print redacted too.
     let sqlite = SqliteConfig::new("sqlite://").unwrap();
     assert!(!format!("{:?}", sqlite.unique_key()).contains(secret));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_echo_logs_our_statements_and_never_the_password() {
+    let Some(url) = common::pg_url("echo") else {
+        return;
+    };
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // The test server trusts local connections, so any password is accepted.
+    let secret = "pg-S3cret-77";
+    let with_password = url.replacen("postgres@", &format!("postgres:{secret}@"), 1);
+    let settings = Settings {
+        connection_url: Some(with_password.parse().unwrap()),
+        echo: true,
+        ..Settings::default()
+    };
+    let config = dbconfig::PostgresConfig::from_settings(settings).unwrap();
+    let engine = config.engine().await.unwrap();
+    let mut session = config.session(&engine).await.unwrap();
+    let tx = config.begin_transaction(&mut session, false).await.unwrap();
+    tx.execute("CREATE TABLE echoed (x int)", &[])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    session.ping().await.unwrap();
+    drop(session);
+    engine.dispose();
+
+    let logs = capture.text();
+    for statement in [
+        "START TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        "COMMIT",
+        "SELECT 1",
+    ] {
+        assert!(
+            logs.lines()
+                .any(|l| l.contains("dbconfig::sql") && l.contains(statement)),
+            "{statement} not echoed in:\n{logs}"
+        );
+    }
+    assert!(!logs.contains(secret), "password in the logs:\n{logs}");
 }

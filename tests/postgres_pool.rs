@@ -256,3 +256,28 @@ fn engines_of_finished_runtimes_close_their_connections() {
         checker.block_on(pg_backends(&admin, &db)) - before
     );
 }
+
+#[tokio::test]
+async fn any_config_picks_postgres_from_the_url() {
+    let Some(url) = pg_url("any") else { return };
+    let any = dbconfig::AnyConfig::from_url(&url).unwrap();
+    assert_eq!(any.dialect(), dbconfig::Dialect::Postgres);
+    assert!(!any.is_inmemory());
+    any.ping().await.unwrap();
+    any.execute_batch("CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2)")
+        .await
+        .unwrap();
+    // A failing batch commits nothing.
+    assert!(
+        any.execute_batch("INSERT INTO t VALUES (3); INSERT INTO missing VALUES (1)")
+            .await
+            .is_err()
+    );
+    let admin = pg_admin(&url).await;
+    let n: i64 = admin
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2);
+}

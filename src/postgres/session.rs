@@ -32,13 +32,29 @@ impl std::fmt::Debug for PostgresSession {
     }
 }
 
-/// Runs one round trip of ours under `limit`; a timeout marks the connection broken.
-async fn bounded<T>(
+/// One statement of ours: its text for `echo`, and the limit it runs under.
+#[derive(Clone, Copy)]
+struct Own {
+    sql: &'static str,
+    echo: bool,
     limit: Duration,
+}
+
+/// Runs one round trip of ours under its limit; a timeout marks the connection broken. With
+/// `echo`, the statement is logged as SQLite's are (target `dbconfig::sql`).
+async fn bounded<T>(
+    own: Own,
     broken: &mut bool,
     fut: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
 ) -> Result<T> {
-    match tokio::time::timeout(limit, fut).await {
+    let Own { sql, echo, limit } = own;
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(limit, fut).await;
+    if echo {
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        tracing::info!(target: "dbconfig::sql", elapsed_us, "{sql}");
+    }
+    match result {
         Ok(result) => result.map_err(classify),
         Err(_) => {
             *broken = true;
@@ -80,14 +96,22 @@ impl PostgresSession {
     /// # Errors
     /// As [`client`](Self::client), or the server did not answer in time.
     pub async fn ping(&mut self) -> Result<()> {
-        let limit = self.engine.inner.limits.answer;
+        let own = self.own("SELECT 1");
         self.client().await?;
         let Some(client) = self.conn.as_deref() else {
             return Err(Error::Disposed);
         };
-        bounded(limit, &mut self.broken, client.simple_query("SELECT 1"))
+        bounded(own, &mut self.broken, client.simple_query(own.sql))
             .await
             .map(drop)
+    }
+
+    fn own(&self, sql: &'static str) -> Own {
+        Own {
+            sql,
+            echo: self.engine.settings().echo,
+            limit: self.engine.inner.limits.answer,
+        }
     }
 
     /// Begins a transaction at READ COMMITTED, whatever the server's or the role's default
@@ -104,7 +128,8 @@ impl PostgresSession {
         with_for_update: bool,
     ) -> Result<PostgresTransaction<'_>> {
         let _ = with_for_update;
-        let limits = self.engine.inner.limits;
+        let statement_cache = self.engine.inner.limits.statement_cache;
+        let own = self.own("START TRANSACTION ISOLATION LEVEL READ COMMITTED");
         self.client().await?;
         let Some(conn) = self.conn.as_mut() else {
             return Err(Error::Disposed);
@@ -114,12 +139,12 @@ impl PostgresSession {
             .build_transaction()
             .isolation_level(IsolationLevel::ReadCommitted)
             .start();
-        let txn = bounded(limits.answer, broken, start).await?;
+        let txn = bounded(own, broken, start).await?;
         Ok(PostgresTransaction {
             txn,
             broken,
-            answer_limit: limits.answer,
-            statement_cache: limits.statement_cache,
+            own,
+            statement_cache,
         })
     }
 
@@ -143,7 +168,8 @@ impl Drop for PostgresSession {
 pub struct PostgresTransaction<'s> {
     txn: deadpool_postgres::Transaction<'s>,
     broken: &'s mut bool,
-    answer_limit: Duration,
+    /// The limit and echo flag of BEGIN, reused for COMMIT and ROLLBACK.
+    own: Own,
     statement_cache: usize,
 }
 
@@ -186,12 +212,13 @@ impl PostgresTransaction<'_> {
     /// `COMMIT` failed (a serialization failure, a deferred constraint…) or timed out.
     pub async fn commit(self) -> Result<()> {
         let PostgresTransaction {
-            txn,
-            broken,
-            answer_limit,
-            ..
+            txn, broken, own, ..
         } = self;
-        bounded(answer_limit, broken, txn.commit()).await
+        let own = Own {
+            sql: "COMMIT",
+            ..own
+        };
+        bounded(own, broken, txn.commit()).await
     }
 
     /// Rolls back.
@@ -200,11 +227,12 @@ impl PostgresTransaction<'_> {
     /// `ROLLBACK` failed or timed out.
     pub async fn rollback(self) -> Result<()> {
         let PostgresTransaction {
-            txn,
-            broken,
-            answer_limit,
-            ..
+            txn, broken, own, ..
         } = self;
-        bounded(answer_limit, broken, txn.rollback()).await
+        let own = Own {
+            sql: "ROLLBACK",
+            ..own
+        };
+        bounded(own, broken, txn.rollback()).await
     }
 }

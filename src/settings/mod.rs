@@ -31,7 +31,9 @@ pub struct Settings {
     #[cfg_attr(feature = "serde", serde(with = "serde_url"))]
     pub connection_url: Option<ConnectionUrl>,
     /// Log every statement and its duration through `tracing` (target `dbconfig::sql`, level
-    /// INFO). Defaults to `false`.
+    /// INFO), never parameter values. PostgreSQL: the statements dbconfig issues itself (BEGIN,
+    /// COMMIT, ROLLBACK, ping); tokio-postgres has no hook for the queries you run on its client.
+    /// Defaults to `false`.
     pub echo: bool,
     /// Statement timeout. PostgreSQL: server-side `statement_timeout`. SQLite: the lock wait
     /// used while a new connection is being set up (before `busy_timeout` is applied), as the
