@@ -1,6 +1,8 @@
 //! The `dbconfig` binary.
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::process::Command;
 
 fn dbconfig(args: &[&str]) -> (bool, String, String) {
@@ -60,4 +62,27 @@ fn check_sqlite_prints_pragmas_and_latency() {
     assert!(stdout.contains("journal_mode = wal"), "{stdout}");
     assert!(stdout.contains("busy_timeout = 60000"), "{stdout}");
     assert!(stdout.contains("round trip"), "{stdout}");
+}
+
+#[test]
+fn check_postgres_prints_server_settings() {
+    let Some(url) = common::pg_url("cli_check") else {
+        return;
+    };
+    let with_password = url.replacen("postgres@", "postgres:hunter2@", 1);
+    let out = Command::new(env!("CARGO_BIN_EXE_dbconfig"))
+        .args(["check", &with_password])
+        .env("DBCONFIG_APPLICATION_NAME", "cli-check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("application_name = cli-check"), "{stdout}");
+    assert!(stdout.contains("statement_timeout = 10s"), "{stdout}");
+    assert!(stdout.contains("round trip"), "{stdout}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
 }

@@ -281,3 +281,40 @@ async fn any_config_picks_postgres_from_the_url() {
         .get(0);
     assert_eq!(n, 2);
 }
+
+async fn prepared_on_server(tx: &dbconfig::PostgresTransaction<'_>) -> i64 {
+    tx.query_one(
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT 42'",
+        &[],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+#[tokio::test]
+async fn statement_cache_size_zero_keeps_no_named_statements() {
+    let Some(url) = pg_url("stmt_cache") else {
+        return;
+    };
+    for (cache, expected_after) in [(None, 1), (Some(0), 0)] {
+        let engine = config(&url, |s| s.statement_cache_size = cache)
+            .build_engine()
+            .unwrap();
+        let mut session = engine.session();
+        for _ in 0..2 {
+            let tx = session.begin_transaction(false).await.unwrap();
+            let statement = tx.prepare_cached("SELECT 42").await.unwrap();
+            let n: i32 = tx.query_one(&statement, &[]).await.unwrap().get(0);
+            assert_eq!(n, 42);
+            drop(statement);
+            // The Close of a dropped statement goes out before this query.
+            assert_eq!(
+                prepared_on_server(&tx).await,
+                expected_after,
+                "cache {cache:?}"
+            );
+            tx.commit().await.unwrap();
+        }
+    }
+}

@@ -178,11 +178,44 @@ async fn check(url: &str) -> dbconfig::Result<()> {
             samples.sort();
             println!("round trip (SELECT 1, median of 101): {:?}", samples[50]);
         }
+        AnyEngine::Postgres(engine) => {
+            let mut session = engine.session();
+            let client = session.client().await?;
+            let row = client
+                .query_one(
+                    "SELECT version(), current_setting('application_name'), \
+                            current_setting('search_path'), current_setting('statement_timeout'), \
+                            current_setting('default_transaction_isolation'), \
+                            coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                    &[],
+                )
+                .await?;
+            println!("server:   {}", row.get::<_, String>(0));
+            println!("application_name = {}", row.get::<_, String>(1));
+            println!("search_path = {}", row.get::<_, String>(2));
+            println!("statement_timeout = {}", row.get::<_, String>(3));
+            println!(
+                "default_transaction_isolation = {}",
+                row.get::<_, String>(4)
+            );
+            println!("tls:      {}", row.get::<_, bool>(5));
+            let mut samples = Vec::with_capacity(101);
+            for _ in 0..101 {
+                let started = Instant::now();
+                client.simple_query("SELECT 1").await?;
+                samples.push(started.elapsed());
+            }
+            samples.sort();
+            println!("round trip (SELECT 1, median of 101): {:?}", samples[50]);
+        }
+        #[allow(unreachable_patterns)]
         _ => println!("(no details for this backend)"),
     }
     println!("settings: {:#?}", config.settings());
     let status = match &engine {
         AnyEngine::Sqlite(e) => format!("{:?}", e.status()),
+        AnyEngine::Postgres(e) => format!("{:?}", e.status()),
+        #[allow(unreachable_patterns)]
         _ => String::new(),
     };
     println!("pool:     {status}");

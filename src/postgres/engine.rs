@@ -42,8 +42,8 @@ pub(crate) struct Limits {
     /// One round trip of ours (BEGIN, COMMIT, ROLLBACK, ping): the statement timeout plus the
     /// connect limit as a margin for the network.
     pub(crate) answer: Duration,
-    /// Prepared statements kept per connection (`statement_cache_size`, else 100 as asyncpg);
-    /// 0 = none.
+    /// Prepared statements kept per connection: the smaller of `statement_cache_size` and
+    /// `prepared_statement_cache_size`, else 100 (asyncpg's default); 0 = none.
     pub(crate) statement_cache: usize,
 }
 
@@ -56,7 +56,14 @@ impl Limits {
         Limits {
             connect,
             answer: statement + connect,
-            statement_cache: settings.statement_cache_size.unwrap_or(100) as usize,
+            statement_cache: match (
+                settings.statement_cache_size,
+                settings.prepared_statement_cache_size,
+            ) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(n), None) | (None, Some(n)) => n,
+                (None, None) => 100,
+            } as usize,
         }
     }
 }
