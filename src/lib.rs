@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod error;
+pub mod schema;
 pub mod settings;
 pub mod tracker;
 pub mod url;

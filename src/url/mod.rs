@@ -111,6 +111,34 @@ impl Dialect {
     }
 }
 
+impl std::str::FromStr for Dialect {
+    type Err = UrlError;
+
+    /// `sqlite`, `postgresql` or `postgres`, case-insensitively.
+    fn from_str(s: &str) -> Result<Self, UrlError> {
+        match s.to_ascii_lowercase().as_str() {
+            "sqlite" => Ok(Self::Sqlite),
+            "postgresql" | "postgres" => Ok(Self::Postgres),
+            _ => Err(UrlError::invalid("dialect", s, "sqlite or postgresql")),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Dialect {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Dialect {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
