@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 
 use crate::error::Result;
+use crate::schema::{Difference, Metadata};
 use crate::settings::Settings;
 use crate::url::Dialect;
 
@@ -14,6 +15,7 @@ use crate::url::Dialect;
 /// | `engine()` | [`engine`](Self::engine): the pool for this config, cached per tokio runtime and [`unique_key`](Self::unique_key), disposed when the runtime shuts down |
 /// | `session(engine)` | [`session`](Self::session): a unit of work drawing one pooled connection |
 /// | `begin_transaction(session, with_for_update)` | [`begin_transaction`](Self::begin_transaction): SQLite `BEGIN IMMEDIATE` when `with_for_update`, else `BEGIN DEFERRED`; a transaction dropped without commit rolls back |
+/// | `create_db(connection, metadata)` / `drop_db` | [`create_db`](Self::create_db) / [`drop_db`](Self::drop_db) from [`Metadata`], plus [`verify_db`](Self::verify_db) |
 /// | `is_inmemory()` | [`is_inmemory`](Self::is_inmemory): exact, from the parsed URL |
 /// | `unique_key()` | [`unique_key`](Self::unique_key): dialect, URL and every setting that shapes the engine |
 pub trait DatabaseConfig: Send + Sync {
@@ -41,6 +43,32 @@ pub trait DatabaseConfig: Send + Sync {
     ) -> impl Future<Output = Result<Self::Transaction<'s>>> + Send
     where
         Self: 's;
+
+    /// Creates what `metadata` describes and the database lacks (tables, indexes, enum types,
+    /// PostgreSQL schemas), in one transaction, in foreign-key order. Running it twice is fine.
+    ///
+    /// Invalid metadata is an [`Error::Schema`](crate::Error::Schema) and nothing runs.
+    fn create_db(
+        &self,
+        engine: &Self::Engine,
+        metadata: &Metadata,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Drops every table (with its indexes) and enum type of `metadata`, in one transaction, in
+    /// reverse foreign-key order. Objects that do not exist are skipped.
+    fn drop_db(
+        &self,
+        engine: &Self::Engine,
+        metadata: &Metadata,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Reads the live catalog back and lists how it differs from `metadata` (empty = it
+    /// matches). See [`crate::schema::reflect`] for what is compared.
+    fn verify_db(
+        &self,
+        engine: &Self::Engine,
+        metadata: &Metadata,
+    ) -> impl Future<Output = Result<Vec<Difference>>> + Send;
 
     /// True when the database lives in memory.
     fn is_inmemory(&self) -> bool;
@@ -98,7 +126,7 @@ impl fmt::Debug for UniqueKey {
 
 #[cfg(not(target_family = "wasm"))]
 mod any {
-    use super::{DatabaseConfig, UniqueKey};
+    use super::{DatabaseConfig, Difference, Metadata, UniqueKey};
     use crate::error::{Error, Result};
     #[cfg(feature = "postgres")]
     use crate::postgres::{PostgresConfig, PostgresEngine};
@@ -249,6 +277,45 @@ mod any {
                     .map(drop),
                 #[cfg(feature = "postgres")]
                 AnyEngine::Postgres(engine) => engine.session().ping().await,
+            }
+        }
+
+        /// [`DatabaseConfig::create_db`] on this config's engine.
+        ///
+        /// # Errors
+        /// Invalid metadata, or a statement failed (nothing is committed).
+        pub async fn create_db(&self, metadata: &Metadata) -> Result<()> {
+            match self {
+                #[cfg(feature = "sqlite")]
+                AnyConfig::Sqlite(c) => c.create_db(&c.engine().await?, metadata).await,
+                #[cfg(feature = "postgres")]
+                AnyConfig::Postgres(c) => c.create_db(&c.engine().await?, metadata).await,
+            }
+        }
+
+        /// [`DatabaseConfig::drop_db`] on this config's engine.
+        ///
+        /// # Errors
+        /// Invalid metadata, or a statement failed (nothing is committed).
+        pub async fn drop_db(&self, metadata: &Metadata) -> Result<()> {
+            match self {
+                #[cfg(feature = "sqlite")]
+                AnyConfig::Sqlite(c) => c.drop_db(&c.engine().await?, metadata).await,
+                #[cfg(feature = "postgres")]
+                AnyConfig::Postgres(c) => c.drop_db(&c.engine().await?, metadata).await,
+            }
+        }
+
+        /// [`DatabaseConfig::verify_db`] on this config's engine.
+        ///
+        /// # Errors
+        /// Invalid metadata, or reading the catalog failed.
+        pub async fn verify_db(&self, metadata: &Metadata) -> Result<Vec<Difference>> {
+            match self {
+                #[cfg(feature = "sqlite")]
+                AnyConfig::Sqlite(c) => c.verify_db(&c.engine().await?, metadata).await,
+                #[cfg(feature = "postgres")]
+                AnyConfig::Postgres(c) => c.verify_db(&c.engine().await?, metadata).await,
             }
         }
 

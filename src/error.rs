@@ -11,6 +11,9 @@ use crate::url::{Dialect, UrlError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// Schema metadata that cannot be emitted (found before any SQL runs).
+    #[error("invalid schema metadata")]
+    Schema(#[source] crate::schema::SchemaError),
     /// The connection URL could not be parsed.
     #[error("invalid connection url")]
     Url(#[source] UrlError),
@@ -173,6 +176,12 @@ impl Error {
 impl From<UrlError> for Error {
     fn from(e: UrlError) -> Self {
         Error::Url(e)
+    }
+}
+
+impl From<crate::schema::SchemaError> for Error {
+    fn from(e: crate::schema::SchemaError) -> Self {
+        Error::Schema(e)
     }
 }
 

@@ -7,6 +7,7 @@ use super::engine::PostgresEngine;
 use super::session::{PostgresSession, PostgresTransaction};
 use crate::config::{DatabaseConfig, UniqueKey};
 use crate::error::{Error, Result};
+use crate::schema::{Difference, Metadata};
 use crate::settings::Settings;
 use crate::tracker::ConnectionTracker;
 use crate::url::{ConnectionUrl, Dialect, PostgresUrl};
@@ -137,6 +138,22 @@ impl DatabaseConfig for PostgresConfig {
         Self: 's,
     {
         session.begin_transaction(with_for_update).await
+    }
+
+    async fn create_db(&self, engine: &PostgresEngine, metadata: &Metadata) -> Result<()> {
+        engine.create_db(metadata).await
+    }
+
+    async fn drop_db(&self, engine: &PostgresEngine, metadata: &Metadata) -> Result<()> {
+        engine.drop_db(metadata).await
+    }
+
+    async fn verify_db(
+        &self,
+        engine: &PostgresEngine,
+        metadata: &Metadata,
+    ) -> Result<Vec<Difference>> {
+        engine.verify_db(metadata).await
     }
 
     fn is_inmemory(&self) -> bool {

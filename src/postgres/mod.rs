@@ -11,6 +11,7 @@ mod config;
 mod connect;
 mod engine;
 mod pool;
+mod schema_ops;
 mod session;
 mod tls;
 

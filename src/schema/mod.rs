@@ -35,10 +35,12 @@
 
 pub mod ddl;
 mod error;
+pub mod reflect;
 mod types;
 mod validate;
 
 pub use error::SchemaError;
+pub use reflect::{Difference, DifferenceKind, ObjectKind};
 pub use types::ColumnType;
 
 use crate::url::Dialect;
@@ -221,7 +223,7 @@ pub struct CheckConstraint {
 }
 
 /// What a foreign key does when the referenced row is deleted or its key updated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, std::default::Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, std::default::Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Action {

@@ -10,6 +10,7 @@ use super::session::{SqliteSession, SqliteTransaction};
 use super::target::OpenTarget;
 use crate::config::{DatabaseConfig, UniqueKey};
 use crate::error::{Error, Result};
+use crate::schema::{Difference, Metadata};
 use crate::settings::Settings;
 use crate::tracker::ConnectionTracker;
 use crate::url::{ConnectionUrl, Dialect, SqliteUrl};
@@ -154,6 +155,22 @@ impl DatabaseConfig for SqliteConfig {
         Self: 's,
     {
         session.begin_transaction(with_for_update).await
+    }
+
+    async fn create_db(&self, engine: &SqliteEngine, metadata: &Metadata) -> Result<()> {
+        engine.create_db(metadata).await
+    }
+
+    async fn drop_db(&self, engine: &SqliteEngine, metadata: &Metadata) -> Result<()> {
+        engine.drop_db(metadata).await
+    }
+
+    async fn verify_db(
+        &self,
+        engine: &SqliteEngine,
+        metadata: &Metadata,
+    ) -> Result<Vec<Difference>> {
+        engine.verify_db(metadata).await
     }
 
     fn is_inmemory(&self) -> bool {

@@ -17,6 +17,8 @@ mod lane;
 #[cfg(not(target_family = "wasm"))]
 mod pool;
 #[cfg(not(target_family = "wasm"))]
+mod schema_ops;
+#[cfg(not(target_family = "wasm"))]
 mod session;
 
 #[cfg(not(target_family = "wasm"))]

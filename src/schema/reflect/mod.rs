@@ -1,0 +1,438 @@
+//! Reading the live catalog back and comparing it with [`Metadata`]: `verify_db`.
+//!
+//! Each dialect's reader fills a neutral [`Catalog`]; [`diff`] compares it with what the DDL
+//! emitter would create. Compared: tables, columns (type as the dialect stores it, nullability),
+//! primary keys, unique constraints (by columns), foreign keys (columns, target, actions),
+//! indexes (by name: uniqueness, partial or not, method, indexed columns; an expression part is
+//! compared as "an expression", not by its text) and PostgreSQL enum types (labels in order).
+//! Check constraints and defaults are not compared: their text is normalised differently by
+//! each database.
+
+#[cfg(feature = "postgres")]
+#[cfg(not(target_family = "wasm"))]
+pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::ddl::{self, names};
+use super::{Action, ColumnType, IndexTarget, Metadata, Table};
+use crate::url::Dialect;
+
+/// A live database's schema, as read from its catalog.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Catalog {
+    pub(crate) tables: Vec<CatalogTable>,
+    /// `(schema, name, labels in order)`; PostgreSQL only.
+    pub(crate) enums: Vec<(String, String, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CatalogTable {
+    /// `None` on SQLite.
+    pub(crate) schema: Option<String>,
+    pub(crate) name: String,
+    pub(crate) columns: Vec<CatalogColumn>,
+    pub(crate) primary_key: Vec<String>,
+    pub(crate) uniques: Vec<Vec<String>>,
+    pub(crate) foreign_keys: Vec<CatalogForeignKey>,
+    pub(crate) indexes: Vec<CatalogIndex>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CatalogColumn {
+    pub(crate) name: String,
+    /// SQLite: the declared type; PostgreSQL: `format_type()`.
+    pub(crate) ty: String,
+    pub(crate) not_null: bool,
+    /// PostgreSQL: the enum type's name when the column is an enum.
+    pub(crate) enum_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CatalogForeignKey {
+    pub(crate) columns: Vec<String>,
+    pub(crate) ref_table: String,
+    pub(crate) ref_columns: Vec<String>,
+    pub(crate) on_delete: Action,
+    pub(crate) on_update: Action,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CatalogIndex {
+    pub(crate) name: String,
+    pub(crate) unique: bool,
+    pub(crate) partial: bool,
+    /// PostgreSQL access method; `None` on SQLite.
+    pub(crate) method: Option<String>,
+    /// Column names; `None` for an expression.
+    pub(crate) parts: Vec<Option<String>>,
+}
+
+/// Whether something is missing, extra, or different.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DifferenceKind {
+    /// In the metadata, not in the database.
+    Missing,
+    /// In the database, not in the metadata.
+    Extra,
+    /// In both, but not alike.
+    Different,
+}
+
+/// What kind of object differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ObjectKind {
+    /// A table.
+    Table,
+    /// A column.
+    Column,
+    /// A primary key.
+    PrimaryKey,
+    /// A unique constraint.
+    Unique,
+    /// A foreign key.
+    ForeignKey,
+    /// An index.
+    Index,
+    /// An enum type.
+    EnumType,
+}
+
+/// One difference between the metadata and the live database.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Difference {
+    /// Missing, extra or different.
+    pub kind: DifferenceKind,
+    /// The kind of object.
+    pub object: ObjectKind,
+    /// Its name: `table`, `table.column`, `table.index`…
+    pub name: String,
+    /// For [`DifferenceKind::Different`]: what differs.
+    pub detail: Option<String>,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            DifferenceKind::Missing => "missing",
+            DifferenceKind::Extra => "extra",
+            DifferenceKind::Different => "different",
+        };
+        let object = match self.object {
+            ObjectKind::Table => "table",
+            ObjectKind::Column => "column",
+            ObjectKind::PrimaryKey => "primary key of",
+            ObjectKind::Unique => "unique constraint",
+            ObjectKind::ForeignKey => "foreign key",
+            ObjectKind::Index => "index",
+            ObjectKind::EnumType => "enum type",
+        };
+        write!(f, "{kind} {object} {}", self.name)?;
+        if let Some(detail) = &self.detail {
+            write!(f, ": {detail}")?;
+        }
+        Ok(())
+    }
+}
+
+struct Out(Vec<Difference>);
+
+impl Out {
+    fn add(
+        &mut self,
+        kind: DifferenceKind,
+        object: ObjectKind,
+        name: String,
+        detail: Option<String>,
+    ) {
+        self.0.push(Difference {
+            kind,
+            object,
+            name,
+            detail,
+        });
+    }
+}
+
+/// Compares `catalog` with what `metadata` creates on `dialect`. `default_schema` is where
+/// tables without a schema live (PostgreSQL's `current_schema()`; `None` on SQLite).
+pub(crate) fn diff(
+    metadata: &Metadata,
+    dialect: Dialect,
+    catalog: &Catalog,
+    default_schema: Option<&str>,
+) -> Vec<Difference> {
+    use DifferenceKind::{Different, Extra, Missing};
+    let mut out = Out(Vec::new());
+    let resolve = |schema: Option<&str>| schema.or(default_schema).map(str::to_owned);
+    let mut expected_tables = BTreeSet::new();
+    for table in &metadata.tables {
+        let schema = resolve(table.schema.as_deref());
+        expected_tables.insert((schema.clone(), table.name.clone()));
+        let label = names::display(table.schema.as_deref(), &table.name);
+        let Some(live) = catalog
+            .tables
+            .iter()
+            .find(|t| t.name == table.name && t.schema == schema)
+        else {
+            out.add(Missing, ObjectKind::Table, label, None);
+            continue;
+        };
+        diff_table(
+            &mut out,
+            metadata,
+            dialect,
+            table,
+            live,
+            &label,
+            default_schema,
+        );
+    }
+    for live in &catalog.tables {
+        if !expected_tables.contains(&(live.schema.clone(), live.name.clone())) {
+            let label = names::display(live.schema.as_deref(), &live.name);
+            out.add(Extra, ObjectKind::Table, label, None);
+        }
+    }
+    if dialect == Dialect::Postgres {
+        for e in &metadata.enums {
+            let schema = resolve(e.schema.as_deref()).unwrap_or_default();
+            let label = names::display(e.schema.as_deref(), &e.name);
+            match catalog
+                .enums
+                .iter()
+                .find(|(s, n, _)| *s == schema && *n == e.name)
+            {
+                None => out.add(Missing, ObjectKind::EnumType, label, None),
+                Some((_, _, labels)) if *labels != e.values => out.add(
+                    Different,
+                    ObjectKind::EnumType,
+                    label,
+                    Some(format!("labels are {labels:?}, expected {:?}", e.values)),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    out.0.sort();
+    out.0
+}
+
+fn diff_table(
+    out: &mut Out,
+    metadata: &Metadata,
+    dialect: Dialect,
+    table: &Table,
+    live: &CatalogTable,
+    label: &str,
+    default_schema: Option<&str>,
+) {
+    use DifferenceKind::{Different, Extra, Missing};
+    for column in &table.columns {
+        let name = format!("{label}.{}", column.name);
+        let Some(found) = live.columns.iter().find(|c| c.name == column.name) else {
+            out.add(Missing, ObjectKind::Column, name, None);
+            continue;
+        };
+        let expected = ddl::sql_type(metadata, &column.ty, dialect).unwrap_or_default();
+        let type_ok = match (&column.ty, dialect) {
+            (ColumnType::Enum(e), Dialect::Postgres) => found.enum_name.as_deref() == Some(e),
+            // The identity column is declared exactly `INTEGER` (the rowid alias).
+            (_, Dialect::Sqlite) if column.identity => found.ty.eq_ignore_ascii_case("INTEGER"),
+            _ => found.ty.eq_ignore_ascii_case(&expected),
+        };
+        if !type_ok {
+            out.add(
+                Different,
+                ObjectKind::Column,
+                name.clone(),
+                Some(format!("type is {}, expected {expected}", found.ty)),
+            );
+        }
+        let in_pk = table.primary_key.contains(&column.name);
+        // SQLite reports the rowid alias as nullable; it never holds NULL.
+        let skip = dialect == Dialect::Sqlite && column.identity;
+        let expected_not_null = !column.nullable || in_pk || column.identity;
+        if !skip && found.not_null != expected_not_null {
+            out.add(
+                Different,
+                ObjectKind::Column,
+                name,
+                Some(format!(
+                    "{}, expected {}",
+                    if found.not_null {
+                        "NOT NULL"
+                    } else {
+                        "nullable"
+                    },
+                    if expected_not_null {
+                        "NOT NULL"
+                    } else {
+                        "nullable"
+                    }
+                )),
+            );
+        }
+    }
+    for found in &live.columns {
+        if table.find_column(&found.name).is_none() {
+            out.add(
+                Extra,
+                ObjectKind::Column,
+                format!("{label}.{}", found.name),
+                None,
+            );
+        }
+    }
+    if live.primary_key != table.primary_key {
+        out.add(
+            Different,
+            ObjectKind::PrimaryKey,
+            label.to_owned(),
+            Some(format!(
+                "({}), expected ({})",
+                live.primary_key.join(", "),
+                table.primary_key.join(", ")
+            )),
+        );
+    }
+    let sorted = |cols: &[String]| {
+        let mut v = cols.to_vec();
+        v.sort();
+        v
+    };
+    let expected_uniques: BTreeSet<Vec<String>> =
+        table.unique.iter().map(|u| sorted(&u.columns)).collect();
+    let live_uniques: BTreeSet<Vec<String>> = live.uniques.iter().map(|u| sorted(u)).collect();
+    for u in expected_uniques.difference(&live_uniques) {
+        out.add(
+            Missing,
+            ObjectKind::Unique,
+            format!("{label}({})", u.join(", ")),
+            None,
+        );
+    }
+    for u in live_uniques.difference(&expected_uniques) {
+        out.add(
+            Extra,
+            ObjectKind::Unique,
+            format!("{label}({})", u.join(", ")),
+            None,
+        );
+    }
+
+    let expected_fks: BTreeSet<CatalogForeignKey> = table
+        .foreign_keys
+        .iter()
+        .map(|fk| {
+            let ref_schema = fk.ref_schema.as_deref().or(table.schema.as_deref());
+            CatalogForeignKey {
+                columns: fk.columns.clone(),
+                ref_table: match dialect {
+                    Dialect::Sqlite => fk.ref_table.clone(),
+                    Dialect::Postgres => {
+                        names::display(ref_schema.or(default_schema), &fk.ref_table)
+                    }
+                },
+                ref_columns: fk.ref_columns.clone(),
+                on_delete: fk.on_delete,
+                on_update: fk.on_update,
+            }
+        })
+        .collect();
+    let live_fks: BTreeSet<CatalogForeignKey> = live.foreign_keys.iter().cloned().collect();
+    let describe = |fk: &CatalogForeignKey| {
+        format!(
+            "{label}({}) -> {}({})",
+            fk.columns.join(", "),
+            fk.ref_table,
+            fk.ref_columns.join(", ")
+        )
+    };
+    for fk in expected_fks.difference(&live_fks) {
+        out.add(Missing, ObjectKind::ForeignKey, describe(fk), None);
+    }
+    for fk in live_fks.difference(&expected_fks) {
+        out.add(Extra, ObjectKind::ForeignKey, describe(fk), None);
+    }
+
+    for index in table.indexes.iter().filter(|i| i.applies_to(dialect)) {
+        let name = format!("{label}.{}", index.name);
+        let Some(found) = live.indexes.iter().find(|i| i.name == index.name) else {
+            out.add(Missing, ObjectKind::Index, name, None);
+            continue;
+        };
+        let parts: Vec<Option<String>> = index
+            .parts
+            .iter()
+            .map(|p| match &p.target {
+                IndexTarget::Column(c) => Some(c.clone()),
+                IndexTarget::Expr(_) => None,
+            })
+            .collect();
+        let mut problems = Vec::new();
+        if found.unique != index.unique {
+            problems.push(format!(
+                "unique is {}, expected {}",
+                found.unique, index.unique
+            ));
+        }
+        if found.partial != index.filter.is_some() {
+            problems.push(format!(
+                "partial is {}, expected {}",
+                found.partial,
+                index.filter.is_some()
+            ));
+        }
+        if found.parts != parts {
+            problems.push(format!("parts are {:?}, expected {parts:?}", found.parts));
+        }
+        if dialect == Dialect::Postgres {
+            let method = index
+                .method
+                .as_deref()
+                .unwrap_or("btree")
+                .to_ascii_lowercase();
+            if found.method.as_deref() != Some(method.as_str()) {
+                problems.push(format!("method is {:?}, expected {method}", found.method));
+            }
+        }
+        if !problems.is_empty() {
+            out.add(
+                Different,
+                ObjectKind::Index,
+                name,
+                Some(problems.join("; ")),
+            );
+        }
+    }
+    for found in &live.indexes {
+        let expected = table
+            .indexes
+            .iter()
+            .any(|i| i.name == found.name && i.applies_to(dialect));
+        if !expected {
+            out.add(
+                Extra,
+                ObjectKind::Index,
+                format!("{label}.{}", found.name),
+                None,
+            );
+        }
+    }
+}
+
+/// A foreign-key action from the words SQLite reports or PostgreSQL's one-letter code.
+pub(crate) fn action(text: &str) -> Action {
+    match text {
+        "CASCADE" | "c" => Action::Cascade,
+        "RESTRICT" | "r" => Action::Restrict,
+        "SET NULL" | "n" => Action::SetNull,
+        "SET DEFAULT" | "d" => Action::SetDefault,
+        _ => Action::NoAction,
+    }
+}

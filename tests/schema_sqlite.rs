@@ -1,0 +1,323 @@
+//! create_db / drop_db / verify_db on real SQLite files: idempotence, cycles, hostile names,
+//! invalid metadata, and differences found by verify.
+
+mod common;
+
+use dbconfig::schema::{
+    Action, Column, ColumnType, DifferenceKind, EnumType, ForeignKey, Index, IndexPart, Metadata,
+    ObjectKind, SchemaError, Table,
+};
+use dbconfig::{DatabaseConfig, Error, SqliteConfig, SqliteEngine};
+
+async fn engine(dir: &tempfile::TempDir) -> (SqliteConfig, SqliteEngine) {
+    let config = SqliteConfig::new(&common::file_url(dir.path(), "schema.db")).unwrap();
+    let engine = config.build_engine().unwrap();
+    (config, engine)
+}
+
+/// Every object in `sqlite_schema` (type, name), SQLite's own excluded.
+async fn objects(engine: &SqliteEngine) -> Vec<(String, String)> {
+    engine
+        .session()
+        .run(|c| {
+            c.prepare(
+                "SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+                 ORDER BY type, name",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+        })
+        .await
+        .unwrap()
+}
+
+fn jobs() -> Metadata {
+    Metadata::new()
+        .enum_type(EnumType::new("job_state", ["ready", "running", "done"]))
+        .table(
+            Table::new("queue")
+                .column(Column::new("id", ColumnType::Integer).identity())
+                .column(Column::new("name", ColumnType::Varchar(50)).not_null())
+                .primary_key(["id"])
+                .unique(None, ["name"]),
+        )
+        .table(
+            Table::new("job")
+                .column(Column::new("id", ColumnType::Uuid))
+                .column(Column::new("queue_id", ColumnType::Integer).not_null())
+                .column(Column::new("state", ColumnType::Enum("job_state".into())).not_null())
+                .column(Column::new("payload", ColumnType::Json))
+                .column(Column::new("priority", ColumnType::SmallInt))
+                .primary_key(["id"])
+                .check(None, "priority >= 0")
+                .foreign_key(
+                    ForeignKey::new(["queue_id"], "queue", ["id"]).on_delete(Action::Cascade),
+                )
+                .index(
+                    Index::new("ix_job_ready", ["queue_id", "priority"]).filter("state = 'ready'"),
+                )
+                .index(Index::on("ix_job_lower", [IndexPart::expr("lower(state)")]))
+                .index(
+                    Index::new("ix_job_payload", ["payload"])
+                        .method("gin")
+                        .only_on([dbconfig::Dialect::Postgres]),
+                ),
+        )
+}
+
+#[tokio::test]
+async fn create_verify_create_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    let metadata = jobs();
+    config.create_db(&engine, &metadata).await.unwrap();
+    assert_eq!(config.verify_db(&engine, &metadata).await.unwrap(), vec![]);
+    // Twice is fine.
+    config.create_db(&engine, &metadata).await.unwrap();
+    assert_eq!(
+        objects(&engine).await,
+        [
+            ("index", "ix_job_lower"),
+            ("index", "ix_job_ready"),
+            ("table", "job"),
+            ("table", "queue"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    // The enum is enforced.
+    let bad = engine
+        .session()
+        .run(|c| {
+            c.execute("INSERT INTO queue (name) VALUES ('q')", [])?;
+            c.execute(
+                "INSERT INTO job (id, queue_id, state) VALUES ('a', 1, 'lost')",
+                [],
+            )
+        })
+        .await;
+    assert!(bad.is_err());
+
+    config.drop_db(&engine, &metadata).await.unwrap();
+    assert_eq!(objects(&engine).await, vec![]);
+    // Dropping what is not there is fine; verify now reports both tables missing.
+    config.drop_db(&engine, &metadata).await.unwrap();
+    let diff = config.verify_db(&engine, &metadata).await.unwrap();
+    assert_eq!(diff.len(), 2, "{diff:?}");
+    assert!(
+        diff.iter()
+            .all(|d| d.kind == DifferenceKind::Missing && d.object == ObjectKind::Table)
+    );
+}
+
+#[tokio::test]
+async fn tables_referencing_each_other_create_and_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    let t = |name: &str, other: &str| {
+        Table::new(name)
+            .column(Column::new("id", ColumnType::Integer).identity())
+            .column(Column::new("other_id", ColumnType::Integer))
+            .primary_key(["id"])
+            .foreign_key(ForeignKey::new(["other_id"], other, ["id"]))
+    };
+    let metadata = Metadata::new().table(t("a", "b")).table(t("b", "a"));
+    config.create_db(&engine, &metadata).await.unwrap();
+    assert_eq!(config.verify_db(&engine, &metadata).await.unwrap(), vec![]);
+    // Rows that reference each other, then a drop with foreign keys on.
+    engine
+        .session()
+        .run(|c| {
+            c.execute_batch(
+                "BEGIN; INSERT INTO a (id, other_id) VALUES (1, NULL); \
+                 INSERT INTO b (id, other_id) VALUES (1, 1); UPDATE a SET other_id = 1; COMMIT;",
+            )
+        })
+        .await
+        .unwrap();
+    config.drop_db(&engine, &metadata).await.unwrap();
+    assert_eq!(objects(&engine).await, vec![]);
+}
+
+#[tokio::test]
+async fn hostile_names_end_up_exactly_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    engine
+        .session()
+        .run(|c| c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)"))
+        .await
+        .unwrap();
+    let names = [
+        "x\";--",
+        "'; DROP TABLE t; --",
+        "a\"b'c",
+        "données ✓",
+        "select",
+        "Table With Spaces",
+    ];
+    let mut metadata = Metadata::new();
+    for name in names {
+        metadata = metadata.table(
+            Table::new(name)
+                .column(Column::new(name, ColumnType::Text))
+                .column(Column::new("from", ColumnType::Integer))
+                .index(Index::new(format!("ix {name}"), [name])),
+        );
+    }
+    config.create_db(&engine, &metadata).await.unwrap();
+    let mut expected: Vec<(String, String)> = names
+        .iter()
+        .flat_map(|n| {
+            [
+                ("index".to_owned(), format!("ix {n}")),
+                ("table".to_owned(), n.to_string()),
+            ]
+        })
+        .collect();
+    expected.push(("table".into(), "t".into()));
+    expected.sort();
+    assert_eq!(objects(&engine).await, expected);
+    // The sentinel table is intact, and every column is named exactly.
+    let (rows, columns): (i64, String) = engine
+        .session()
+        .run(|c| {
+            let rows = c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+            let columns = c.query_row(
+                "SELECT group_concat(name, '|') FROM pragma_table_info('''; DROP TABLE t; --')",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((rows, columns))
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    assert_eq!(columns, "'; DROP TABLE t; --|from");
+    assert_eq!(
+        config.verify_db(&engine, &metadata).await.unwrap().len(),
+        1,
+        "only t is extra"
+    );
+    config.drop_db(&engine, &metadata).await.unwrap();
+    assert_eq!(
+        objects(&engine).await,
+        [("table".to_owned(), "t".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn invalid_metadata_is_a_typed_error_and_nothing_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    let ok_table = Table::new("ok")
+        .column(Column::new("id", ColumnType::Integer))
+        .primary_key(["id"]);
+    let cases: Vec<(Metadata, &str)> = vec![
+        (
+            Metadata::new().table(ok_table.clone()).table(
+                Table::new("child")
+                    .column(Column::new("id", ColumnType::Integer))
+                    .foreign_key(ForeignKey::new(["id"], "missing", ["id"])),
+            ),
+            "references table missing",
+        ),
+        (
+            Metadata::new().table(ok_table.clone().index(Index::new("ix", ["nope"]))),
+            "names column \"nope\"",
+        ),
+        (
+            Metadata::new()
+                .table(ok_table.clone())
+                .table(ok_table.clone()),
+            "duplicate table \"ok\"",
+        ),
+        (
+            Metadata::new().table(ok_table.clone().column(Column::new("id", ColumnType::Text))),
+            "duplicate column of table ok \"id\"",
+        ),
+        (
+            Metadata::new().table(ok_table.clone()).table(
+                Table::new("child")
+                    .column(Column::new("ok_id", ColumnType::Integer))
+                    .column(Column::new("x", ColumnType::Integer))
+                    .foreign_key(ForeignKey::new(["ok_id", "x"], "ok", ["id"])),
+            ),
+            "2 columns reference 1 columns",
+        ),
+        (
+            Metadata::new().table(
+                ok_table
+                    .clone()
+                    .column(Column::new("s", ColumnType::Enum("nope".into()))),
+            ),
+            "enum:nope",
+        ),
+        (
+            Metadata::new().table(
+                ok_table
+                    .clone()
+                    .index(Index::new("ix", ["id"]).method("gin")),
+            ),
+            "sqlite does not support index method gin",
+        ),
+        (
+            Metadata::new().table(ok_table.clone().in_schema("other")),
+            "sqlite does not support schemas",
+        ),
+    ];
+    for (metadata, message) in cases {
+        let err = config.create_db(&engine, &metadata).await.unwrap_err();
+        let Error::Schema(inner) = &err else {
+            panic!("expected a schema error, got {err:?}")
+        };
+        assert!(inner.to_string().contains(message), "{inner} / {message}");
+        assert!(matches!(
+            inner,
+            SchemaError::UnknownTable { .. }
+                | SchemaError::UnknownColumn { .. }
+                | SchemaError::Duplicate { .. }
+                | SchemaError::BadForeignKey { .. }
+                | SchemaError::UnknownEnum { .. }
+                | SchemaError::Unsupported { .. }
+        ));
+        assert_eq!(
+            objects(&engine).await,
+            vec![],
+            "something ran for {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn verify_reports_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    let metadata = jobs();
+    config.create_db(&engine, &metadata).await.unwrap();
+    engine
+        .session()
+        .run(|c| {
+            c.execute_batch(
+                "DROP INDEX ix_job_ready; ALTER TABLE job ADD COLUMN extra TEXT; \
+                 CREATE INDEX ix_surprise ON queue (name); CREATE TABLE stray (x)",
+            )
+        })
+        .await
+        .unwrap();
+    let diff: Vec<String> = config
+        .verify_db(&engine, &metadata)
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diff,
+        [
+            "missing index job.ix_job_ready",
+            "extra table stray",
+            "extra column job.extra",
+            "extra index queue.ix_surprise",
+        ]
+    );
+}
