@@ -1,0 +1,241 @@
+//! create_db / drop_db / verify_db on a real PostgreSQL database: idempotence, cycles across
+//! schemas, enum types, hostile names, invalid metadata.
+
+mod common;
+
+use common::{pg_admin, pg_url};
+use dbconfig::schema::{
+    Action, Column, ColumnType, Default, EnumType, ForeignKey, Index, IndexPart, Literal, Metadata,
+    Table,
+};
+use dbconfig::{DatabaseConfig, Error, PostgresConfig, PostgresEngine};
+
+/// Every user object of the database: relations (tables, indexes, sequences) and types
+/// (enums), as `kind schema.name`.
+async fn objects(admin: &tokio_postgres::Client) -> Vec<String> {
+    admin
+        .query(
+            "SELECT c.relkind::text || ' ' || n.nspname || '.' || c.relname FROM pg_class c \
+               JOIN pg_namespace n ON n.oid = c.relnamespace \
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+             UNION ALL \
+             SELECT 'type ' || n.nspname || '.' || t.typname FROM pg_type t \
+               JOIN pg_namespace n ON n.oid = t.typnamespace \
+              WHERE t.typtype = 'e' \
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+async fn setup(prefix: &str) -> Option<(PostgresConfig, PostgresEngine, tokio_postgres::Client)> {
+    let url = pg_url(prefix)?;
+    let config = PostgresConfig::new(&url).unwrap();
+    let engine = config.build_engine().unwrap();
+    let admin = pg_admin(&url).await;
+    Some((config, engine, admin))
+}
+
+fn metadata() -> Metadata {
+    let pair = |name: &str, other: &str| {
+        Table::new(name)
+            .in_schema("ops")
+            .column(Column::new("id", ColumnType::BigInt).identity())
+            .column(Column::new("other_id", ColumnType::BigInt))
+            .primary_key(["id"])
+            .foreign_key(ForeignKey::new(["other_id"], other, ["id"]).on_delete(Action::SetNull))
+    };
+    Metadata::new()
+        .enum_type(
+            EnumType::new("run_state", ["scheduled", "running", "it's done"]).in_schema("ops"),
+        )
+        .table(pair("flow_run", "flow_run_state"))
+        .table(pair("flow_run_state", "flow_run"))
+        .table(
+            Table::new("event")
+                .column(Column::new("id", ColumnType::Uuid))
+                .column(
+                    Column::new("occurred", ColumnType::TimestampTz)
+                        .not_null()
+                        .default(Default::CurrentTimestamp),
+                )
+                .column(Column::new("state", ColumnType::Enum("run_state".into())))
+                .column(
+                    Column::new("payload", ColumnType::Jsonb)
+                        .not_null()
+                        .default(Default::Value(Literal::Text("{}".into()))),
+                )
+                .column(Column::new(
+                    "amount",
+                    ColumnType::Numeric {
+                        precision: 12,
+                        scale: 2,
+                    },
+                ))
+                .column(Column::new("run_id", ColumnType::BigInt))
+                .column(Column::new("took", ColumnType::Interval))
+                .column(Column::new("note", ColumnType::Varchar(200)))
+                .column(
+                    Column::new("flag", ColumnType::Boolean)
+                        .default(Default::Value(Literal::Bool(false))),
+                )
+                .primary_key(["id"])
+                .check(Some("ck_event_amount"), "amount >= 0")
+                .foreign_key(
+                    ForeignKey::new(["run_id"], "flow_run", ["id"])
+                        .ref_schema("ops")
+                        .on_delete(Action::Cascade),
+                )
+                .index(Index::new("ix_event_occurred", ["occurred"]).filter("flag = false"))
+                .index(Index::on(
+                    "ix_event_lower",
+                    [IndexPart::expr("lower(note)").desc()],
+                ))
+                .index(
+                    Index::on(
+                        "ix_event_payload",
+                        [IndexPart::column("payload").opclass("jsonb_path_ops")],
+                    )
+                    .method("gin")
+                    .only_on([dbconfig::Dialect::Postgres]),
+                ),
+        )
+}
+
+#[tokio::test]
+async fn create_verify_create_drop_with_cycles_schemas_and_enums() {
+    let Some((config, engine, admin)) = setup("schema_cycle").await else {
+        return;
+    };
+    let before = objects(&admin).await;
+    let metadata = metadata();
+    config.create_db(&engine, &metadata).await.unwrap();
+    let diff = config.verify_db(&engine, &metadata).await.unwrap();
+    assert!(diff.is_empty(), "{diff:#?}");
+    config.create_db(&engine, &metadata).await.unwrap();
+    assert!(
+        objects(&admin)
+            .await
+            .contains(&"type ops.run_state".to_owned())
+    );
+    // Rows referencing each other across the cycle.
+    admin
+        .batch_execute(
+            "INSERT INTO ops.flow_run (id) VALUES (1); \
+             INSERT INTO ops.flow_run_state (id, other_id) VALUES (1, 1); \
+             UPDATE ops.flow_run SET other_id = 1; \
+             INSERT INTO event (id, state, run_id) VALUES (gen_random_uuid(), 'it''s done', 1)",
+        )
+        .await
+        .unwrap();
+    admin
+        .batch_execute(
+            "ALTER TABLE event ALTER COLUMN note TYPE text; DROP INDEX ix_event_payload; \
+             ALTER TABLE ops.flow_run DROP CONSTRAINT fk_flow_run_other_id",
+        )
+        .await
+        .unwrap();
+    let diff: Vec<String> = config
+        .verify_db(&engine, &metadata)
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diff,
+        [
+            "missing foreign key ops.flow_run(other_id) -> ops.flow_run_state(id)",
+            "missing index event.ix_event_payload",
+            "different column event.note: type is text, expected character varying(200)",
+        ]
+    );
+    config.drop_db(&engine, &metadata).await.unwrap();
+    let mut after = objects(&admin).await;
+    after.retain(|o| !before.contains(o));
+    assert_eq!(after, Vec::<String>::new(), "left behind after drop_db");
+    config.drop_db(&engine, &metadata).await.unwrap();
+    // The schema is kept (it may hold other objects); everything of the metadata is gone.
+    let diff = config.verify_db(&engine, &metadata).await.unwrap();
+    assert_eq!(diff.len(), 4, "{diff:#?}");
+}
+
+#[tokio::test]
+async fn hostile_names_end_up_exactly_as_given() {
+    let Some((config, engine, admin)) = setup("schema_hostile").await else {
+        return;
+    };
+    admin
+        .batch_execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    let names = [
+        "x\";--",
+        "'; DROP TABLE t; --",
+        "a\"b'c",
+        "données ✓",
+        "select",
+        "Mixed Case",
+    ];
+    let mut metadata =
+        Metadata::new().enum_type(EnumType::new("e'\"; --", ["'); DROP TABLE t; --"]));
+    for name in names {
+        metadata = metadata.table(
+            Table::new(name)
+                .column(Column::new(name, ColumnType::Text))
+                .column(Column::new("e", ColumnType::Enum("e'\"; --".into())))
+                .index(Index::new(format!("ix {name}"), [name])),
+        );
+    }
+    config.create_db(&engine, &metadata).await.unwrap();
+    let mut expected: Vec<String> = names
+        .iter()
+        .flat_map(|n| [format!("i public.ix {n}"), format!("r public.{n}")])
+        .collect();
+    expected.push("r public.t".into());
+    expected.push("type public.e'\"; --".into());
+    expected.sort();
+    assert_eq!(objects(&admin).await, expected);
+    let rows: i64 = admin
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 1);
+    let diff = config.verify_db(&engine, &metadata).await.unwrap();
+    assert_eq!(diff.len(), 1, "only t is extra: {diff:#?}");
+    config.drop_db(&engine, &metadata).await.unwrap();
+    assert_eq!(objects(&admin).await, ["r public.t"]);
+}
+
+#[tokio::test]
+async fn invalid_metadata_runs_nothing() {
+    let Some((config, engine, admin)) = setup("schema_invalid").await else {
+        return;
+    };
+    let before = objects(&admin).await;
+    let long = "x".repeat(64);
+    let metadata = Metadata::new()
+        .table(Table::new("fine").column(Column::new("id", ColumnType::Integer)))
+        .table(Table::new(long.as_str()).column(Column::new("id", ColumnType::Integer)));
+    let err = config.create_db(&engine, &metadata).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Schema(e) if e.to_string().contains("63-byte")),
+        "{err:?}"
+    );
+    assert_eq!(objects(&admin).await, before);
+    // A statement the server rejects rolls the whole creation back.
+    let metadata = Metadata::new()
+        .table(Table::new("first").column(Column::new("id", ColumnType::Integer)))
+        .table(
+            Table::new("second")
+                .column(Column::new("id", ColumnType::Integer))
+                .check(None, "no_such_function(id)"),
+        );
+    assert!(config.create_db(&engine, &metadata).await.is_err());
+    assert_eq!(objects(&admin).await, before);
+}
