@@ -239,3 +239,20 @@ async fn invalid_metadata_runs_nothing() {
     assert!(config.create_db(&engine, &metadata).await.is_err());
     assert_eq!(objects(&admin).await, before);
 }
+
+#[tokio::test]
+async fn example_orchestrator_schema_round_trip() {
+    let Some((config, engine, admin)) = setup("schema_example").await else {
+        return;
+    };
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/schema/orchestrator.json");
+    let metadata = Metadata::from_file(&path).unwrap();
+    let before = objects(&admin).await;
+    config.create_db(&engine, &metadata).await.unwrap();
+    let diff = config.verify_db(&engine, &metadata).await.unwrap();
+    assert!(diff.is_empty(), "{diff:#?}");
+    config.create_db(&engine, &metadata).await.unwrap();
+    config.drop_db(&engine, &metadata).await.unwrap();
+    assert_eq!(objects(&admin).await, before);
+}

@@ -16,13 +16,36 @@ impl SqliteEngine {
         self.run_ddl(&statements).await
     }
 
-    /// Drops the tables of `metadata`, in one transaction.
+    /// Drops the tables of `metadata`, in one transaction, with foreign keys switched off on
+    /// this connection for the drop (and restored after): with them on, SQLite's implicit
+    /// `DELETE` of a table in a foreign-key cycle can fail with "no such table" once the other
+    /// table is gone, even when both are empty.
     ///
     /// # Errors
     /// Invalid metadata (nothing runs), or a statement failed (nothing is committed).
     pub async fn drop_db(&self, metadata: &Metadata) -> Result<()> {
         let statements = ddl::drop_statements(metadata, Dialect::Sqlite)?;
-        self.run_ddl(&statements).await
+        let restore = if self.settings().pragmas.foreign_keys {
+            "PRAGMA foreign_keys = ON"
+        } else {
+            "PRAGMA foreign_keys = OFF"
+        };
+        let mut session = self.session();
+        // Outside a transaction: the PRAGMA is a no-op inside one.
+        session
+            .run(|c| c.execute_batch("PRAGMA foreign_keys = OFF"))
+            .await?;
+        let dropped = async {
+            let mut tx = session.begin_transaction(true).await?;
+            tx.run(|c| statements.iter().try_for_each(|sql| c.execute_batch(sql)))?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = session.run(|c| c.execute_batch(restore)).await {
+            session.discard_connection();
+            return Err(e);
+        }
+        dropped
     }
 
     /// Compares the live schema with `metadata`.

@@ -99,6 +99,14 @@ impl SqliteSession {
     pub fn engine(&self) -> &SqliteEngine {
         &self.engine
     }
+
+    /// Closes the session's connection instead of returning it to the pool (its state is not
+    /// what the pool promises, e.g. a PRAGMA could not be restored).
+    pub(crate) fn discard_connection(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(Object::take(conn));
+        }
+    }
 }
 
 impl Drop for SqliteSession {

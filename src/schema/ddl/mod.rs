@@ -7,7 +7,9 @@
 //! - Tables are created in foreign-key order (referenced tables first) and dropped in reverse.
 //!   Cycles: PostgreSQL creates the tables, then adds the foreign keys that close a cycle with
 //!   `ALTER TABLE … ADD CONSTRAINT` (and drops those first); SQLite keeps them inline (forward
-//!   references are allowed) and drops with `PRAGMA defer_foreign_keys = ON`.
+//!   references are allowed). With foreign keys on, SQLite can refuse to drop a table of a cycle
+//!   once the other one is gone ("no such table", even when both are empty), so SQLite drops are
+//!   meant to run with `PRAGMA foreign_keys = OFF` on the connection (`drop_db` does that).
 //! - Enum types: PostgreSQL `CREATE TYPE … AS ENUM` before the tables, dropped after them;
 //!   SQLite `VARCHAR(n)` with `CHECK (col IN (…))`.
 //! - Nothing is emitted for metadata that fails [`Metadata::validate_for`].
@@ -60,7 +62,8 @@ pub fn create_statements(
 }
 
 /// The statements that drop everything in `metadata` (tables and their indexes, enum types),
-/// in order; run them in one transaction. Objects that do not exist are skipped.
+/// in order; run them in one transaction (on SQLite with `PRAGMA foreign_keys = OFF` set on the
+/// connection first). Objects that do not exist are skipped.
 ///
 /// # Errors
 /// The metadata is invalid for `dialect`.

@@ -98,8 +98,7 @@ pub(super) fn create(metadata: &Metadata) -> Vec<String> {
 
 pub(super) fn drop(metadata: &Metadata) -> Vec<String> {
     let order = creation_order(metadata);
-    // Checked at commit instead of per statement, so tables in a cycle can go one by one.
-    let mut out = vec!["PRAGMA defer_foreign_keys = ON".to_owned()];
+    let mut out = Vec::new();
     for &t in order.tables.iter().rev() {
         let mut w = SqlWriter::new(Dialect::Sqlite);
         w.push("DROP TABLE IF EXISTS ")

@@ -70,7 +70,6 @@ fn sqlite_golden() {
     assert_eq!(
         drop,
         [
-            "PRAGMA defer_foreign_keys = ON",
             "DROP TABLE IF EXISTS \"run\"",
             "DROP TABLE IF EXISTS \"flow\""
         ]
