@@ -90,7 +90,13 @@ pub struct UniqueKey {
 
 impl UniqueKey {
     // Used by the native pools; the wasm build has none yet.
-    #[cfg_attr(target_family = "wasm", allow(dead_code))]
+    #[cfg_attr(
+        any(
+            target_family = "wasm",
+            not(any(feature = "sqlite", feature = "postgres"))
+        ),
+        allow(dead_code)
+    )]
     pub(crate) fn new(
         dialect: Dialect,
         settings: &Settings,
@@ -124,7 +130,10 @@ impl fmt::Debug for UniqueKey {
     }
 }
 
-#[cfg(not(target_family = "wasm"))]
+#[cfg(all(
+    not(target_family = "wasm"),
+    any(feature = "sqlite", feature = "postgres")
+))]
 mod any {
     use super::{DatabaseConfig, Difference, Metadata, UniqueKey};
     use crate::error::{Error, Result};
@@ -355,5 +364,8 @@ mod any {
     }
 }
 
-#[cfg(not(target_family = "wasm"))]
+#[cfg(all(
+    not(target_family = "wasm"),
+    any(feature = "sqlite", feature = "postgres")
+))]
 pub use any::{AnyConfig, AnyEngine};

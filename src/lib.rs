@@ -15,7 +15,10 @@ pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-#[cfg(not(target_family = "wasm"))]
+#[cfg(all(
+    not(target_family = "wasm"),
+    any(feature = "sqlite", feature = "postgres")
+))]
 pub use config::{AnyConfig, AnyEngine};
 pub use config::{DatabaseConfig, UniqueKey};
 #[cfg(not(target_family = "wasm"))]

@@ -86,3 +86,48 @@ fn check_postgres_prints_server_settings() {
     assert!(stdout.contains("round trip"), "{stdout}");
     assert!(!stdout.contains("hunter2"), "{stdout}");
 }
+
+fn schema_file() -> String {
+    format!(
+        "{}/examples/schema/orchestrator.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn ddl_prints_statements_for_both_dialects() {
+    let (ok, stdout, stderr) = dbconfig(&["ddl", "--dialect", "postgresql", &schema_file()]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("CREATE TABLE IF NOT EXISTS \"flow_run\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("USING gin"), "{stdout}");
+    let (ok, stdout, stderr) = dbconfig(&["ddl", "--dialect", "sqlite", "--drop", &schema_file()]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("-- run on a connection with foreign keys off"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("USING gin"));
+    // A missing file and invalid metadata are errors, not panics.
+    let (ok, _, stderr) = dbconfig(&["ddl", "--dialect", "sqlite", "/nonexistent.json"]);
+    assert!(!ok && stderr.starts_with("error:"), "{stderr}");
+}
+
+#[test]
+fn create_verify_drop_on_a_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:///{}", dir.path().join("cli.db").display());
+    let schema = schema_file();
+    let (ok, stdout, stderr) = dbconfig(&["verify", &url, &schema]);
+    assert!(!ok, "an empty database must differ: {stdout}{stderr}");
+    assert!(stdout.contains("missing table flow_run"), "{stdout}");
+    let (ok, _, stderr) = dbconfig(&["create", &url, &schema]);
+    assert!(ok, "{stderr}");
+    let (ok, stdout, stderr) = dbconfig(&["verify", &url, &schema]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("matches"), "{stdout}");
+    let (ok, _, stderr) = dbconfig(&["drop", &url, &schema]);
+    assert!(ok, "{stderr}");
+}

@@ -1,11 +1,13 @@
 //! `dbconfig`: inspect connection URLs and check databases from the command line.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use dbconfig::schema::{Metadata, ddl};
 use dbconfig::url::{ConnectionUrl, PgHost, SqliteLocation};
-use dbconfig::{AnyConfig, AnyEngine, Settings};
+use dbconfig::{AnyConfig, AnyEngine, Dialect, Settings};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -35,32 +37,174 @@ enum Command {
         /// The connection URL.
         url: String,
     },
+    /// Print the DDL for a schema file (.json or .toml), one statement per line group.
+    Ddl {
+        /// sqlite or postgresql.
+        #[arg(long)]
+        dialect: Dialect,
+        /// Print the DROP statements instead of CREATE.
+        #[arg(long)]
+        drop: bool,
+        /// The schema file.
+        schema: PathBuf,
+    },
+    /// Create the tables, indexes and types of a schema file that the database lacks.
+    Create {
+        /// The connection URL.
+        url: String,
+        /// The schema file.
+        schema: PathBuf,
+    },
+    /// Drop the tables and types of a schema file.
+    Drop {
+        /// The connection URL.
+        url: String,
+        /// The schema file.
+        schema: PathBuf,
+    },
+    /// Compare the database with a schema file; exit status 1 when they differ.
+    Verify {
+        /// The connection URL.
+        url: String,
+        /// The schema file.
+        schema: PathBuf,
+    },
+}
+
+/// What the schema commands do with the database.
+#[derive(Clone, Copy)]
+enum SchemaAction {
+    Create,
+    Drop,
+    Verify,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Parse { url, json } => parse(&url, json),
-        Command::Check { url } => {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: cannot start a runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(check(&url)) {
+        Command::Check { url } => run_async(check(&url)),
+        Command::Ddl {
+            dialect,
+            drop,
+            schema,
+        } => print_ddl(dialect, drop, &schema),
+        Command::Create { url, schema } => {
+            run_async(schema_command(&url, &schema, SchemaAction::Create))
+        }
+        Command::Drop { url, schema } => {
+            run_async(schema_command(&url, &schema, SchemaAction::Drop))
+        }
+        Command::Verify { url, schema } => {
+            run_async(schema_command(&url, &schema, SchemaAction::Verify))
+        }
+    }
+}
+
+/// Runs `fut` on a fresh runtime: its error is printed with its causes.
+fn run_async(fut: impl std::future::Future<Output = dbconfig::Result<ExitCode>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start a runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(fut) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", error_chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_schema(path: &Path) -> dbconfig::Result<Metadata> {
+    Ok(Metadata::from_file(path)?)
+}
+
+fn print_ddl(dialect: Dialect, drop: bool, schema: &Path) -> ExitCode {
+    let statements = load_schema(schema).and_then(|metadata| {
+        Ok(if drop {
+            ddl::drop_statements(&metadata, dialect)?
+        } else {
+            ddl::create_statements(&metadata, dialect)?
+        })
+    });
+    match statements {
+        Ok(statements) => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let mut text = String::new();
+            if drop && dialect == Dialect::Sqlite {
+                text.push_str(
+                    "-- run on a connection with foreign keys off (dbconfig drop does)\n",
+                );
+                text.push_str("PRAGMA foreign_keys = OFF;\n");
+            }
+            for sql in statements {
+                text.push_str(&sql);
+                text.push_str(";\n");
+            }
+            // A closed pipe (`| head`) is not an error worth a panic.
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: {}", error_chain(&e));
+                    eprintln!("error: {e}");
                     ExitCode::FAILURE
                 }
             }
         }
+        Err(e) => {
+            eprintln!("error: {}", error_chain(&e));
+            ExitCode::FAILURE
+        }
     }
+}
+
+async fn schema_command(
+    url: &str,
+    schema: &Path,
+    action: SchemaAction,
+) -> dbconfig::Result<ExitCode> {
+    let metadata = load_schema(schema)?;
+    let mut settings = Settings::from_env()?;
+    settings.connection_url = Some(url.parse()?);
+    let config = AnyConfig::from_settings(settings)?;
+    let tables = metadata.tables.len();
+    let code = match action {
+        SchemaAction::Create => {
+            config.create_db(&metadata).await?;
+            println!("created (where missing): {tables} tables");
+            ExitCode::SUCCESS
+        }
+        SchemaAction::Drop => {
+            config.drop_db(&metadata).await?;
+            println!("dropped (where present): {tables} tables");
+            ExitCode::SUCCESS
+        }
+        SchemaAction::Verify => {
+            let differences = config.verify_db(&metadata).await?;
+            for d in &differences {
+                println!("{d}");
+            }
+            if differences.is_empty() {
+                println!("the database matches the schema ({tables} tables)");
+                ExitCode::SUCCESS
+            } else {
+                println!("{} differences", differences.len());
+                ExitCode::from(1)
+            }
+        }
+    };
+    if let Ok(engine) = config.engine().await {
+        engine.dispose();
+    }
+    Ok(code)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -138,7 +282,7 @@ fn parse(url: &str, as_json: bool) -> ExitCode {
     }
 }
 
-async fn check(url: &str) -> dbconfig::Result<()> {
+async fn check(url: &str) -> dbconfig::Result<ExitCode> {
     let mut settings = Settings::from_env()?;
     settings.connection_url = Some(url.parse()?);
     let config = AnyConfig::from_settings(settings)?;
@@ -220,5 +364,5 @@ async fn check(url: &str) -> dbconfig::Result<()> {
     };
     println!("pool:     {status}");
     engine.dispose();
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -55,8 +55,8 @@ impl SqliteEngine {
     pub async fn verify_db(&self, metadata: &Metadata) -> Result<Vec<Difference>> {
         metadata.validate_for(Dialect::Sqlite)?;
         let mut session = self.session();
-        let catalog = session.run(reflect::sqlite::read).await?;
-        Ok(reflect::diff(metadata, Dialect::Sqlite, &catalog, None))
+        let conn = session.connection().await?;
+        conn.run(|c| Ok(reflect::sqlite::verify(c, metadata)))?
     }
 
     async fn run_ddl(&self, statements: &[String]) -> Result<()> {

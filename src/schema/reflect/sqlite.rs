@@ -2,7 +2,24 @@
 
 use rusqlite::Connection;
 
-use super::{Catalog, CatalogColumn, CatalogForeignKey, CatalogIndex, CatalogTable, action};
+use super::{
+    Catalog, CatalogColumn, CatalogForeignKey, CatalogIndex, CatalogTable, Difference, action, diff,
+};
+use crate::schema::{Metadata, SchemaError};
+use crate::url::Dialect;
+
+/// Reads the catalog of `conn`'s `main` database and compares it with `metadata` (the
+/// synchronous core of `verify_db`, also usable on a plain rusqlite connection or in wasm).
+///
+/// # Errors
+/// Invalid metadata, or reading the catalog failed.
+pub fn verify(conn: &Connection, metadata: &Metadata) -> crate::Result<Vec<Difference>> {
+    metadata
+        .validate_for(Dialect::Sqlite)
+        .map_err(|e: SchemaError| crate::Error::Schema(e))?;
+    let catalog = read(conn)?;
+    Ok(diff(metadata, Dialect::Sqlite, &catalog, None))
+}
 
 /// Reads every table of the `main` database (SQLite's own `sqlite_*` tables excluded).
 pub(crate) fn read(conn: &Connection) -> rusqlite::Result<Catalog> {
