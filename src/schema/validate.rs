@@ -272,6 +272,35 @@ impl Metadata {
             object,
         };
         let main = |schema: Option<&str>| schema.is_none_or(|s| s == "main");
+        // SQLite compares names case-insensitively for ASCII ("A" and "a" are one table), and
+        // tables and indexes share one namespace.
+        let mut relations = HashSet::new();
+        for table in &self.tables {
+            let label = names::display(table.schema.as_deref(), &table.name);
+            let mut names_here = vec![("table", table.name.clone())];
+            names_here.extend(
+                names::index_like_names(table)
+                    .into_iter()
+                    .map(|n| ("index or key", n)),
+            );
+            for (what, name) in names_here {
+                if !relations.insert(name.to_ascii_lowercase()) {
+                    return Err(SchemaError::Duplicate {
+                        what: format!("{what} name (sqlite ignores ASCII case; table {label})"),
+                        name,
+                    });
+                }
+            }
+            let mut columns = HashSet::new();
+            for c in &table.columns {
+                if !columns.insert(c.name.to_ascii_lowercase()) {
+                    return Err(SchemaError::Duplicate {
+                        what: format!("column of table {label} (sqlite ignores ASCII case)"),
+                        name: c.name.clone(),
+                    });
+                }
+            }
+        }
         for table in &self.tables {
             let label = names::display(table.schema.as_deref(), &table.name);
             if !main(table.schema.as_deref()) {
@@ -335,6 +364,26 @@ impl Metadata {
             check("enum type", &e.name)?;
             for v in &e.values {
                 check(&format!("label of enum type {}", e.name), v)?;
+            }
+        }
+        // Tables and indexes (primary keys and unique constraints are indexes) share one
+        // namespace per schema.
+        let mut relations = HashSet::new();
+        for table in &self.tables {
+            let label = names::display(table.schema.as_deref(), &table.name);
+            let mut names_here = vec![("table", table.name.clone())];
+            names_here.extend(
+                names::index_like_names(table)
+                    .into_iter()
+                    .map(|n| ("index or key", n)),
+            );
+            for (what, name) in names_here {
+                if !relations.insert((table.schema.clone(), name.clone())) {
+                    return Err(SchemaError::Duplicate {
+                        what: format!("{what} name in the schema of table {label}"),
+                        name,
+                    });
+                }
             }
         }
         for table in &self.tables {

@@ -173,3 +173,31 @@ fn hostile_names_are_quoted() {
         ]
     );
 }
+
+#[test]
+fn sqlite_names_collide_ignoring_ascii_case() {
+    let t = |name: &str| Table::new(name).column(Column::new("id", ColumnType::Integer));
+    let m = Metadata::new().table(t("Flow")).table(t("flow"));
+    assert!(m.validate_for(Dialect::Postgres).is_ok());
+    assert!(matches!(
+        m.validate_for(Dialect::Sqlite),
+        Err(SchemaError::Duplicate { .. })
+    ));
+    let m = Metadata::new().table(t("x").column(Column::new("ID", ColumnType::Integer)));
+    assert!(matches!(
+        m.validate_for(Dialect::Sqlite),
+        Err(SchemaError::Duplicate { .. })
+    ));
+    // An index named like a table collides in both.
+    let m = Metadata::new()
+        .table(t("a"))
+        .table(t("b").index(Index::new("a", ["id"])));
+    assert!(matches!(
+        m.validate_for(Dialect::Sqlite),
+        Err(SchemaError::Duplicate { .. })
+    ));
+    assert!(matches!(
+        m.validate_for(Dialect::Postgres),
+        Err(SchemaError::Duplicate { .. })
+    ));
+}
