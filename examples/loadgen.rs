@@ -1,10 +1,14 @@
-//! The benchmark program of the project's benchmark contract (SQLite backend for now).
+//! The benchmark program of the project's benchmark contract.
 //!
 //! ```text
 //! cargo run --release --example loadgen -- \
-//!     --backend sqlite --workload write|read|mixed|checkout \
+//!     --backend sqlite|postgres --workload write|read|mixed|checkout \
 //!     --concurrency C --ops N [--url URL] [--pool-size 10]
 //! ```
+//!
+//! PostgreSQL needs `--url` (or `DBCONFIG_TEST_PG_URL`); its `bench_kv` table is dropped and
+//! re-created. Other settings can be given as `DBCONFIG_*` variables (e.g.
+//! `DBCONFIG_POOL_PRE_PING=1` for pgxpool's ping policy).
 //!
 //! Prints exactly one JSON line on stdout; progress goes to stderr. Failed ops are counted by
 //! kind, never fatal.
@@ -14,7 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use dbconfig::{DatabaseConfig, Settings, SqliteConfig, SqliteEngine};
+use dbconfig::{
+    DatabaseConfig, PostgresConfig, PostgresEngine, Settings, SqliteConfig, SqliteEngine,
+};
 
 const PRELOAD: i64 = 10_000;
 
@@ -71,9 +77,9 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    if args.backend != "sqlite" {
+    if args.backend != "sqlite" && args.backend != "postgres" {
         return Err(format!(
-            "backend {:?} is not available yet (sqlite only)",
+            "unknown backend {:?} (sqlite or postgres)",
             args.backend
         ));
     }
@@ -85,6 +91,64 @@ fn parse_args() -> Result<Args, String> {
 
 fn random_bytes(rng: &mut fastrand::Rng) -> Vec<u8> {
     (0..100).map(|_| rng.u8(..)).collect()
+}
+
+#[derive(Clone)]
+enum Engine {
+    Sqlite(SqliteEngine),
+    Postgres(PostgresEngine),
+}
+
+async fn prepare_pg(engine: &PostgresEngine) -> dbconfig::Result<()> {
+    let mut session = engine.session();
+    let tx = session.begin_transaction(true).await?;
+    tx.batch_execute(
+        "DROP TABLE IF EXISTS bench_kv; \
+         CREATE TABLE bench_kv (id BIGINT PRIMARY KEY, k TEXT NOT NULL, v BYTEA NOT NULL); \
+         INSERT INTO bench_kv (id, k, v) \
+         SELECT g, 'key-' || g, substring(decode(repeat(md5(random()::text), 7), 'hex') from 1 for 100) \
+         FROM generate_series(1, 10000) g; \
+         ANALYZE bench_kv",
+    )
+    .await?;
+    tx.commit().await
+}
+
+async fn one_op_pg(
+    engine: &PostgresEngine,
+    workload: Workload,
+    rng: &mut fastrand::Rng,
+    next_id: &AtomicI64,
+) -> dbconfig::Result<()> {
+    let write = match workload {
+        Workload::Write => true,
+        Workload::Read => false,
+        Workload::Mixed => rng.u8(..100) < 10,
+        Workload::Checkout => {
+            let mut session = engine.session();
+            session.client().await?;
+            return Ok(());
+        }
+    };
+    let mut session = engine.session();
+    let tx = session.begin_transaction(write).await?;
+    if write {
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let v = random_bytes(rng);
+        let statement = tx
+            .prepare_cached("INSERT INTO bench_kv (id, k, v) VALUES ($1, $2, $3)")
+            .await?;
+        tx.execute(&statement, &[&id, &format!("key-{id}"), &v])
+            .await?;
+    } else {
+        let id = rng.i64(1..=PRELOAD);
+        let statement = tx
+            .prepare_cached("SELECT k, v FROM bench_kv WHERE id = $1")
+            .await?;
+        let row = tx.query_one(&statement, &[&id]).await?;
+        let _: (String, Vec<u8>) = (row.get(0), row.get(1));
+    }
+    tx.commit().await
 }
 
 async fn prepare(engine: &SqliteEngine) -> dbconfig::Result<()> {
@@ -105,6 +169,18 @@ async fn prepare(engine: &SqliteEngine) -> dbconfig::Result<()> {
 }
 
 async fn one_op(
+    engine: &Engine,
+    workload: Workload,
+    rng: &mut fastrand::Rng,
+    next_id: &AtomicI64,
+) -> dbconfig::Result<()> {
+    match engine {
+        Engine::Sqlite(e) => one_op_sqlite(e, workload, rng, next_id).await,
+        Engine::Postgres(e) => one_op_pg(e, workload, rng, next_id).await,
+    }
+}
+
+async fn one_op_sqlite(
     engine: &SqliteEngine,
     workload: Workload,
     rng: &mut fastrand::Rng,
@@ -141,6 +217,19 @@ async fn one_op(
     tx.commit().await
 }
 
+/// The process's peak resident set size (`VmHWM`), in KiB; 0 where /proc is not available.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn error_kind(e: &dbconfig::Error) -> String {
     let mut text = e.to_string();
     if let Some(source) = std::error::Error::source(e) {
@@ -159,19 +248,29 @@ async fn main() {
         }
     };
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = args
-        .url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite:///{}", dir.path().join("bench.db").display()));
-    let settings = Settings {
-        connection_url: Some(url.parse().expect("valid --url")),
-        pool_size: args.pool_size,
-        ..Settings::default()
+    let url = match (&args.url, args.backend.as_str()) {
+        (Some(url), _) => url.clone(),
+        (None, "sqlite") => format!("sqlite:///{}", dir.path().join("bench.db").display()),
+        (None, _) => std::env::var("DBCONFIG_TEST_PG_URL").unwrap_or_else(|_| {
+            eprintln!("loadgen: --backend postgres needs --url or DBCONFIG_TEST_PG_URL");
+            std::process::exit(2);
+        }),
     };
-    let config = SqliteConfig::from_settings(settings).expect("valid settings");
-    let engine = config.engine().await.expect("engine");
-    prepare(&engine).await.expect("preload");
-    eprintln!("loadgen: preloaded {PRELOAD} rows into {}", config.url());
+    let mut settings = Settings::from_env().expect("valid DBCONFIG_* variables");
+    settings.connection_url = Some(url.parse().expect("valid --url"));
+    settings.pool_size = args.pool_size;
+    let engine = if args.backend == "sqlite" {
+        let config = SqliteConfig::from_settings(settings).expect("valid settings");
+        let engine = config.engine().await.expect("engine");
+        prepare(&engine).await.expect("preload");
+        Engine::Sqlite(engine)
+    } else {
+        let config = PostgresConfig::from_settings(settings).expect("valid settings");
+        let engine = config.engine().await.expect("engine");
+        prepare_pg(&engine).await.expect("preload");
+        Engine::Postgres(engine)
+    };
+    eprintln!("loadgen: preloaded {PRELOAD} rows");
 
     let remaining = Arc::new(AtomicU64::new(args.ops));
     let next_id = Arc::new(AtomicI64::new(PRELOAD + 1));
@@ -230,7 +329,11 @@ async fn main() {
         "p99_us": pct(0.99),
         "errors": failed,
         "error_kinds": errors,
+        "peak_rss_kb": peak_rss_kb(),
     });
     println!("{line}");
-    engine.dispose();
+    match engine {
+        Engine::Sqlite(e) => e.dispose(),
+        Engine::Postgres(e) => e.dispose(),
+    }
 }

@@ -318,3 +318,59 @@ async fn statement_cache_size_zero_keeps_no_named_statements() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_dropped_transaction_rolls_back_and_its_connection_comes_back_clean() {
+    let Some(url) = pg_url("dropped_tx") else {
+        return;
+    };
+    let admin = pg_admin(&url).await;
+    admin.batch_execute("CREATE TABLE t (x int)").await.unwrap();
+    for pre_ping in [Some(Duration::ZERO), Some(Duration::from_secs(1)), None] {
+        let engine = config(&url, |s| {
+            s.pool_size = 1;
+            s.max_overflow = 0;
+            s.pool_pre_ping = pre_ping;
+        })
+        .build_engine()
+        .unwrap();
+        let mut session = engine.session();
+        let tx = session.begin_transaction(true).await.unwrap();
+        tx.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+        drop(tx);
+        // A failed statement, then commit: PostgreSQL rolls the transaction back.
+        let tx = session.begin_transaction(true).await.unwrap();
+        tx.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
+        assert!(tx.execute("INSERT INTO t VALUES ('x')", &[]).await.is_err());
+        tx.commit().await.unwrap();
+        drop(session);
+        // The single pooled connection is idle, outside any transaction.
+        let mut session = engine.session();
+        let client = session.client().await.unwrap();
+        let row = client
+            .query_one("SELECT count(*), pg_backend_pid() FROM t", &[])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0), 0, "pre_ping {pre_ping:?}");
+        let pid: i32 = row.get(1);
+        let state: String = admin
+            .query_one("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            state, "idle",
+            "the connection is still inside a transaction"
+        );
+        let tx = session.begin_transaction(false).await.unwrap();
+        tx.execute("INSERT INTO t VALUES (3)", &[]).await.unwrap();
+        tx.commit().await.unwrap();
+        let n: i64 = admin
+            .query_one("SELECT count(*) FROM t", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 1);
+        admin.batch_execute("DELETE FROM t").await.unwrap();
+    }
+}

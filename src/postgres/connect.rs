@@ -35,6 +35,7 @@ impl ConnectPlan {
             max_overflow: _,
             pool_recycle: _,
             pool_timeout: _,
+            pool_pre_ping: _,
             application_name,
             search_path,
             statement_cache_size: _,

@@ -93,7 +93,12 @@ impl PostgresEngine {
             tracker,
             database: database.clone(),
         };
-        let manager = PgManager::new(plan.pg_config, connector, settings.pool_recycle);
+        let manager = PgManager::new(
+            plan.pg_config,
+            connector,
+            settings.pool_recycle,
+            settings.pool_pre_ping,
+        );
         let pool = Pool::builder(manager)
             .max_size(settings.max_connections())
             .queue_mode(QueueMode::Lifo)

@@ -94,10 +94,11 @@ impl Drop for ClosedGuard {
     }
 }
 
-/// deadpool-postgres's manager plus `pool_recycle`.
+/// deadpool-postgres's manager plus `pool_recycle` and `pool_pre_ping`.
 pub(crate) struct PgManager {
     inner: deadpool_postgres::Manager,
     max_age: Option<Duration>,
+    pre_ping: Option<Duration>,
 }
 
 impl PgManager {
@@ -105,15 +106,16 @@ impl PgManager {
         pg_config: tokio_postgres::Config,
         connector: PgConnector,
         max_age: Option<Duration>,
+        pre_ping: Option<Duration>,
     ) -> Self {
         let config = ManagerConfig {
-            // A liveness round trip on every checkout (the original's `pool_pre_ping`): a
-            // connection the server closed is never handed out.
-            recycling_method: RecyclingMethod::Verified,
+            // `Client::is_closed()` only; the liveness round trip is ours, per `pool_pre_ping`.
+            recycling_method: RecyclingMethod::Fast,
         };
         PgManager {
             inner: deadpool_postgres::Manager::from_connect(pg_config, connector, config),
             max_age,
+            pre_ping,
         }
     }
 }
@@ -134,7 +136,15 @@ impl managed::Manager for PgManager {
         if self.max_age.is_some_and(|max| metrics.age() > max) {
             return Err(RecycleError::message("connection reached pool_recycle age"));
         }
-        self.inner.recycle(client, metrics).await
+        self.inner.recycle(client, metrics).await?;
+        // `last_used` is the time since the previous checkout (or the connect).
+        if self
+            .pre_ping
+            .is_some_and(|idle| metrics.last_used() >= idle)
+        {
+            client.simple_query("").await?;
+        }
+        Ok(())
     }
 
     fn detach(&self, client: &mut ClientWrapper) {

@@ -2,11 +2,14 @@
 
 use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use deadpool::managed::Object;
 use deadpool_postgres::ClientWrapper;
-use tokio_postgres::{IsolationLevel, Statement};
+use tokio_postgres::Statement;
 
 use super::classify;
 use super::engine::PostgresEngine;
@@ -114,37 +117,44 @@ impl PostgresSession {
         }
     }
 
-    /// Begins a transaction at READ COMMITTED, whatever the server's or the role's default
-    /// (`START TRANSACTION ISOLATION LEVEL READ COMMITTED`, one round trip).
+    /// Begins a transaction at READ COMMITTED, whatever the server's or the role's default.
     ///
-    /// `with_for_update` does not change `BEGIN` on PostgreSQL (it exists for SQLite's
-    /// `BEGIN IMMEDIATE`): lock rows with `SELECT … FOR UPDATE`. A transaction dropped without
+    /// `START TRANSACTION ISOLATION LEVEL READ COMMITTED` is sent at once but its answer is read
+    /// together with your first statement's, so BEGIN costs no round trip of its own (the
+    /// connection was verified at checkout, see `pool_pre_ping`). `with_for_update` does not
+    /// change `BEGIN` on PostgreSQL (it exists for SQLite's `BEGIN IMMEDIATE`): lock rows with
+    /// `SELECT … FOR UPDATE`. A transaction dropped without
     /// [`commit`](PostgresTransaction::commit) rolls back.
     ///
     /// # Errors
-    /// As [`client`](Self::client), or `BEGIN` failed or timed out.
+    /// As [`client`](Self::client), or the connection is closed.
     pub async fn begin_transaction(
         &mut self,
         with_for_update: bool,
     ) -> Result<PostgresTransaction<'_>> {
         let _ = with_for_update;
         let statement_cache = self.engine.inner.limits.statement_cache;
-        let own = self.own("START TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        let own = self.own(BEGIN);
         self.client().await?;
-        let Some(conn) = self.conn.as_mut() else {
+        let Some(client) = self.conn.as_deref() else {
             return Err(Error::Disposed);
         };
-        let broken = &mut self.broken;
-        let start = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start();
-        let txn = bounded(own, broken, start).await?;
+        if own.echo {
+            tracing::info!(target: "dbconfig::sql", pipelined = true, "{BEGIN}");
+        }
+        let mut begin: Pending<'_> = Box::pin(client.batch_execute(BEGIN));
+        let begin = match send_now(begin.as_mut()) {
+            Poll::Ready(Err(e)) => return Err(classify(e)),
+            Poll::Ready(Ok(())) => None,
+            Poll::Pending => Some(begin),
+        };
         Ok(PostgresTransaction {
-            txn,
-            broken,
+            client,
+            begin: Mutex::new(begin),
+            broken: &mut self.broken,
             own,
             statement_cache,
+            done: false,
         })
     }
 
@@ -163,28 +173,46 @@ impl Drop for PostgresSession {
     }
 }
 
-/// An open PostgreSQL transaction; `Deref`s to [`tokio_postgres::Transaction`] for queries.
-/// Commit with [`commit`](Self::commit); dropping it (an error, a cancelled future) rolls back.
+const BEGIN: &str = "START TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+/// The answer to a request already sent.
+type Pending<'s> =
+    Pin<Box<dyn Future<Output = std::result::Result<(), tokio_postgres::Error>> + Send + 's>>;
+
+/// Polls `fut` once. tokio-postgres queues a request to the connection on the first poll of
+/// its future, so this sends it without waiting for the answer.
+fn send_now<F: Future + ?Sized>(fut: Pin<&mut F>) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// An open PostgreSQL transaction. It `Deref`s to the session's [`tokio_postgres::Client`]:
+/// every statement you run on it runs inside the transaction. Commit with
+/// [`commit`](Self::commit); dropping it (an error, a cancelled future) rolls back.
 pub struct PostgresTransaction<'s> {
-    txn: deadpool_postgres::Transaction<'s>,
+    client: &'s ClientWrapper,
+    /// BEGIN's answer, not read yet (it arrives ahead of the first statement's). In a mutex
+    /// only so that the transaction is `Sync` (it is only touched through `&mut self`).
+    begin: Mutex<Option<Pending<'s>>>,
     broken: &'s mut bool,
     /// The limit and echo flag of BEGIN, reused for COMMIT and ROLLBACK.
     own: Own,
     statement_cache: usize,
+    done: bool,
 }
 
 impl std::fmt::Debug for PostgresTransaction<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresTransaction")
+            .field("done", &self.done)
             .finish_non_exhaustive()
     }
 }
 
-impl<'s> Deref for PostgresTransaction<'s> {
-    type Target = tokio_postgres::Transaction<'s>;
+impl Deref for PostgresTransaction<'_> {
+    type Target = tokio_postgres::Client;
 
-    fn deref(&self) -> &tokio_postgres::Transaction<'s> {
-        &self.txn
+    fn deref(&self) -> &tokio_postgres::Client {
+        self.client
     }
 }
 
@@ -197,42 +225,66 @@ impl PostgresTransaction<'_> {
     /// The server rejected the statement.
     pub async fn prepare_cached(&self, sql: &str) -> Result<Statement> {
         if self.statement_cache == 0 {
-            return self.txn.prepare(sql).await.map_err(classify);
+            return self.client.prepare(sql).await.map_err(classify);
         }
-        let cache = &self.txn.statement_cache;
+        let cache = &self.client.statement_cache;
         if cache.size() >= self.statement_cache {
             cache.clear();
         }
-        self.txn.prepare_cached(sql).await.map_err(classify)
+        self.client.prepare_cached(sql).await.map_err(classify)
     }
 
-    /// Commits. On error the transaction is over: the server rolled it back.
+    /// Commits: `COMMIT` is sent, and BEGIN's answer (if still unread) and COMMIT's are read.
+    /// After a failed statement PostgreSQL answers `COMMIT` with a rollback, as it does for
+    /// `tokio_postgres::Transaction::commit`.
     ///
     /// # Errors
-    /// `COMMIT` failed (a serialization failure, a deferred constraint…) or timed out.
-    pub async fn commit(self) -> Result<()> {
-        let PostgresTransaction {
-            txn, broken, own, ..
-        } = self;
-        let own = Own {
-            sql: "COMMIT",
-            ..own
-        };
-        bounded(own, broken, txn.commit()).await
+    /// BEGIN or COMMIT failed (a serialization failure, a deferred constraint…) or timed out.
+    pub async fn commit(mut self) -> Result<()> {
+        self.finish("COMMIT").await
     }
 
     /// Rolls back.
     ///
     /// # Errors
     /// `ROLLBACK` failed or timed out.
-    pub async fn rollback(self) -> Result<()> {
-        let PostgresTransaction {
-            txn, broken, own, ..
-        } = self;
-        let own = Own {
-            sql: "ROLLBACK",
-            ..own
+    pub async fn rollback(mut self) -> Result<()> {
+        self.finish("ROLLBACK").await
+    }
+
+    async fn finish(&mut self, sql: &'static str) -> Result<()> {
+        self.done = true;
+        let begin = self
+            .begin
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let client = self.client;
+        let own = Own { sql, ..self.own };
+        let both = async move {
+            let end = client.batch_execute(sql);
+            match begin {
+                Some(begin) => {
+                    let (began, ended) = tokio::join!(begin, end);
+                    began.and(ended)
+                }
+                None => end.await,
+            }
         };
-        bounded(own, broken, txn.rollback()).await
+        bounded(own, self.broken, both).await
+    }
+}
+
+impl Drop for PostgresTransaction<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // Sent, not awaited (as tokio_postgres::Transaction does): the connection reads and
+        // discards the answers, and the next user of the connection finds it idle.
+        let mut rollback = Box::pin(self.client.batch_execute("ROLLBACK"));
+        if let Poll::Ready(Err(_)) = send_now(rollback.as_mut()) {
+            *self.broken = true;
+        }
     }
 }

@@ -31,6 +31,7 @@ pub const ENV_VARS: &[EnvVar] = vars! {
     "max_overflow" => ["DBCONFIG_MAX_OVERFLOW", "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW", "PREFECT_SQLALCHEMY_MAX_OVERFLOW"],
     "pool_recycle" => ["DBCONFIG_POOL_RECYCLE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE"],
     "pool_timeout" => ["DBCONFIG_POOL_TIMEOUT", "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT"],
+    "pool_pre_ping" => ["DBCONFIG_POOL_PRE_PING"],
     "application_name" => ["DBCONFIG_APPLICATION_NAME", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_APPLICATION_NAME"],
     "search_path" => ["DBCONFIG_SEARCH_PATH", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH"],
     "statement_cache_size" => ["DBCONFIG_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_STATEMENT_CACHE_SIZE"],
@@ -128,6 +129,7 @@ impl Settings {
                 };
             }
             "pool_timeout" => self.pool_timeout = parse_duration(key, value)?,
+            "pool_pre_ping" => self.pool_pre_ping = parse_opt_duration(key, value)?,
             "application_name" => self.application_name = opt_string(value),
             "search_path" => self.search_path = opt_string(value),
             "statement_cache_size" => {
@@ -238,6 +240,7 @@ mod tests {
             ("DBCONFIG_SQLITE_CACHE_SIZE", "-4000"),
             ("DBCONFIG_SQLITE_PRAGMAS", "temp_store=memory"),
             ("DBCONFIG_PGBOUNCER_MODE", "yes"),
+            ("DBCONFIG_POOL_PRE_PING", "1"),
         ])
         .unwrap();
         let expected = Settings {
@@ -249,6 +252,7 @@ mod tests {
             max_overflow: -1,
             pool_recycle: None,
             pool_timeout: Duration::from_secs(3),
+            pool_pre_ping: Some(Duration::from_secs(1)),
             application_name: Some("svc".into()),
             search_path: Some("app, public".into()),
             statement_cache_size: Some(100),

@@ -54,6 +54,14 @@ pub struct Settings {
     /// Defaults to 3600 s.
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub pool_recycle: Option<Duration>,
+    /// PostgreSQL: check a pooled connection with a round trip before handing it out when it has
+    /// been idle at least this long (a connection the server closed is then never handed out).
+    /// `Some(0)` = on every checkout, the original's `pool_pre_ping`; `Some(1 s)` = pgxpool's
+    /// policy, one round trip less per transaction on a busy pool, but a connection the server
+    /// killed within the last second can reach your first statement; `None` = only the cheap
+    /// "socket closed" check. Defaults to `Some(0)`.
+    #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
+    pub pool_pre_ping: Option<Duration>,
     /// How long a session waits for a pooled connection. Always bounded; `0` = fail at once when
     /// none is free. Defaults to 30 s.
     #[cfg_attr(feature = "serde", serde(with = "serde_secs"))]
@@ -97,6 +105,7 @@ impl Default for Settings {
             max_overflow: 10,
             pool_recycle: Some(Duration::from_secs(3600)),
             pool_timeout: Duration::from_secs(30),
+            pool_pre_ping: Some(Duration::ZERO),
             application_name: None,
             search_path: None,
             statement_cache_size: None,
