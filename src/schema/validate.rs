@@ -284,6 +284,14 @@ impl Metadata {
                     .map(|n| ("index or key", n)),
             );
             for (what, name) in names_here {
+                // https://www.sqlite.org/lang_createtable.html: "sqlite_" names are SQLite's.
+                if name.len() >= 7 && name[..7].eq_ignore_ascii_case("sqlite_") {
+                    return Err(SchemaError::Unsupported {
+                        dialect: Dialect::Sqlite,
+                        feature: "names starting with sqlite_ (reserved for internal use)".into(),
+                        object: format!("{what} {name}"),
+                    });
+                }
                 if !relations.insert(name.to_ascii_lowercase()) {
                     return Err(SchemaError::Duplicate {
                         what: format!("{what} name (sqlite ignores ASCII case; table {label})"),
@@ -384,6 +392,21 @@ impl Metadata {
                         name,
                     });
                 }
+            }
+        }
+        let schemas = self
+            .tables
+            .iter()
+            .filter_map(|t| t.schema.as_deref())
+            .chain(self.enums.iter().filter_map(|e| e.schema.as_deref()));
+        for schema in schemas {
+            // https://www.postgresql.org/docs/current/ddl-schemas.html: "pg_" is reserved.
+            if schema.starts_with("pg_") {
+                return Err(SchemaError::Unsupported {
+                    dialect: Dialect::Postgres,
+                    feature: "schema names starting with pg_ (reserved for system schemas)".into(),
+                    object: format!("schema {schema}"),
+                });
             }
         }
         for table in &self.tables {

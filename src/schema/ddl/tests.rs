@@ -201,3 +201,25 @@ fn sqlite_names_collide_ignoring_ascii_case() {
         Err(SchemaError::Duplicate { .. })
     ));
 }
+
+/// Fuzz regression (`ddl`, crash-aa0d8b09): SQLite refuses names starting with `sqlite_`.
+#[test]
+fn reserved_prefixes_are_typed_errors() {
+    let t = |name: &str| Table::new(name).column(Column::new("a", ColumnType::Integer));
+    let m = Metadata::new().table(t("sqlite_x"));
+    assert!(matches!(
+        m.validate_for(Dialect::Sqlite),
+        Err(SchemaError::Unsupported { .. })
+    ));
+    assert!(m.validate_for(Dialect::Postgres).is_ok());
+    let m = Metadata::new().table(t("x").index(Index::new("SQLITE_ix", ["a"])));
+    assert!(matches!(
+        m.validate_for(Dialect::Sqlite),
+        Err(SchemaError::Unsupported { .. })
+    ));
+    let m = Metadata::new().table(t("x").in_schema("pg_mine"));
+    assert!(matches!(
+        m.validate_for(Dialect::Postgres),
+        Err(SchemaError::Unsupported { .. })
+    ));
+}
