@@ -45,6 +45,15 @@ pub struct OpenTarget {
 
 static NEXT_PRIVATE: AtomicU64 = AtomicU64::new(1);
 
+/// The process id (memdb names are process-wide); `std::process::id()` panics in the browser,
+/// where one module is one "process".
+fn process_id() -> u32 {
+    #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
+    return std::process::id();
+    #[cfg(all(target_family = "wasm", target_os = "unknown"))]
+    return 0;
+}
+
 impl OpenTarget {
     /// The target for `url`. Each call for a private in-memory URL returns a new database name.
     #[must_use]
@@ -88,7 +97,7 @@ impl OpenTarget {
             Some(name) => format!("/{}", name.trim_start_matches('/')),
             None => format!(
                 "/dbconfig-mem-{}-{}",
-                std::process::id(),
+                process_id(),
                 NEXT_PRIVATE.fetch_add(1, Ordering::Relaxed)
             ),
         };

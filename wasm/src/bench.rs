@@ -1,0 +1,45 @@
+//! The browser benchmark's baseline: bare rusqlite on wasm doing the same statements as the
+//! dbconfig run in `www/bench.js` (10,000 inserts in one transaction, then reading them back).
+
+use rusqlite::Connection;
+use wasm_bindgen::prelude::*;
+
+/// Inserts `rows` rows `(id, k, v)` (v = 100 bytes) in one transaction into an in-memory
+/// database with bare rusqlite, reads them back, and returns the rows read. No dbconfig code
+/// runs: the comparison point for dbconfig's own API.
+#[wasm_bindgen(js_name = baselineInsertRead)]
+pub fn baseline_insert_read(rows: u32) -> Result<u32, JsValue> {
+    let fail = |e: rusqlite::Error| JsValue::from_str(&e.to_string());
+    let conn = Connection::open_in_memory().map_err(fail)?;
+    conn.execute_batch(
+        "CREATE TABLE bench_kv (id INTEGER PRIMARY KEY, k TEXT NOT NULL, v BLOB NOT NULL); \
+         BEGIN IMMEDIATE",
+    )
+    .map_err(fail)?;
+    {
+        let mut insert = conn
+            .prepare_cached("INSERT INTO bench_kv (id, k, v) VALUES (?1, ?2, ?3)")
+            .map_err(fail)?;
+        let v = [7u8; 100];
+        for id in 1..=rows {
+            insert
+                .execute((id, format!("key-{id}"), &v[..]))
+                .map_err(fail)?;
+        }
+    }
+    conn.execute_batch("COMMIT").map_err(fail)?;
+    let mut select = conn
+        .prepare_cached("SELECT id, k, v FROM bench_kv")
+        .map_err(fail)?;
+    let mut read = 0;
+    let mut it = select.query([]).map_err(fail)?;
+    while let Some(row) = it.next().map_err(fail)? {
+        let _: (i64, String, Vec<u8>) = (
+            row.get(0).map_err(fail)?,
+            row.get(1).map_err(fail)?,
+            row.get(2).map_err(fail)?,
+        );
+        read += 1;
+    }
+    Ok(read)
+}

@@ -1,0 +1,421 @@
+//! dbconfig's SQLite path in the browser.
+//!
+//! The same core as native dbconfig — URL parsing, [`Settings`], the PRAGMA list and order,
+//! `BEGIN IMMEDIATE`/`DEFERRED`, the DDL emitter and the catalog check — over one rusqlite
+//! connection (the browser's SQLite is single-threaded: no pool, no writer lane).
+//!
+//! ```js
+//! import init, { Database } from "./pkg/dbconfig_wasm.js";
+//! await init();
+//! const db = await Database.open("sqlite://");          // in memory (the default)
+//! db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
+//! const tx = db.transaction(true);                      // BEGIN IMMEDIATE
+//! tx.exec("INSERT INTO t (name) VALUES (?)", ["a"]);
+//! tx.commit();
+//! db.query("SELECT * FROM t");                          // [{ id: 1, name: "a" }]
+//! ```
+//!
+//! Persistent databases (`sqlite:///app.db`, `file:app.db`) live in OPFS through the
+//! `opfs-sahpool` VFS, which only exists in a dedicated worker; opening one on the main thread
+//! is an error that says so.
+
+pub mod bench;
+mod convert;
+mod error;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use dbconfig::schema::{Metadata, ddl, reflect};
+use dbconfig::settings::JournalMode;
+use dbconfig::sqlite::begin::BeginMode;
+use dbconfig::sqlite::connect::{open_connection, pragmas_in_effect};
+use dbconfig::sqlite::target::OpenTarget;
+use dbconfig::{ConnectionUrl, Dialect, Settings};
+use rusqlite::{Connection, TransactionState};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{bind, row_object};
+use crate::error::{Failure, js_error};
+
+/// The VFS name persistent databases are opened with.
+const OPFS_VFS: &str = "opfs-sahpool";
+
+struct Inner {
+    conn: Option<Connection>,
+    settings: Settings,
+    in_memory: bool,
+    persistent: bool,
+}
+
+impl Inner {
+    fn conn(&self) -> Result<&Connection, JsValue> {
+        self.conn.as_ref().ok_or_else(|| js_error(&Failure::Closed))
+    }
+}
+
+/// A SQLite database in the browser.
+#[wasm_bindgen]
+pub struct Database {
+    inner: Rc<RefCell<Inner>>,
+}
+
+/// An open transaction: `commit()` or `rollback()` it. Only one is open at a time.
+#[wasm_bindgen]
+pub struct Transaction {
+    inner: Rc<RefCell<Inner>>,
+    mode: BeginMode,
+    done: bool,
+}
+
+fn in_dedicated_worker() -> bool {
+    js_sys::global()
+        .dyn_into::<web_sys::DedicatedWorkerGlobalScope>()
+        .is_ok()
+}
+
+fn parse_settings(url: Option<String>, settings: JsValue) -> Result<Settings, JsValue> {
+    let mut parsed: Settings = if settings.is_undefined() || settings.is_null() {
+        Settings::default()
+    } else {
+        serde_wasm_bindgen::from_value(settings)
+            .map_err(|e| js_error(&Failure::InvalidArgument(format!("settings: {e}"))))?
+    };
+    let url = url.unwrap_or_else(|| "sqlite://".to_owned());
+    let url: ConnectionUrl = url
+        .parse()
+        .map_err(|e| js_error(&Failure::Dbconfig(dbconfig::Error::Url(e))))?;
+    if url.dialect() != Dialect::Sqlite {
+        return Err(js_error(&Failure::Dbconfig(
+            dbconfig::Error::WrongDialect {
+                expected: Dialect::Sqlite,
+                found: url.dialect(),
+            },
+        )));
+    }
+    parsed.connection_url = Some(url);
+    parsed
+        .validate()
+        .map_err(|e| js_error(&Failure::Dbconfig(e.into())))?;
+    Ok(parsed)
+}
+
+fn run(inner: &Inner, sql: &str, params: &JsValue) -> Result<f64, JsValue> {
+    let conn = inner.conn()?;
+    if params.is_undefined() || params.is_null() {
+        conn.execute_batch(sql).map_err(sqlite)?;
+        return Ok(conn.changes() as f64);
+    }
+    let mut stmt = conn.prepare_cached(sql).map_err(sqlite)?;
+    bind(&mut stmt, params)?;
+    stmt.raw_execute().map(|n| n as f64).map_err(sqlite)
+}
+
+fn run_many(inner: &Inner, sql: &str, rows: &js_sys::Array) -> Result<f64, JsValue> {
+    let conn = inner.conn()?;
+    let mut stmt = conn.prepare_cached(sql).map_err(sqlite)?;
+    let mut changed = 0;
+    for params in rows.iter() {
+        bind(&mut stmt, &params)?;
+        changed += stmt.raw_execute().map_err(sqlite)?;
+    }
+    Ok(changed as f64)
+}
+
+fn select(inner: &Inner, sql: &str, params: &JsValue) -> Result<js_sys::Array, JsValue> {
+    let conn = inner.conn()?;
+    let mut stmt = conn.prepare_cached(sql).map_err(sqlite)?;
+    if !(params.is_undefined() || params.is_null()) {
+        bind(&mut stmt, params)?;
+    }
+    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let out = js_sys::Array::new();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        let object: JsValue = row_object(row, &names)?.into();
+        out.push(&object);
+    }
+    Ok(out)
+}
+
+fn sqlite(e: rusqlite::Error) -> JsValue {
+    js_error(&Failure::Dbconfig(dbconfig::Error::Sqlite(e)))
+}
+
+fn schema(value: JsValue) -> Result<Metadata, JsValue> {
+    let parsed = match value.as_string() {
+        Some(text) => Metadata::from_json(&text).map_err(|e| e.to_string()),
+        None => serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string()),
+    };
+    parsed.map_err(|e| js_error(&Failure::InvalidArgument(format!("schema: {e}"))))
+}
+
+#[wasm_bindgen]
+impl Database {
+    /// Opens `url` (default `sqlite://`, a private in-memory database) with `settings` (an
+    /// object with dbconfig's `Settings` fields; missing ones take their defaults).
+    ///
+    /// Differences from native, by necessity: a persistent database is opened through OPFS
+    /// (`opfs-sahpool`, dedicated workers only) and keeps journal mode `delete` where native
+    /// uses `wal` (the VFS has no shared memory for a WAL index).
+    pub async fn open(url: Option<String>, settings: JsValue) -> Result<Database, JsValue> {
+        let mut settings = parse_settings(url, settings)?;
+        let Some(ConnectionUrl::Sqlite(sqlite_url)) = settings.connection_url.clone() else {
+            return Err(js_error(&Failure::Closed));
+        };
+        let mut target = OpenTarget::for_url(&sqlite_url);
+        let persistent = !target.in_memory && sqlite_url.vfs().is_none();
+        if persistent {
+            if !in_dedicated_worker() {
+                return Err(js_error(&Failure::NeedsWorker));
+            }
+            sqlite_wasm_vfs::sahpool::install::<sqlite_wasm_rs::WasmOsCallback>(
+                &sqlite_wasm_vfs::sahpool::OpfsSAHPoolCfg::default(),
+                false,
+            )
+            .await
+            .map_err(|e| js_error(&Failure::Storage(e.to_string())))?;
+            let sep = if target.uri.contains('?') { '&' } else { '?' };
+            target.uri = format!("{}{sep}vfs={OPFS_VFS}", target.uri);
+            if settings.pragmas.journal_mode == JournalMode::Wal {
+                settings.pragmas.journal_mode = JournalMode::Delete;
+            }
+        }
+        let conn = open_connection(&target, &settings, None)
+            .map_err(|e| js_error(&Failure::Dbconfig(e)))?;
+        Ok(Database {
+            inner: Rc::new(RefCell::new(Inner {
+                conn: Some(conn),
+                in_memory: target.in_memory,
+                persistent,
+                settings,
+            })),
+        })
+    }
+
+    /// Runs `sql`. Without `params` it may hold several `;`-separated statements; with `params`
+    /// (an array for `?`/`?N`, an object for `:name`/`@name`/`$name`) it is one statement.
+    /// Returns the number of rows changed.
+    pub fn exec(&self, sql: &str, params: JsValue) -> Result<f64, JsValue> {
+        run(&self.inner.borrow(), sql, &params)
+    }
+
+    /// Runs one statement once per element of `rows` (each an array or object of parameters),
+    /// prepared once. Returns the number of rows changed.
+    #[wasm_bindgen(js_name = execMany)]
+    pub fn exec_many(&self, sql: &str, rows: js_sys::Array) -> Result<f64, JsValue> {
+        run_many(&self.inner.borrow(), sql, &rows)
+    }
+
+    /// Runs one query and returns its rows as plain objects (`{ column: value }`): integers as
+    /// numbers (BigInt beyond 2^53), blobs as `Uint8Array`, NULL as `null`.
+    pub fn query(&self, sql: &str, params: JsValue) -> Result<js_sys::Array, JsValue> {
+        select(&self.inner.borrow(), sql, &params)
+    }
+
+    /// Begins a transaction: `BEGIN IMMEDIATE` when `withForUpdate`, else `BEGIN DEFERRED`,
+    /// exactly as native dbconfig.
+    pub fn transaction(&self, with_for_update: bool) -> Result<Transaction, JsValue> {
+        let mode = BeginMode::for_update(with_for_update);
+        {
+            let inner = self.inner.borrow();
+            let conn = inner.conn()?;
+            if !conn.is_autocommit() {
+                return Err(js_error(&Failure::TransactionOpen));
+            }
+            conn.execute_batch(mode.sql()).map_err(sqlite)?;
+        }
+        Ok(Transaction {
+            inner: Rc::clone(&self.inner),
+            mode,
+            done: false,
+        })
+    }
+
+    /// Creates what `schema` (a dbconfig schema object or JSON text) describes and the database
+    /// lacks, in one `BEGIN IMMEDIATE` transaction.
+    #[wasm_bindgen(js_name = createDb)]
+    pub fn create_db(&self, schema_value: JsValue) -> Result<(), JsValue> {
+        let metadata = schema(schema_value)?;
+        let statements = ddl::create_statements(&metadata, Dialect::Sqlite)
+            .map_err(|e| js_error(&Failure::Dbconfig(e.into())))?;
+        let inner = self.inner.borrow();
+        let conn = inner.conn()?;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
+        let result = statements
+            .iter()
+            .try_for_each(|sql| conn.execute_batch(sql));
+        finish(conn, result)
+    }
+
+    /// Drops the tables of `schema`, in one transaction (foreign keys off while dropping, as
+    /// native `drop_db`).
+    #[wasm_bindgen(js_name = dropDb)]
+    pub fn drop_db(&self, schema_value: JsValue) -> Result<(), JsValue> {
+        let metadata = schema(schema_value)?;
+        let statements = ddl::drop_statements(&metadata, Dialect::Sqlite)
+            .map_err(|e| js_error(&Failure::Dbconfig(e.into())))?;
+        let inner = self.inner.borrow();
+        let conn = inner.conn()?;
+        let restore = if inner.settings.pragmas.foreign_keys {
+            "PRAGMA foreign_keys = ON"
+        } else {
+            "PRAGMA foreign_keys = OFF"
+        };
+        conn.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE")
+            .map_err(sqlite)?;
+        let result = statements
+            .iter()
+            .try_for_each(|sql| conn.execute_batch(sql));
+        let done = finish(conn, result);
+        conn.execute_batch(restore).map_err(sqlite)?;
+        done
+    }
+
+    /// Differences between the database and `schema`, as sentences (empty = it matches).
+    #[wasm_bindgen(js_name = verifyDb)]
+    pub fn verify_db(&self, schema_value: JsValue) -> Result<Vec<String>, JsValue> {
+        let metadata = schema(schema_value)?;
+        let inner = self.inner.borrow();
+        let differences = reflect::sqlite::verify(inner.conn()?, &metadata)
+            .map_err(|e| js_error(&Failure::Dbconfig(e)))?;
+        Ok(differences.iter().map(ToString::to_string).collect())
+    }
+
+    /// True for an in-memory database.
+    #[wasm_bindgen(js_name = isInMemory)]
+    pub fn is_in_memory(&self) -> bool {
+        self.inner.borrow().in_memory
+    }
+
+    /// True for a database stored in OPFS.
+    #[wasm_bindgen(js_name = isPersistent)]
+    pub fn is_persistent(&self) -> bool {
+        self.inner.borrow().persistent
+    }
+
+    /// The PRAGMAs in effect, as SQLite reports them: `{ journal_mode: "memory", … }`.
+    pub fn pragmas(&self) -> Result<js_sys::Object, JsValue> {
+        let inner = self.inner.borrow();
+        let list = pragmas_in_effect(inner.conn()?, &inner.settings)
+            .map_err(|e| js_error(&Failure::Dbconfig(e)))?;
+        let out = js_sys::Object::new();
+        for (name, value) in list {
+            js_sys::Reflect::set(&out, &name.into(), &value.into())?;
+        }
+        Ok(out)
+    }
+
+    /// The settings in use, URL redacted.
+    pub fn settings(&self) -> Result<JsValue, JsValue> {
+        let inner = self.inner.borrow();
+        let mut shown = inner.settings.clone();
+        shown.connection_url = None;
+        let value = serde_wasm_bindgen::to_value(&shown)?;
+        if let Some(url) = &inner.settings.connection_url {
+            js_sys::Reflect::set(&value, &"connection_url".into(), &url.redacted().into())?;
+        }
+        Ok(value)
+    }
+
+    /// The SQLite version, e.g. `3.50.4`.
+    #[wasm_bindgen(js_name = sqliteVersion)]
+    pub fn sqlite_version() -> String {
+        rusqlite::version().to_owned()
+    }
+
+    /// Closes the database; later calls fail. An open transaction is rolled back.
+    pub fn close(&self) -> Result<(), JsValue> {
+        let conn = self.inner.borrow_mut().conn.take();
+        if let Some(conn) = conn {
+            conn.close().map_err(|(_, e)| sqlite(e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Commits when `result` is Ok, else rolls back and returns the error.
+fn finish(conn: &Connection, result: rusqlite::Result<()>) -> Result<(), JsValue> {
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(sqlite),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(sqlite(e))
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Transaction {
+    /// As [`Database::exec`], inside the transaction.
+    pub fn exec(&self, sql: &str, params: JsValue) -> Result<f64, JsValue> {
+        self.check()?;
+        run(&self.inner.borrow(), sql, &params)
+    }
+
+    /// As [`Database::exec_many`], inside the transaction.
+    #[wasm_bindgen(js_name = execMany)]
+    pub fn exec_many(&self, sql: &str, rows: js_sys::Array) -> Result<f64, JsValue> {
+        self.check()?;
+        run_many(&self.inner.borrow(), sql, &rows)
+    }
+
+    /// As [`Database::query`], inside the transaction.
+    pub fn query(&self, sql: &str, params: JsValue) -> Result<js_sys::Array, JsValue> {
+        self.check()?;
+        select(&self.inner.borrow(), sql, &params)
+    }
+
+    /// The statement that began it: `"BEGIN IMMEDIATE"` or `"BEGIN DEFERRED"`.
+    #[wasm_bindgen(js_name = beganWith)]
+    pub fn began_with(&self) -> String {
+        self.mode.sql().to_owned()
+    }
+
+    /// SQLite's transaction state of the main database: `"none"` (a DEFERRED transaction
+    /// before its first read), `"read"` or `"write"` (IMMEDIATE from the start).
+    pub fn state(&self) -> Result<String, JsValue> {
+        let inner = self.inner.borrow();
+        let state = inner
+            .conn()?
+            .transaction_state(Some(rusqlite::MAIN_DB))
+            .map_err(sqlite)?;
+        Ok(match state {
+            TransactionState::None => "none",
+            TransactionState::Read => "read",
+            TransactionState::Write => "write",
+            _ => "unknown",
+        }
+        .into())
+    }
+
+    /// Commits.
+    pub fn commit(&mut self) -> Result<(), JsValue> {
+        self.end("COMMIT")
+    }
+
+    /// Rolls back.
+    pub fn rollback(&mut self) -> Result<(), JsValue> {
+        self.end("ROLLBACK")
+    }
+
+    fn check(&self) -> Result<(), JsValue> {
+        if self.done {
+            return Err(js_error(&Failure::Dbconfig(
+                dbconfig::Error::TransactionDone,
+            )));
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, sql: &str) -> Result<(), JsValue> {
+        self.check()?;
+        self.inner
+            .borrow()
+            .conn()?
+            .execute_batch(sql)
+            .map_err(sqlite)?;
+        self.done = true;
+        Ok(())
+    }
+}

@@ -1,0 +1,45 @@
+//! In headless Chromium, on the main thread.
+
+mod common;
+
+use dbconfig_wasm::Database;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn pragmas_equal_native_defaults() {
+    common::pragmas_equal_native_defaults().await;
+}
+
+#[wasm_bindgen_test]
+async fn begin_modes_match_native() {
+    common::begin_modes_match_native().await;
+}
+
+#[wasm_bindgen_test]
+async fn example_schema_in_memory() {
+    common::example_schema_round_trip(&common::memory().await).await;
+}
+
+#[wasm_bindgen_test]
+async fn parameters_round_trip() {
+    common::parameters_round_trip().await;
+}
+
+#[wasm_bindgen_test]
+async fn errors_not_panics() {
+    common::errors_not_panics().await;
+}
+
+/// OPFS needs a worker: the main thread gets an error that says so.
+#[wasm_bindgen_test]
+async fn persistent_database_on_the_main_thread_is_a_clear_error() {
+    let e = Database::open(Some("sqlite:///main.db".into()), JsValue::UNDEFINED)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(common::kind(&e), "NeedsWorker");
+    assert!(common::message(&e).contains("dedicated worker"));
+}

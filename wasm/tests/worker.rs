@@ -1,0 +1,50 @@
+//! In headless Chromium, in a dedicated worker (where OPFS exists).
+
+mod common;
+
+use dbconfig_wasm::Database;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+#[wasm_bindgen_test]
+async fn pragmas_equal_native_defaults() {
+    common::pragmas_equal_native_defaults().await;
+}
+
+#[wasm_bindgen_test]
+async fn begin_modes_match_native() {
+    common::begin_modes_match_native().await;
+}
+
+#[wasm_bindgen_test]
+async fn parameters_round_trip() {
+    common::parameters_round_trip().await;
+}
+
+#[wasm_bindgen_test]
+async fn errors_not_panics() {
+    common::errors_not_panics().await;
+}
+
+/// The example schema on a persistent OPFS database. Journal mode is `delete` here where native
+/// file databases use `wal`: the opfs-sahpool VFS has no shared memory for a WAL index.
+#[wasm_bindgen_test]
+async fn example_schema_on_opfs() {
+    let db = Database::open(Some("sqlite:///schema-test.db".into()), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert!(db.is_persistent() && !db.is_in_memory());
+    let p = db.pragmas().unwrap();
+    assert_eq!(
+        common::get(&p, "journal_mode").as_string().as_deref(),
+        Some("delete")
+    );
+    assert_eq!(
+        common::get(&p, "foreign_keys").as_string().as_deref(),
+        Some("1")
+    );
+    common::example_schema_round_trip(&db).await;
+    db.close().unwrap();
+}
