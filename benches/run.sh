@@ -6,6 +6,7 @@
 #   bash benches/run.sh            # 3 repetitions per cell, full op counts
 #   bash benches/run.sh quick      # 1 repetition, a fifth of the ops
 #   bash benches/run.sh --table F  # only print the tables of an existing results .jsonl
+# (DBCONFIG_LOADGEN=/path skips building loadgen, PEERS_NO_BUILD=1 skips building the peers.)
 #
 # PostgreSQL: DBCONFIG_TEST_PG_URL if set, else a throwaway cluster (highest
 # /usr/lib/postgresql/*/bin, run as user postgres, 127.0.0.1 on a free port, trust auth,
@@ -172,16 +173,25 @@ REPS=3
 ops() { if ((QUICK)); then echo $(($1 / 5)); else echo "$1"; fi; }
 
 # ---------------------------------------------------------------- build
-echo "building dbconfig's loadgen and the peers (release)..." >&2
-cargo build --release --example loadgen
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-LOADGEN="$TARGET_DIR/release/examples/loadgen"
+# Overrides, for testing this script or reusing builds: DBCONFIG_LOADGEN=/path/to/loadgen skips
+# building loadgen; PEERS_NO_BUILD=1 skips building the peers.
+if [[ -n "${DBCONFIG_LOADGEN:-}" ]]; then
+    LOADGEN=$DBCONFIG_LOADGEN
+else
+    echo "building dbconfig's loadgen (release)..." >&2
+    cargo build --release --example loadgen
+    TARGET_DIR=$(cargo metadata --format-version 1 --no-deps \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+    LOADGEN="$TARGET_DIR/release/examples/loadgen"
+fi
 # The peers build into benches/peers/target (benches/peers/.cargo/config.toml), three projects
 # because they pin different libsqlite3-sys versions.
-for project in benches/peers benches/peers/sqlx benches/peers/deadpool-sqlite; do
-    (cd "$project" && env -u CARGO_TARGET_DIR cargo build --release)
-done
+if [[ "${PEERS_NO_BUILD:-0}" != 1 ]]; then
+    echo "building the peers (release)..." >&2
+    for project in benches/peers benches/peers/sqlx benches/peers/deadpool-sqlite; do
+        (cd "$project" && env -u CARGO_TARGET_DIR cargo build --release)
+    done
+fi
 PEERS="$ROOT/benches/peers/target/release/peers"
 
 # ---------------------------------------------------------------- PostgreSQL

@@ -13,13 +13,16 @@ mkdir -p artifacts logs
 for target in $targets; do
   mkdir -p "corpus/$target"
   dict=()
-  [ -f "dict/$target.dict" ] && dict=(-dict="dict/$target.dict")
-  [ -f "dict/url.dict" ] && [ "$target" != ddl ] && [ "$target" != settings_from_env ] && dict=(-dict=dict/url.dict)
+  case "$target" in
+    connection_url|sqlite_url|postgres_url) dict=(-dict=dict/url.dict) ;;
+  esac
   echo "== $target for ${seconds}s"
-  # -fork=1 keeps going past a crash? No: a crash must fail the run, so plain mode.
+  # Plain mode (no -fork): the first crash stops the run and fails this script.
   cargo +nightly fuzz run "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    "${dict[@]}" 2>&1 | tee "logs/$target.log" | grep -E "^#[0-9]+.*(DONE|pulse)|Done|stat::|ERROR|panicked" || true
+    "${dict[@]}" > "logs/$target.log" 2>&1 || true
+  grep -aE "^#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec" "logs/$target.log" || true
+  grep -aE "^#[0-9]+" "logs/$target.log" | tail -1 | grep -oE "cov: [0-9]+ ft: [0-9]+" || true
   if grep -qE "ERROR: libFuzzer|panicked at|SUMMARY: " "logs/$target.log"; then
     echo "!! $target crashed; see fuzz/logs/$target.log and fuzz/artifacts/$target/"
     exit 1

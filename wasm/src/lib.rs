@@ -128,7 +128,7 @@ fn select(inner: &Inner, sql: &str, params: &JsValue) -> Result<js_sys::Array, J
     if !(params.is_undefined() || params.is_null()) {
         bind(&mut stmt, params)?;
     }
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let out = js_sys::Array::new();
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next().map_err(sqlite)? {
