@@ -236,7 +236,8 @@ impl PostgresTransaction<'_> {
 
     /// Commits: `COMMIT` is sent, and BEGIN's answer (if still unread) and COMMIT's are read.
     /// After a failed statement PostgreSQL answers `COMMIT` with a rollback, as it does for
-    /// `tokio_postgres::Transaction::commit`.
+    /// `tokio_postgres::Transaction::commit`. (If BEGIN itself failed, which only happens on a
+    /// broken connection, its error is returned here.)
     ///
     /// # Errors
     /// BEGIN or COMMIT failed (a serialization failure, a deferred constraint…) or timed out.
