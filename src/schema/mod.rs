@@ -463,11 +463,11 @@ impl Metadata {
         })
     }
 
-    /// Parses TOML (`[[tables]]` with `[[tables.columns]]`…).
+    /// Parses TOML (`[[tables]]` with `[[tables.columns]]`…). Feature `toml`.
     ///
     /// # Errors
     /// Malformed TOML or unknown fields, with the position.
-    #[cfg(feature = "serde")]
+    #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Self, SchemaError> {
         toml::from_str(text).map_err(|e| SchemaError::Format {
             format: "toml",
@@ -475,7 +475,8 @@ impl Metadata {
         })
     }
 
-    /// Reads a `.json` or `.toml` file (by extension; anything else is read as JSON).
+    /// Reads a `.json` or `.toml` file (by extension; anything else is read as JSON; TOML needs
+    /// the `toml` feature).
     ///
     /// # Errors
     /// The file cannot be read or parsed.
@@ -486,7 +487,13 @@ impl Metadata {
             reason: format!("{}: {e}", path.display()),
         })?;
         match path.extension().and_then(|e| e.to_str()) {
+            #[cfg(feature = "toml")]
             Some("toml") => Self::from_toml(&text),
+            #[cfg(not(feature = "toml"))]
+            Some("toml") => Err(SchemaError::Format {
+                format: "toml",
+                reason: "this build has no TOML support (enable the `toml` feature)".into(),
+            }),
             _ => Self::from_json(&text),
         }
     }
@@ -778,7 +785,7 @@ impl IndexPart {
     }
 }
 
-#[cfg(all(test, feature = "serde"))]
+#[cfg(all(test, feature = "toml"))]
 mod tests {
     use super::*;
 

@@ -43,3 +43,59 @@ pub fn baseline_insert_read(rows: u32) -> Result<u32, JsValue> {
     }
     Ok(read)
 }
+
+/// Bare rusqlite behind the same JavaScript surface as [`crate::Database`] (`exec`, `execMany`,
+/// `query`, same value conversions) but none of dbconfig: no URL or settings, no PRAGMAs, no
+/// memdb naming. The browser benchmark runs the same JavaScript against both, so the ratio is
+/// dbconfig's own cost.
+#[wasm_bindgen]
+pub struct BareSqlite {
+    conn: Connection,
+}
+
+#[wasm_bindgen]
+impl BareSqlite {
+    /// `Connection::open_in_memory()`.
+    pub fn open() -> Result<BareSqlite, JsValue> {
+        let conn = Connection::open_in_memory().map_err(|e| JsValue::from_str(&e.to_string()))?;
+        Ok(BareSqlite { conn })
+    }
+
+    /// `execute_batch`.
+    pub fn exec(&self, sql: &str) -> Result<(), JsValue> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| JsValue::from_str(&e.to_string()))
+    }
+
+    /// One prepared statement run once per element of `rows`.
+    #[wasm_bindgen(js_name = execMany)]
+    pub fn exec_many(&self, sql: &str, rows: js_sys::Array) -> Result<f64, JsValue> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| JsValue::from_str(&e.to_string()))?;
+        let mut changed = 0;
+        for params in rows.iter() {
+            crate::convert::bind(&mut stmt, &params)?;
+            changed += stmt
+                .raw_execute()
+                .map_err(|e| JsValue::from_str(&e.to_string()))?;
+        }
+        Ok(changed as f64)
+    }
+
+    /// Rows as plain objects.
+    pub fn query(&self, sql: &str) -> Result<js_sys::Array, JsValue> {
+        let fail = |e: rusqlite::Error| JsValue::from_str(&e.to_string());
+        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
+        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+        let out = js_sys::Array::new();
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().map_err(fail)? {
+            let object: JsValue = crate::convert::row_object(row, &names)?.into();
+            out.push(&object);
+        }
+        Ok(out)
+    }
+}
