@@ -285,7 +285,8 @@ impl Metadata {
             );
             for (what, name) in names_here {
                 // https://www.sqlite.org/lang_createtable.html: "sqlite_" names are SQLite's.
-                if name.len() >= 7 && name[..7].eq_ignore_ascii_case("sqlite_") {
+                let prefix = name.as_bytes().get(..7);
+                if prefix.is_some_and(|p| p.eq_ignore_ascii_case(b"sqlite_")) {
                     return Err(SchemaError::Unsupported {
                         dialect: Dialect::Sqlite,
                         feature: "names starting with sqlite_ (reserved for internal use)".into(),

@@ -217,6 +217,16 @@ fn reserved_prefixes_are_typed_errors() {
         m.validate_for(Dialect::Sqlite),
         Err(SchemaError::Unsupported { .. })
     ));
+    // Multi-byte characters around the seventh byte (found by the property test).
+    for name in ["ix1_1 ✓  ;K_1", "sqlité_x", "✓✓✓"] {
+        assert!(
+            Metadata::new()
+                .table(t(name))
+                .validate_for(Dialect::Sqlite)
+                .is_ok(),
+            "{name}"
+        );
+    }
     let m = Metadata::new().table(t("x").in_schema("pg_mine"));
     assert!(matches!(
         m.validate_for(Dialect::Postgres),
