@@ -382,3 +382,20 @@ async fn example_orchestrator_schema_round_trip() {
     config.drop_db(&engine, &metadata).await.unwrap();
     assert_eq!(objects(&engine).await, vec![]);
 }
+
+/// Fuzz regression (`ddl`): a table in schema `main` is the plain table on SQLite, and verify
+/// agrees.
+#[tokio::test]
+async fn schema_main_is_the_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    let metadata = Metadata::new().table(
+        Table::new("select")
+            .in_schema("main")
+            .column(Column::new("a", ColumnType::Integer).not_null()),
+    );
+    config.create_db(&engine, &metadata).await.unwrap();
+    assert_eq!(config.verify_db(&engine, &metadata).await.unwrap(), vec![]);
+    config.drop_db(&engine, &metadata).await.unwrap();
+    assert_eq!(objects(&engine).await, vec![]);
+}

@@ -171,7 +171,12 @@ pub(crate) fn diff(
 ) -> Vec<Difference> {
     use DifferenceKind::{Different, Extra, Missing};
     let mut out = Out(Vec::new());
-    let resolve = |schema: Option<&str>| schema.or(default_schema).map(str::to_owned);
+    // SQLite has one schema here, `main` (validation allows only none or `main`), and its
+    // catalog reports none.
+    let resolve = |schema: Option<&str>| match dialect {
+        Dialect::Sqlite => None,
+        Dialect::Postgres => schema.or(default_schema).map(str::to_owned),
+    };
     let mut expected_tables = BTreeSet::new();
     for table in &metadata.tables {
         let schema = resolve(table.schema.as_deref());
