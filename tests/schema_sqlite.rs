@@ -392,7 +392,10 @@ async fn schema_main_is_the_sqlite_database() {
     let metadata = Metadata::new().table(
         Table::new("select")
             .in_schema("main")
-            .column(Column::new("a", ColumnType::Integer).not_null()),
+            .column(Column::new("a", ColumnType::Integer).not_null())
+            // Fuzz regression too: SQLite folds a UNIQUE on the key's columns into the key.
+            .primary_key(["a"])
+            .unique(None, ["a"]),
     );
     config.create_db(&engine, &metadata).await.unwrap();
     assert_eq!(config.verify_db(&engine, &metadata).await.unwrap(), vec![]);

@@ -313,8 +313,14 @@ fn diff_table(
         v.sort();
         v
     };
-    let expected_uniques: BTreeSet<Vec<String>> =
-        table.unique.iter().map(|u| sorted(&u.columns)).collect();
+    let pk = sorted(&table.primary_key);
+    let expected_uniques: BTreeSet<Vec<String>> = table
+        .unique
+        .iter()
+        .map(|u| sorted(&u.columns))
+        // SQLite keeps no separate index for a UNIQUE constraint on the primary key's columns.
+        .filter(|u| dialect != Dialect::Sqlite || *u != pk)
+        .collect();
     let live_uniques: BTreeSet<Vec<String>> = live.uniques.iter().map(|u| sorted(u)).collect();
     for u in expected_uniques.difference(&live_uniques) {
         out.add(
