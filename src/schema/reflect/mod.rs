@@ -318,10 +318,16 @@ fn diff_table(
         .unique
         .iter()
         .map(|u| sorted(&u.columns))
-        // SQLite keeps no separate index for a UNIQUE constraint on the primary key's columns.
+        // SQLite keeps a separate index for a UNIQUE constraint on the primary key's columns
+        // only when the key is the rowid: such a constraint is not compared there.
         .filter(|u| dialect != Dialect::Sqlite || *u != pk)
         .collect();
-    let live_uniques: BTreeSet<Vec<String>> = live.uniques.iter().map(|u| sorted(u)).collect();
+    let live_uniques: BTreeSet<Vec<String>> = live
+        .uniques
+        .iter()
+        .map(|u| sorted(u))
+        .filter(|u| dialect != Dialect::Sqlite || *u != pk)
+        .collect();
     for u in expected_uniques.difference(&live_uniques) {
         out.add(
             Missing,
