@@ -395,7 +395,9 @@ async fn schema_main_is_the_sqlite_database() {
             .column(Column::new("a", ColumnType::Integer).not_null())
             // Fuzz regression too: SQLite folds a UNIQUE on the key's columns into the key.
             .primary_key(["a"])
-            .unique(None, ["a"]),
+            .unique(None, ["a"])
+            // And REFERENCES takes a bare table name on SQLite, never main."t".
+            .foreign_key(ForeignKey::new(["a"], "select", ["a"])),
     );
     config.create_db(&engine, &metadata).await.unwrap();
     assert_eq!(config.verify_db(&engine, &metadata).await.unwrap(), vec![]);

@@ -178,7 +178,11 @@ fn push_table_constraints(
 
 /// `CONSTRAINT "fk" FOREIGN KEY (…) REFERENCES "t" (…) [ON DELETE …] [ON UPDATE …]`.
 fn push_foreign_key(w: &mut SqlWriter, table: &Table, fk: &super::ForeignKey) {
-    let ref_schema = fk.ref_schema.as_deref().or(table.schema.as_deref());
+    // SQLite's REFERENCES takes a bare table name (the parent is always in the same database).
+    let ref_schema = match w.dialect() {
+        Dialect::Sqlite => None,
+        Dialect::Postgres => fk.ref_schema.as_deref().or(table.schema.as_deref()),
+    };
     w.push("CONSTRAINT ")
         .push_identifier(&names::foreign_key(table, fk))
         .push(" FOREIGN KEY (")

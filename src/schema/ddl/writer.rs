@@ -16,6 +16,11 @@ impl SqlWriter {
         }
     }
 
+    /// The dialect being written.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     /// Keywords and punctuation, as given.
     pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
         self.out.push_str(sql);
