@@ -70,9 +70,12 @@ pub struct Settings {
     pub application_name: Option<String>,
     /// PostgreSQL `search_path`, e.g. `"myschema, public"`. Defaults to none.
     pub search_path: Option<String>,
-    /// Statement cache size. PostgreSQL: `0` = no named prepared statements (PgBouncer
-    /// transaction mode). SQLite: capacity of each connection's prepared-statement cache
-    /// (rusqlite's default, 16, when none). Defaults to none.
+    /// Statement cache size. PostgreSQL: statements kept by `prepare_cached` per connection
+    /// (100 when none); `0` = none outlives its transaction (PgBouncer transaction mode, where
+    /// the next transaction may run on another server connection). dbconfig's own statements
+    /// use the simple protocol; outside a transaction behind PgBouncer, run yours with
+    /// `query_typed` (unnamed) or `simple_query`. SQLite: capacity of each connection's
+    /// prepared-statement cache (rusqlite's default, 16, when none). Defaults to none.
     pub statement_cache_size: Option<u32>,
     /// PostgreSQL prepared-statement cache size (`0` disables). Defaults to none.
     pub prepared_statement_cache_size: Option<u32>,
