@@ -30,6 +30,39 @@ pub struct PoolStatus {
     pub waiting: usize,
 }
 
+/// Maps a deadpool checkout error: timeouts become [`Error::Timeout`] naming what was awaited
+/// (`pool_timeout` for the wait, `connect_limit` for creating or recycling), backend errors go
+/// through `backend`.
+pub(crate) fn pool_error<E>(
+    e: deadpool::managed::PoolError<E>,
+    pool_timeout: std::time::Duration,
+    connect_limit: std::time::Duration,
+    backend: impl FnOnce(E) -> Error,
+) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    use deadpool::managed::{PoolError, TimeoutType};
+    match e {
+        PoolError::Timeout(TimeoutType::Wait) => Error::Timeout {
+            waiting_for: "a pooled connection",
+            after: pool_timeout,
+        },
+        PoolError::Timeout(TimeoutType::Create) => Error::Timeout {
+            waiting_for: "a new connection",
+            after: connect_limit,
+        },
+        PoolError::Timeout(TimeoutType::Recycle) => Error::Timeout {
+            waiting_for: "a connection to be recycled",
+            after: connect_limit,
+        },
+        PoolError::Backend(e) => backend(e),
+        PoolError::Closed => Error::Disposed,
+        PoolError::NoRuntimeSpecified => Error::NoRuntime,
+        PoolError::PostCreateHook(e) => Error::Hook(Box::new(e)),
+    }
+}
+
 /// An engine the registry can hold and dispose.
 pub(crate) trait RegisteredEngine: Any + Clone + Send + Sync {
     /// Closes every connection; later sessions fail with [`Error::Disposed`].

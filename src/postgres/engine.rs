@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool::Runtime;
-use deadpool::managed::{Object, Pool, PoolError, QueueMode, TimeoutType};
+use deadpool::managed::{Object, Pool, QueueMode};
 
 use super::classify;
 use super::connect::ConnectPlan;
@@ -139,23 +139,8 @@ impl PostgresEngine {
     pub(crate) async fn checkout(&self) -> Result<Object<PgManager>> {
         let settings = &self.inner.settings;
         let limits = &self.inner.limits;
-        self.inner.pool.get().await.map_err(|e| match e {
-            PoolError::Timeout(TimeoutType::Wait) => Error::Timeout {
-                waiting_for: "a pooled connection",
-                after: settings.pool_timeout,
-            },
-            PoolError::Timeout(TimeoutType::Create) => Error::Timeout {
-                waiting_for: "a new connection",
-                after: limits.connect,
-            },
-            PoolError::Timeout(TimeoutType::Recycle) => Error::Timeout {
-                waiting_for: "a connection to be recycled",
-                after: limits.connect,
-            },
-            PoolError::Backend(e) => classify(e),
-            PoolError::Closed => Error::Disposed,
-            PoolError::NoRuntimeSpecified => Error::NoRuntime,
-            PoolError::PostCreateHook(e) => Error::Hook(Box::new(e)),
+        self.inner.pool.get().await.map_err(|e| {
+            crate::engine::pool_error(e, settings.pool_timeout, limits.connect, classify)
         })
     }
 

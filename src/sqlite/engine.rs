@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use deadpool::Runtime;
-use deadpool::managed::{Object, Pool, PoolError, QueueMode, TimeoutType};
+use deadpool::managed::{Object, Pool, QueueMode};
 
 use super::connect::{OnConnect, check_sqlite_version, open_connection};
 use super::lane::{Lane, lane_for};
@@ -119,23 +119,13 @@ impl SqliteEngine {
     /// Takes a connection from the pool, waiting at most `pool_timeout`.
     pub(crate) async fn checkout(&self) -> Result<Object<SqliteManager>> {
         let settings = &self.inner.settings;
-        self.inner.pool.get().await.map_err(|e| match e {
-            PoolError::Timeout(TimeoutType::Wait) => Error::Timeout {
-                waiting_for: "a pooled connection",
-                after: settings.pool_timeout,
-            },
-            PoolError::Timeout(TimeoutType::Create) => Error::Timeout {
-                waiting_for: "a new connection",
-                after: settings.connection_timeout.unwrap_or_default(),
-            },
-            PoolError::Timeout(TimeoutType::Recycle) => Error::Timeout {
-                waiting_for: "a connection to be recycled",
-                after: settings.connection_timeout.unwrap_or_default(),
-            },
-            PoolError::Backend(e) => e,
-            PoolError::Closed => Error::Disposed,
-            PoolError::NoRuntimeSpecified => Error::NoRuntime,
-            PoolError::PostCreateHook(e) => Error::Blocking(e.to_string()),
+        self.inner.pool.get().await.map_err(|e| {
+            crate::engine::pool_error(
+                e,
+                settings.pool_timeout,
+                settings.connection_timeout.unwrap_or_default(),
+                |e| e,
+            )
         })
     }
 
