@@ -62,13 +62,15 @@ def fmt_ratio(a, b):
         return "n/a"
     return f"{a / b:.2f}×"
 
+# (title, backend, cells, raw driver, async peers, dbconfig variants)
 TABLES = [
     ("SQLite", "sqlite",
      [("read", 1), ("read", 8), ("write", 1), ("write", 8), ("write", 64), ("checkout", 1)],
-     "rusqlite-threads", ["deadpool-sqlite", "sqlx-sqlite"]),
+     "rusqlite-threads", ["deadpool-sqlite", "sqlx-sqlite"], ["dbconfig"]),
     ("PostgreSQL", "postgres",
      [("read", 1), ("read", 8), ("write", 1), ("write", 8)],
-     "tokio-postgres-raw", ["deadpool-postgres", "sqlx-postgres"]),
+     "tokio-postgres-raw", ["deadpool-postgres", "sqlx-postgres"],
+     ["dbconfig", "dbconfig-apart"]),
 ]
 
 out = []
@@ -77,14 +79,18 @@ if header:
 reps = max((len(v) for v in runs.values()), default=0)
 out.append(f"Medians of ops/s over up to {reps} run(s) per cell (higher is better); "
            "ratios > 1 mean dbconfig is faster. † = some ops failed in that cell (see Errors).")
-for title, backend, cells, raw, peers in TABLES:
-    impls = ["dbconfig", raw] + peers
+for title, backend, cells, raw, peers, ours in TABLES:
+    ours = [n for n in ours if n == "dbconfig" or any(k[0] == backend and k[3] == n for k in runs)]
+    impls = ours + [raw] + peers
     if not any(k[0] == backend for k in runs):
         out += ["", f"## {title}", "", "(no runs)"]
         continue
     out += ["", f"## {title} (ops/s)", ""]
-    out.append("| cell | " + " | ".join(impls) + " | dbconfig / best async peer | dbconfig / raw |")
-    out.append("|---" * (len(impls) + 3) + "|")
+    ratio_heads = []
+    for n in ours:
+        ratio_heads += [f"{n} / best async peer", f"{n} / raw"]
+    out.append("| cell | " + " | ".join(impls + ratio_heads) + " |")
+    out.append("|---" * (len(impls) + len(ratio_heads) + 1) + "|")
     for workload, c in cells:
         vals = {n: med("ops_per_s", backend, workload, c, n) for n in impls}
         row = [f"{workload} C={c}"]
@@ -95,8 +101,9 @@ for title, backend, cells, raw, peers in TABLES:
             row.append(cell)
         async_vals = [vals[n] for n in peers if vals[n] is not None]
         best = max(async_vals) if async_vals else None
-        row.append(fmt_ratio(vals["dbconfig"], best))
-        row.append(fmt_ratio(vals["dbconfig"], vals[raw]))
+        for n in ours:
+            row.append(fmt_ratio(vals[n], best))
+            row.append(fmt_ratio(vals[n], vals[raw]))
         out.append("| " + " | ".join(row) + " |")
 
     # p50 / p99 latency for the same cells.
@@ -243,6 +250,8 @@ run_one() {
     local cmd
     if [[ "$impl" == dbconfig ]]; then
         cmd=("$LOADGEN")
+    elif [[ "$impl" == dbconfig-apart ]]; then
+        cmd=("$LOADGEN" --commit apart)
     else
         cmd=("$PEERS" --impl "$impl")
     fi
@@ -277,7 +286,8 @@ run_cell() {
 
 SQLITE_IMPLS=(dbconfig rusqlite-threads deadpool-sqlite sqlx-sqlite)
 SQLITE_POOLED=(dbconfig deadpool-sqlite sqlx-sqlite) # checkout: rusqlite-threads has no pool
-PG_IMPLS=(dbconfig tokio-postgres-raw deadpool-postgres sqlx-postgres)
+# dbconfig-apart: the same loadgen with --commit apart (statement, then commit(), awaited apart).
+PG_IMPLS=(dbconfig dbconfig-apart tokio-postgres-raw deadpool-postgres sqlx-postgres)
 
 run_cell sqlite read 1 "$(ops 100000)" "${SQLITE_IMPLS[@]}"
 run_cell sqlite read 8 "$(ops 100000)" "${SQLITE_IMPLS[@]}"
@@ -285,10 +295,10 @@ run_cell sqlite write 1 "$(ops 20000)" "${SQLITE_IMPLS[@]}"
 run_cell sqlite write 8 "$(ops 20000)" "${SQLITE_IMPLS[@]}"
 run_cell sqlite write 64 "$(ops 20000)" "${SQLITE_IMPLS[@]}"
 run_cell sqlite checkout 1 "$(ops 100000)" "${SQLITE_POOLED[@]}"
-run_cell postgres read 1 "$(ops 5000)" "${PG_IMPLS[@]}"
-run_cell postgres read 8 "$(ops 5000)" "${PG_IMPLS[@]}"
-run_cell postgres write 1 "$(ops 5000)" "${PG_IMPLS[@]}"
-run_cell postgres write 8 "$(ops 5000)" "${PG_IMPLS[@]}"
+run_cell postgres read 1 "$(ops 20000)" "${PG_IMPLS[@]}"
+run_cell postgres read 8 "$(ops 20000)" "${PG_IMPLS[@]}"
+run_cell postgres write 1 "$(ops 20000)" "${PG_IMPLS[@]}"
+run_cell postgres write 8 "$(ops 20000)" "${PG_IMPLS[@]}"
 
 # ---------------------------------------------------------------- report
 print_tables "$JSONL" "$(machine_header)" | tee "$MD"

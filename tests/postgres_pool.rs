@@ -109,7 +109,10 @@ async fn lifo_hands_out_the_most_recently_returned_connection() {
 async fn a_connection_the_server_killed_is_never_handed_out() {
     let Some(url) = pg_url("killed") else { return };
     let admin = pg_admin(&url).await;
-    let engine = config(&url, |_| {}).build_engine().unwrap();
+    // Checked on every checkout, as the original's pool_pre_ping=True.
+    let engine = config(&url, |s| s.pool_pre_ping = Some(Duration::ZERO))
+        .build_engine()
+        .unwrap();
     let pid = backend_pid(&mut engine.session()).await;
     let killed: bool = admin
         .query_one("SELECT pg_terminate_backend($1)", &[&pid])
@@ -124,6 +127,52 @@ async fn a_connection_the_server_killed_is_never_handed_out() {
         assert_ne!(fresh, pid);
     }
     assert_eq!(engine.status().size, 1);
+}
+
+/// The last statement the server saw on backend `pid`: after a pre-ping it is the ping's empty
+/// query.
+async fn last_statement(admin: &tokio_postgres::Client, pid: i32) -> String {
+    admin
+        .query_one("SELECT query FROM pg_stat_activity WHERE pid = $1", &[&pid])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn pre_ping_checks_connections_idle_for_at_least_the_window() {
+    let Some(url) = pg_url("preping") else { return };
+    let admin = pg_admin(&url).await;
+    for (window, idle, pinged) in [
+        // The original's policy: every checkout.
+        (Some(Duration::ZERO), Duration::ZERO, true),
+        // Used just now, well inside the window: handed out unchecked.
+        (Some(Duration::from_secs(60)), Duration::ZERO, false),
+        // Idle a whole window: checked.
+        (
+            Some(Duration::from_millis(150)),
+            Duration::from_millis(150),
+            true,
+        ),
+        (None, Duration::ZERO, false),
+    ] {
+        let engine = config(&url, |s| s.pool_pre_ping = window)
+            .build_engine()
+            .unwrap();
+        let pid = backend_pid(&mut engine.session()).await;
+        let returned = Instant::now();
+        assert_eq!(last_statement(&admin, pid).await, "SELECT pg_backend_pid()");
+        // The idle time is the condition under test, not a synchronisation.
+        tokio::time::sleep_until((returned + idle).into()).await;
+        let mut session = engine.session();
+        session.client().await.unwrap();
+        let last = last_statement(&admin, pid).await;
+        assert_eq!(
+            last.is_empty(),
+            pinged,
+            "{window:?}: last statement {last:?}"
+        );
+    }
 }
 
 #[tokio::test]

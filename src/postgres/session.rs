@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use deadpool::managed::Object;
 use deadpool_postgres::ClientWrapper;
-use tokio_postgres::Statement;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, Statement};
 
 use super::classify;
 use super::engine::PostgresEngine;
@@ -251,6 +252,86 @@ impl PostgresTransaction<'_> {
     /// `ROLLBACK` failed or timed out.
     pub async fn rollback(mut self) -> Result<()> {
         self.finish("ROLLBACK").await
+    }
+
+    /// Runs `statement` and commits, in one round trip: the statement and `COMMIT` leave
+    /// together (after BEGIN, if its answer is still unread), and all answers are read at once.
+    /// Returns the rows affected, as [`Client::execute`](tokio_postgres::Client::execute).
+    ///
+    /// If the statement fails, PostgreSQL answers the `COMMIT` behind it with a rollback and the
+    /// statement's error is returned: nothing of the transaction is kept. The statement must be
+    /// prepared (see [`prepare_cached`](Self::prepare_cached)) so that it can be sent ahead of
+    /// COMMIT without waiting for a `Parse` answer.
+    ///
+    /// # Errors
+    /// The statement, BEGIN or COMMIT failed, or the server did not answer in time.
+    pub async fn execute_and_commit(
+        mut self,
+        statement: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64> {
+        let client = self.client;
+        self.finish_after(client.execute(statement, params)).await
+    }
+
+    /// Runs `statement` and commits, in one round trip, returning its rows. See
+    /// [`execute_and_commit`](Self::execute_and_commit) for what happens when something fails.
+    ///
+    /// # Errors
+    /// The statement, BEGIN or COMMIT failed, or the server did not answer in time.
+    pub async fn query_and_commit(
+        mut self,
+        statement: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>> {
+        let client = self.client;
+        self.finish_after(client.query(statement, params)).await
+    }
+
+    /// Sends `last` (already a future of a request on this connection), then COMMIT, and reads
+    /// BEGIN's, `last`'s and COMMIT's answers.
+    async fn finish_after<T>(
+        &mut self,
+        last: impl Future<Output = std::result::Result<T, tokio_postgres::Error>> + Send,
+    ) -> Result<T> {
+        let mut last = std::pin::pin!(last);
+        let first = match send_now(last.as_mut()) {
+            // Not sent (a parameter failed to encode): `Drop` rolls back.
+            Poll::Ready(Err(e)) => return Err(classify(e)),
+            Poll::Ready(Ok(value)) => Some(value),
+            Poll::Pending => None,
+        };
+        self.done = true;
+        let begin = self
+            .begin
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let client = self.client;
+        let own = Own {
+            sql: "COMMIT",
+            ..self.own
+        };
+        if own.echo {
+            tracing::info!(target: "dbconfig::sql", pipelined = true, "COMMIT");
+        }
+        let mut end = std::pin::pin!(client.batch_execute("COMMIT"));
+        let _ = send_now(end.as_mut());
+        let all = async move {
+            let began = match begin {
+                Some(begin) => begin.await,
+                None => Ok(()),
+            };
+            let last = match first {
+                Some(value) => Ok(value),
+                None => last.await,
+            };
+            let ended = end.await;
+            began?;
+            let value = last?;
+            ended.map(|()| value)
+        };
+        bounded(own, self.broken, all).await
     }
 
     async fn finish(&mut self, sql: &'static str) -> Result<()> {

@@ -240,7 +240,7 @@ mod tests {
             ("DBCONFIG_SQLITE_CACHE_SIZE", "-4000"),
             ("DBCONFIG_SQLITE_PRAGMAS", "temp_store=memory"),
             ("DBCONFIG_PGBOUNCER_MODE", "yes"),
-            ("DBCONFIG_POOL_PRE_PING", "1"),
+            ("DBCONFIG_POOL_PRE_PING", "250ms"),
         ])
         .unwrap();
         let expected = Settings {
@@ -252,7 +252,7 @@ mod tests {
             max_overflow: -1,
             pool_recycle: None,
             pool_timeout: Duration::from_secs(3),
-            pool_pre_ping: Some(Duration::from_secs(1)),
+            pool_pre_ping: Some(Duration::from_millis(250)),
             application_name: Some("svc".into()),
             search_path: Some("app, public".into()),
             statement_cache_size: Some(100),
