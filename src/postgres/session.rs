@@ -121,8 +121,9 @@ impl PostgresSession {
     /// Begins a transaction at READ COMMITTED, whatever the server's or the role's default.
     ///
     /// `START TRANSACTION ISOLATION LEVEL READ COMMITTED` is sent at once but its answer is read
-    /// together with your first statement's, so BEGIN costs no round trip of its own (the
-    /// connection was verified at checkout, see `pool_pre_ping`). `with_for_update` does not
+    /// together with your first statement's, so BEGIN costs no round trip of its own. Finish
+    /// with [`execute_and_commit`](PostgresTransaction::execute_and_commit) or
+    /// [`query_and_commit`](PostgresTransaction::query_and_commit) and COMMIT costs none either. `with_for_update` does not
     /// change `BEGIN` on PostgreSQL (it exists for SQLite's `BEGIN IMMEDIATE`): lock rows with
     /// `SELECT … FOR UPDATE`. A transaction dropped without
     /// [`commit`](PostgresTransaction::commit) rolls back.
