@@ -222,3 +222,61 @@ async fn a_failed_commit_is_reported_after_a_successful_statement() {
     drop(session);
     assert!(connection_is_idle(&engine).await);
 }
+
+#[tokio::test]
+async fn a_connection_killed_mid_transaction_gives_an_error_and_is_not_reused() {
+    let Some(url) = pg_url("pipe_killed") else {
+        return;
+    };
+    setup(&url).await;
+    let admin = pg_admin(&url).await;
+    let engine = engine(&url);
+
+    let mut session = engine.session();
+    let pid: i32 = session
+        .client()
+        .await
+        .unwrap()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let tx = session.begin_transaction(true).await.unwrap();
+    let insert = tx
+        .prepare_cached("INSERT INTO t VALUES ($1, 'lost')")
+        .await
+        .unwrap();
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .await
+        .unwrap();
+    let gone = common::eventually(std::time::Duration::from_secs(10), async || {
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                &[&pid],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
+    })
+    .await;
+    assert!(gone, "the backend did not exit");
+    // Whether the client has already seen the close or finds out now, this is an error.
+    let err = tx.execute_and_commit(&insert, &[&1_i64]).await.unwrap_err();
+    assert!(matches!(err, Error::Postgres(_)), "{err:?}");
+    drop(session);
+
+    assert!(ids(&engine).await.is_empty());
+    let mut session = engine.session();
+    let fresh: i32 = session
+        .client()
+        .await
+        .unwrap()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(fresh, pid);
+}

@@ -297,7 +297,8 @@ impl PostgresTransaction<'_> {
     ) -> Result<T> {
         let mut last = std::pin::pin!(last);
         let first = match send_now(last.as_mut()) {
-            // Not sent (a parameter failed to encode): `Drop` rolls back.
+            // Not sent (a parameter failed to encode, or the connection is closed): `Drop`
+            // rolls back.
             Poll::Ready(Err(e)) => return Err(classify(e)),
             Poll::Ready(Ok(value)) => Some(value),
             Poll::Pending => None,
@@ -317,7 +318,12 @@ impl PostgresTransaction<'_> {
             tracing::info!(target: "dbconfig::sql", pipelined = true, "COMMIT");
         }
         let mut end = std::pin::pin!(client.batch_execute("COMMIT"));
-        let _ = send_now(end.as_mut());
+        // Ready at once only if the connection is already closed; an `async fn` future must not
+        // be polled again after that.
+        let ended_now = match send_now(end.as_mut()) {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
+        };
         let all = async move {
             let began = match begin {
                 Some(begin) => begin.await,
@@ -327,7 +333,10 @@ impl PostgresTransaction<'_> {
                 Some(value) => Ok(value),
                 None => last.await,
             };
-            let ended = end.await;
+            let ended = match ended_now {
+                Some(result) => result,
+                None => end.await,
+            };
             began?;
             let value = last?;
             ended.map(|()| value)
