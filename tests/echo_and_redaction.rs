@@ -175,6 +175,12 @@ async fn postgres_echo_logs_our_statements_and_never_the_password() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    let tx = config.begin_transaction(&mut session, true).await.unwrap();
+    let insert = tx
+        .prepare_cached("INSERT INTO echoed VALUES ($1)")
+        .await
+        .unwrap();
+    tx.execute_and_commit(&insert, &[&1_i32]).await.unwrap();
     session.ping().await.unwrap();
     drop(session);
     engine.dispose();
@@ -191,5 +197,12 @@ async fn postgres_echo_logs_our_statements_and_never_the_password() {
             "{statement} not echoed in:\n{logs}"
         );
     }
+    // The COMMIT sent with the last statement is echoed too, marked as pipelined.
+    assert!(
+        logs.lines().any(|l| l.contains("dbconfig::sql")
+            && l.contains("COMMIT")
+            && l.contains("pipelined=true")),
+        "pipelined COMMIT not echoed in:\n{logs}"
+    );
     assert!(!logs.contains(secret), "password in the logs:\n{logs}");
 }
