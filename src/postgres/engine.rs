@@ -18,7 +18,7 @@ use crate::tracker::ConnectionTracker;
 
 /// A pooled PostgreSQL database. Cheap to clone; all clones share one pool.
 ///
-/// Get one from [`PostgresConfig::engine`](super::PostgresConfig::engine) (cached per runtime and
+/// Get one from [`engine()`](crate::DatabaseConfig::engine) (cached per runtime and
 /// settings) or [`PostgresConfig::build_engine`](super::PostgresConfig::build_engine) (uncached).
 #[derive(Clone)]
 pub struct PostgresEngine {

@@ -19,7 +19,7 @@ use crate::tracker::ConnectionTracker;
 
 /// A pooled SQLite database. Cheap to clone; all clones share one pool.
 ///
-/// Get one from [`SqliteConfig::engine`](super::SqliteConfig::engine) (cached per runtime and
+/// Get one from [`engine()`](crate::DatabaseConfig::engine) (cached per runtime and
 /// settings) or [`SqliteConfig::build_engine`](super::SqliteConfig::build_engine) (uncached).
 #[derive(Clone)]
 pub struct SqliteEngine {

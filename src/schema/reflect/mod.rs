@@ -1,6 +1,6 @@
 //! Reading the live catalog back and comparing it with [`Metadata`]: `verify_db`.
 //!
-//! Each dialect's reader fills a neutral [`Catalog`]; [`diff`] compares it with what the DDL
+//! Each dialect's reader fills a neutral `Catalog`; `diff` compares it with what the DDL
 //! emitter would create. Compared: tables, columns (type as the dialect stores it, nullability),
 //! primary keys, unique constraints (by columns), foreign keys (columns, target, actions),
 //! indexes (by name: uniqueness, partial or not, method, indexed columns; an expression part is
