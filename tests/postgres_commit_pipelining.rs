@@ -7,6 +7,7 @@ mod common;
 
 use common::{pg_admin, pg_dbname, pg_url};
 use dbconfig::{Error, PostgresConfig, PostgresEngine, Settings};
+use tokio_postgres::types::ToSql;
 
 fn engine(url: &str) -> PostgresEngine {
     // One connection, so every session below reuses the one the previous session returned.
@@ -31,6 +32,15 @@ async fn setup(url: &str) {
         ))
         .await
         .unwrap();
+}
+
+/// A database of its own with table `t` (serializable by default), and an engine of one
+/// connection on it.
+async fn fresh(prefix: &str) -> Option<(String, PostgresEngine)> {
+    let url = pg_url(prefix)?;
+    setup(&url).await;
+    let engine = engine(&url);
+    Some((url, engine))
 }
 
 async fn ids(engine: &PostgresEngine) -> Vec<i64> {
@@ -62,11 +72,29 @@ async fn connection_is_idle(engine: &PostgresEngine) -> bool {
     row.expect("one row")
 }
 
+/// A write transaction that inserts row 1, then ends with `execute_and_commit` of
+/// `INSERT INTO t VALUES ($1, 'last')` bound to `id`.
+async fn insert_then_commit_with(
+    engine: &PostgresEngine,
+    id: &(dyn ToSql + Sync),
+) -> dbconfig::Result<u64> {
+    let mut session = engine.session();
+    let tx = session.begin_transaction(true).await.unwrap();
+    tx.execute("INSERT INTO t VALUES (1, 'first')", &[])
+        .await
+        .unwrap();
+    let insert = tx
+        .prepare_cached("INSERT INTO t VALUES ($1, 'last')")
+        .await
+        .unwrap();
+    tx.execute_and_commit(&insert, &[id]).await
+}
+
 #[tokio::test]
 async fn the_statement_runs_inside_the_transaction_and_is_committed() {
-    let Some(url) = pg_url("pipe_ok") else { return };
-    setup(&url).await;
-    let engine = engine(&url);
+    let Some((_, engine)) = fresh("pipe_ok").await else {
+        return;
+    };
 
     let mut session = engine.session();
     let tx = session.begin_transaction(true).await.unwrap();
@@ -99,49 +127,24 @@ async fn the_statement_runs_inside_the_transaction_and_is_committed() {
 
 #[tokio::test]
 async fn earlier_statements_are_committed_with_the_last() {
-    let Some(url) = pg_url("pipe_many") else {
+    let Some((_, engine)) = fresh("pipe_many").await else {
         return;
     };
-    setup(&url).await;
-    let engine = engine(&url);
 
-    let mut session = engine.session();
-    let tx = session.begin_transaction(true).await.unwrap();
-    tx.execute("INSERT INTO t VALUES (1, 'a')", &[])
-        .await
-        .unwrap();
-    let insert = tx
-        .prepare_cached("INSERT INTO t VALUES ($1, 'b')")
-        .await
-        .unwrap();
-    tx.execute_and_commit(&insert, &[&2_i64]).await.unwrap();
-    drop(session);
-
+    assert_eq!(insert_then_commit_with(&engine, &2_i64).await.unwrap(), 1);
     assert_eq!(ids(&engine).await, [1, 2]);
     assert!(connection_is_idle(&engine).await);
 }
 
 #[tokio::test]
 async fn a_failed_last_statement_keeps_nothing_of_the_transaction() {
-    let Some(url) = pg_url("pipe_fail") else {
+    let Some((_, engine)) = fresh("pipe_fail").await else {
         return;
     };
-    setup(&url).await;
-    let engine = engine(&url);
 
-    let mut session = engine.session();
-    let tx = session.begin_transaction(true).await.unwrap();
-    tx.execute("INSERT INTO t VALUES (1, 'kept?')", &[])
-        .await
-        .unwrap();
-    let insert = tx
-        .prepare_cached("INSERT INTO t VALUES ($1, 'duplicate')")
-        .await
-        .unwrap();
-    let err = tx.execute_and_commit(&insert, &[&1_i64]).await.unwrap_err();
+    // Row 1 again: a duplicate key.
+    let err = insert_then_commit_with(&engine, &1_i64).await.unwrap_err();
     assert_eq!(err.sqlstate(), Some("23505"), "{err}");
-    drop(session);
-
     assert!(ids(&engine).await.is_empty(), "the first INSERT was kept");
     assert!(connection_is_idle(&engine).await);
     assert_eq!(engine.status().size, 1, "the connection was replaced");
@@ -149,46 +152,29 @@ async fn a_failed_last_statement_keeps_nothing_of_the_transaction() {
 
 #[tokio::test]
 async fn a_parameter_that_cannot_be_encoded_sends_nothing_and_rolls_back() {
-    let Some(url) = pg_url("pipe_encode") else {
+    let Some((_, engine)) = fresh("pipe_encode").await else {
         return;
     };
-    setup(&url).await;
-    let engine = engine(&url);
 
-    let mut session = engine.session();
-    let tx = session.begin_transaction(true).await.unwrap();
-    tx.execute("INSERT INTO t VALUES (1, 'kept?')", &[])
-        .await
-        .unwrap();
-    let insert = tx
-        .prepare_cached("INSERT INTO t VALUES ($1, 'x')")
-        .await
-        .unwrap();
     // A TEXT value for a BIGINT parameter fails in the client, before anything is sent.
-    let err = tx
-        .execute_and_commit(&insert, &[&"not a number"])
+    let err = insert_then_commit_with(&engine, &"not a number")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Postgres(_)), "{err:?}");
     let source = std::error::Error::source(&err).map(ToString::to_string);
     assert!(
-        source
-            .as_deref()
-            .is_some_and(|s| s.contains("serializing parameter")),
-        "{source:?}"
+        source.is_some_and(|s| s.contains("serializing parameter")),
+        "the driver's encoding error"
     );
-    drop(session);
-
     assert!(ids(&engine).await.is_empty(), "the first INSERT was kept");
     assert!(connection_is_idle(&engine).await);
 }
 
 #[tokio::test]
 async fn a_failed_commit_is_reported_after_a_successful_statement() {
-    let Some(url) = pg_url("pipe_deferred") else {
+    let Some((url, engine)) = fresh("pipe_deferred").await else {
         return;
     };
-    setup(&url).await;
     let admin = pg_admin(&url).await;
     admin
         .batch_execute(
@@ -198,7 +184,6 @@ async fn a_failed_commit_is_reported_after_a_successful_statement() {
         )
         .await
         .unwrap();
-    let engine = engine(&url);
 
     // The foreign key is checked at COMMIT: the INSERT succeeds, COMMIT fails.
     let mut session = engine.session();
@@ -225,12 +210,10 @@ async fn a_failed_commit_is_reported_after_a_successful_statement() {
 
 #[tokio::test]
 async fn a_connection_killed_mid_transaction_gives_an_error_and_is_not_reused() {
-    let Some(url) = pg_url("pipe_killed") else {
+    let Some((url, engine)) = fresh("pipe_killed").await else {
         return;
     };
-    setup(&url).await;
     let admin = pg_admin(&url).await;
-    let engine = engine(&url);
 
     let mut session = engine.session();
     let pid: i32 = session
