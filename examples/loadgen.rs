@@ -40,6 +40,19 @@ enum Workload {
     Checkout,
 }
 
+impl Workload {
+    /// Whether the next op writes (`mixed`: 10 % of ops, drawn from `rng`); `None` for a
+    /// checkout, which runs no statement.
+    fn writes(self, rng: &mut fastrand::Rng) -> Option<bool> {
+        match self {
+            Workload::Write => Some(true),
+            Workload::Read => Some(false),
+            Workload::Mixed => Some(rng.u8(..100) < 10),
+            Workload::Checkout => None,
+        }
+    }
+}
+
 struct Args {
     backend: String,
     workload: Workload,
@@ -139,15 +152,9 @@ async fn one_op_pg(
     rng: &mut fastrand::Rng,
     next_id: &AtomicI64,
 ) -> dbconfig::Result<()> {
-    let write = match workload {
-        Workload::Write => true,
-        Workload::Read => false,
-        Workload::Mixed => rng.u8(..100) < 10,
-        Workload::Checkout => {
-            let mut session = engine.session();
-            session.client().await?;
-            return Ok(());
-        }
+    let Some(write) = workload.writes(rng) else {
+        engine.session().client().await?;
+        return Ok(());
     };
     let mut session = engine.session();
     let tx = session.begin_transaction(write).await?;
@@ -283,15 +290,9 @@ async fn one_op_sqlite(
     rng: &mut fastrand::Rng,
     next_id: &AtomicI64,
 ) -> dbconfig::Result<()> {
-    let write = match workload {
-        Workload::Write => true,
-        Workload::Read => false,
-        Workload::Mixed => rng.u8(..100) < 10,
-        Workload::Checkout => {
-            let mut session = engine.session();
-            session.connection().await?;
-            return Ok(());
-        }
+    let Some(write) = workload.writes(rng) else {
+        engine.session().connection().await?;
+        return Ok(());
     };
     let mut session = engine.session();
     let mut tx = session.begin_transaction(write).await?;
