@@ -121,11 +121,11 @@ impl PostgresSession {
     /// Begins a transaction at READ COMMITTED, whatever the server's or the role's default.
     ///
     /// `START TRANSACTION ISOLATION LEVEL READ COMMITTED` is sent at once but its answer is read
-    /// together with your first statement's, so BEGIN costs no round trip of its own. Finish
-    /// with [`execute_and_commit`](PostgresTransaction::execute_and_commit) or
-    /// [`query_and_commit`](PostgresTransaction::query_and_commit) and COMMIT costs none either. `with_for_update` does not
-    /// change `BEGIN` on PostgreSQL (it exists for SQLite's `BEGIN IMMEDIATE`): lock rows with
-    /// `SELECT … FOR UPDATE`. A transaction dropped without
+    /// together with your first statement's, so BEGIN costs no round trip of its own. End with
+    /// [`execute_and_commit`](PostgresTransaction::execute_and_commit) or
+    /// [`query_and_commit`](PostgresTransaction::query_and_commit) and neither does COMMIT.
+    /// `with_for_update` does not change `BEGIN` on PostgreSQL (it exists for SQLite's
+    /// `BEGIN IMMEDIATE`): lock rows with `SELECT … FOR UPDATE`. A transaction dropped without
     /// [`commit`](PostgresTransaction::commit) rolls back.
     ///
     /// # Errors
@@ -218,7 +218,7 @@ impl Deref for PostgresTransaction<'_> {
     }
 }
 
-impl PostgresTransaction<'_> {
+impl<'s> PostgresTransaction<'s> {
     /// Prepares `sql`, reusing the connection's cached statement when there is one. With
     /// `statement_cache_size = 0` (PgBouncer transaction mode) nothing is cached: the statement
     /// is prepared afresh and closed when dropped.
@@ -304,19 +304,17 @@ impl PostgresTransaction<'_> {
             Poll::Pending => None,
         };
         self.done = true;
-        let begin = self
-            .begin
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let begin = self.take_begin();
         let client = self.client;
-        let own = Own {
-            sql: "COMMIT",
-            ..self.own
-        };
-        if own.echo {
+        // Echoed once, when sent, as BEGIN is.
+        if self.own.echo {
             tracing::info!(target: "dbconfig::sql", pipelined = true, "COMMIT");
         }
+        let own = Own {
+            sql: "COMMIT",
+            echo: false,
+            ..self.own
+        };
         let mut end = std::pin::pin!(client.batch_execute("COMMIT"));
         // Ready at once only if the connection is already closed; an `async fn` future must not
         // be polled again after that.
@@ -344,13 +342,17 @@ impl PostgresTransaction<'_> {
         bounded(own, self.broken, all).await
     }
 
-    async fn finish(&mut self, sql: &'static str) -> Result<()> {
-        self.done = true;
-        let begin = self
-            .begin
+    /// BEGIN's answer, if not read yet.
+    fn take_begin(&mut self) -> Option<Pending<'s>> {
+        self.begin
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
-            .take();
+            .take()
+    }
+
+    async fn finish(&mut self, sql: &'static str) -> Result<()> {
+        self.done = true;
+        let begin = self.take_begin();
         let client = self.client;
         let own = Own { sql, ..self.own };
         let both = async move {
