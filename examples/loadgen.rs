@@ -151,7 +151,7 @@ async fn one_op_pg(
     pipelined: bool,
     rng: &mut fastrand::Rng,
     next_id: &AtomicI64,
-) -> dbconfig::Result<()> {
+) -> Result<(), OpError> {
     let Some(write) = workload.writes(rng) else {
         engine.session().client().await?;
         return Ok(());
@@ -178,13 +178,16 @@ async fn one_op_pg(
             .await?;
         if pipelined {
             let rows = tx.query_and_commit(&statement, &[&id]).await?;
-            let _: (String, Vec<u8>) = (rows[0].get(0), rows[0].get(1));
+            let [row] = rows.as_slice() else {
+                return Err(OpError::Rows(rows.len()));
+            };
+            let _: (String, Vec<u8>) = (row.get(0), row.get(1));
             return Ok(());
         }
         let row = tx.query_one(&statement, &[&id]).await?;
         let _: (String, Vec<u8>) = (row.get(0), row.get(1));
     }
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 async fn prepare(engine: &SqliteEngine) -> dbconfig::Result<()> {
@@ -210,7 +213,7 @@ async fn one_op(
     pipelined: bool,
     rng: &mut fastrand::Rng,
     next_id: &AtomicI64,
-) -> dbconfig::Result<()> {
+) -> Result<(), OpError> {
     match engine {
         Engine::Sqlite(e) => one_op_sqlite(e, workload, rng, next_id).await,
         Engine::Postgres(e) => one_op_pg(e, workload, pipelined, rng, next_id).await,
@@ -289,7 +292,7 @@ async fn one_op_sqlite(
     workload: Workload,
     rng: &mut fastrand::Rng,
     next_id: &AtomicI64,
-) -> dbconfig::Result<()> {
+) -> Result<(), OpError> {
     let Some(write) = workload.writes(rng) else {
         engine.session().connection().await?;
         return Ok(());
@@ -312,7 +315,7 @@ async fn one_op_sqlite(
                 })
         })?;
     }
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// The process's peak resident set size (`VmHWM`), in KiB; 0 where /proc is not available.
@@ -328,12 +331,43 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-fn error_kind(e: &dbconfig::Error) -> String {
+/// Why an op failed.
+enum OpError {
+    Db(dbconfig::Error),
+    /// The read returned this many rows instead of one.
+    Rows(usize),
+}
+
+impl<E: Into<dbconfig::Error>> From<E> for OpError {
+    fn from(e: E) -> Self {
+        OpError::Db(e.into())
+    }
+}
+
+fn error_kind(e: &OpError) -> String {
+    let e = match e {
+        OpError::Db(e) => e,
+        OpError::Rows(n) => return format!("{n} rows instead of 1"),
+    };
     let mut text = e.to_string();
     if let Some(source) = std::error::Error::source(e) {
         text = source.to_string();
     }
     text
+}
+
+/// The value, or a message naming `what` failed (with the error's causes) and exit status 1.
+fn or_exit<T, E: std::error::Error>(what: &str, result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| {
+        let mut message = format!("loadgen: {what}: {e}");
+        let mut source = e.source();
+        while let Some(cause) = source {
+            message += &format!(": {cause}");
+            source = cause.source();
+        }
+        eprintln!("{message}");
+        std::process::exit(1)
+    })
 }
 
 #[tokio::main]
@@ -345,7 +379,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = or_exit("temporary directory", tempfile::tempdir());
     let url = match (&args.url, args.backend.as_str()) {
         (Some(url), _) => url.clone(),
         (None, "sqlite") => format!("sqlite:///{}", dir.path().join("bench.db").display()),
@@ -354,18 +388,18 @@ async fn main() {
             std::process::exit(2);
         }),
     };
-    let mut settings = Settings::from_env().expect("valid DBCONFIG_* variables");
-    settings.connection_url = Some(url.parse().expect("valid --url"));
+    let mut settings = or_exit("DBCONFIG_* variables", Settings::from_env());
+    settings.connection_url = Some(or_exit("--url", url.parse()));
     settings.pool_size = args.pool_size;
     let engine = if args.backend == "sqlite" {
-        let config = SqliteConfig::from_settings(settings).expect("valid settings");
-        let engine = config.engine().await.expect("engine");
-        prepare(&engine).await.expect("preload");
+        let config = or_exit("settings", SqliteConfig::from_settings(settings));
+        let engine = or_exit("engine", config.engine().await);
+        or_exit("preload", prepare(&engine).await);
         Engine::Sqlite(engine)
     } else {
-        let config = PostgresConfig::from_settings(settings).expect("valid settings");
-        let engine = config.engine().await.expect("engine");
-        prepare_pg(&engine).await.expect("preload");
+        let config = or_exit("settings", PostgresConfig::from_settings(settings));
+        let engine = or_exit("engine", config.engine().await);
+        or_exit("preload", prepare_pg(&engine).await);
         Engine::Postgres(engine)
     };
     eprintln!("loadgen: preloaded {PRELOAD} rows");
