@@ -4,7 +4,7 @@
 #
 #   bash benches/memory.sh [N]        # N defaults to 20000
 #
-# PostgreSQL: DBCONFIG_TEST_PG_URL if set, else a throwaway cluster as in benches/run.sh.
+# PostgreSQL: DBCONFIG_TEST_PG_URL if set, else a throwaway cluster (benches/pg-cluster.sh).
 # DBCONFIG_LOADGEN=/path skips building loadgen.
 set -euo pipefail
 
@@ -20,28 +20,7 @@ else
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/examples/loadgen"
 fi
 
-PGDIR=""
-cleanup() {
-    if [[ -n "$PGDIR" ]]; then
-        (cd "$PGDIR" && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1) || true
-        rm -rf "$PGDIR"
-    fi
-}
-trap cleanup EXIT
-if [[ -n "${DBCONFIG_TEST_PG_URL:-}" ]]; then
-    PG_URL=$DBCONFIG_TEST_PG_URL
-else
-    PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-    [[ -n "$PGBIN" ]] || { echo "no /usr/lib/postgresql/*/bin and no DBCONFIG_TEST_PG_URL" >&2; exit 1; }
-    PGDIR=$(mktemp -d /tmp/dbconfig-mem-pg.XXXXXX)
-    chown postgres:postgres "$PGDIR"
-    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    (cd "$PGDIR" && runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres >/dev/null)
-    (cd "$PGDIR" && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
-        -o "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$PGDIR -c max_connections=200" \
-        start >/dev/null)
-    PG_URL="postgresql://postgres@127.0.0.1:$PORT/postgres"
-fi
+source benches/pg-cluster.sh
 
 # rss BACKEND WORKLOAD OPS [ENV...] -> peak RSS in KiB
 rss() {

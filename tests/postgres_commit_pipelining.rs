@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{pg_admin, pg_dbname, pg_url};
+use common::{backend_pid, pg_admin, pg_dbname, pg_url};
 use dbconfig::{Error, PostgresConfig, PostgresEngine, Settings};
 use tokio_postgres::types::ToSql;
 
@@ -216,14 +216,7 @@ async fn a_connection_killed_mid_transaction_gives_an_error_and_is_not_reused() 
     let admin = pg_admin(&url).await;
 
     let mut session = engine.session();
-    let pid: i32 = session
-        .client()
-        .await
-        .unwrap()
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let pid = backend_pid(&mut session).await;
     let tx = session.begin_transaction(true).await.unwrap();
     let insert = tx
         .prepare_cached("INSERT INTO t VALUES ($1, 'lost')")
@@ -252,14 +245,5 @@ async fn a_connection_killed_mid_transaction_gives_an_error_and_is_not_reused() 
     drop(session);
 
     assert!(ids(&engine).await.is_empty());
-    let mut session = engine.session();
-    let fresh: i32 = session
-        .client()
-        .await
-        .unwrap()
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_ne!(fresh, pid);
+    assert_ne!(backend_pid(&mut engine.session()).await, pid);
 }

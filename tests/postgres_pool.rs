@@ -5,26 +5,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{eventually, pg_admin, pg_backends, pg_dbname, pg_url};
-use dbconfig::{
-    ConnectionTracker, DatabaseConfig, Error, PostgresConfig, PostgresSession, Settings,
-};
+use common::{backend_pid, eventually, pg_admin, pg_backends, pg_dbname, pg_url};
+use dbconfig::{ConnectionTracker, DatabaseConfig, Error, PostgresConfig, Settings};
 
 fn config(url: &str, tune: impl FnOnce(&mut Settings)) -> PostgresConfig {
     let mut settings = Settings::default().with_url(url.parse().unwrap());
     tune(&mut settings);
     PostgresConfig::from_settings(settings).unwrap()
-}
-
-async fn backend_pid(session: &mut PostgresSession) -> i32 {
-    session
-        .client()
-        .await
-        .unwrap()
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0)
 }
 
 #[tokio::test]

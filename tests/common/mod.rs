@@ -71,6 +71,18 @@ pub async fn pg_admin(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// The server process behind `session`'s connection (taking one from the pool if needed).
+pub async fn backend_pid(session: &mut dbconfig::PostgresSession) -> i32 {
+    session
+        .client()
+        .await
+        .expect("a pooled connection")
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .expect("pg_backend_pid()")
+        .get(0)
+}
+
 /// Connections the server has open to database `db` (excluding the caller's own).
 pub async fn pg_backends(admin: &tokio_postgres::Client, db: &str) -> i64 {
     admin
