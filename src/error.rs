@@ -121,6 +121,13 @@ pub enum Error {
     /// A transaction was used after it had finished.
     #[error("the transaction has already been committed or rolled back")]
     TransactionDone,
+    /// An earlier operation on this connection (an `interact` future) was cancelled while its
+    /// statement ran. Nothing more runs on the connection: a transaction on it is void and rolls
+    /// back (never commits); a session continues on a fresh connection.
+    #[error(
+        "an operation on this connection was cancelled while running; the connection is no longer used (an open transaction on it rolls back)"
+    )]
+    Abandoned,
 }
 
 impl Error {

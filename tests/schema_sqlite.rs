@@ -404,3 +404,43 @@ async fn schema_main_is_the_sqlite_database() {
     config.drop_db(&engine, &metadata).await.unwrap();
     assert_eq!(objects(&engine).await, vec![]);
 }
+
+/// Issue: schema expressions went through `execute_batch`, so a CHECK expression could carry a
+/// second statement. DDL now runs one statement at a time: such a schema is an error and only
+/// the DDL it describes could ever run.
+#[tokio::test]
+async fn an_expression_cannot_smuggle_a_second_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    engine
+        .session()
+        .run(|c| c.execute_batch("CREATE TABLE victim (x); INSERT INTO victim VALUES (1)"))
+        .await
+        .unwrap();
+    for expr in [
+        "1)\n); DROP TABLE victim; CREATE TABLE z (y INTEGER CHECK (1",
+        "1)\n); DELETE FROM victim; CREATE TABLE z (y INTEGER CHECK (1",
+    ] {
+        let metadata = Metadata::new().table(
+            Table::new("t")
+                .column(Column::new("a", ColumnType::Integer))
+                .check(None, expr),
+        );
+        let err = config.create_db(&engine, &metadata).await.unwrap_err();
+        assert!(
+            format!("{err:?}").contains("MultipleStatement"),
+            "{expr}: {err:?}"
+        );
+        let rows: i64 = engine
+            .session()
+            .run(|c| c.query_row("SELECT count(*) FROM victim", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(rows, 1, "{expr}: the smuggled statement ran");
+    }
+    assert_eq!(
+        objects(&engine).await,
+        [("table".to_owned(), "victim".to_owned())],
+        "nothing of the rejected schema was created"
+    );
+}

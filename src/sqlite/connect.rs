@@ -1,7 +1,7 @@
 //! Opening one SQLite connection and applying dbconfig's PRAGMAs to it. Synchronous and free of
 //! any runtime, so the wasm build uses the same code.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -52,20 +52,49 @@ pub fn open_connection(
     settings: &Settings,
     on_connect: Option<&OnConnect>,
 ) -> Result<Connection> {
+    open_connection_until(target, settings, on_connect, None, |_| {})
+}
+
+/// [`open_connection`] that gives up at `deadline`: every lock wait during setup is cut to the
+/// time left, and past the deadline the half-set-up connection is closed. `opened` sees the
+/// connection as soon as it exists (the pool takes its interrupt handle, to stop the hook's SQL
+/// when the caller has gone).
+///
+/// # Errors
+/// As [`open_connection`], or [`Error::Timeout`] past the deadline.
+pub(crate) fn open_connection_until(
+    target: &OpenTarget,
+    settings: &Settings,
+    on_connect: Option<&OnConnect>,
+    deadline: Option<Instant>,
+    opened: impl FnOnce(&Connection),
+) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(&target.uri, flags)?;
+    opened(&conn);
     if let Some(capacity) = settings.statement_cache_size {
         conn.set_prepared_statement_cache_capacity(capacity as usize);
     }
-    apply_pragmas(&conn, target, settings)?;
+    let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    // Lock wait while setting up, as the original's `sqlite3.connect(timeout=…)`, never past
+    // the deadline.
+    let setup_wait = settings.timeout.unwrap_or(settings.busy_timeout);
+    let setup_wait = left().map_or(setup_wait, |left| setup_wait.min(left));
+    apply_pragmas_with(&conn, target, settings, setup_wait)?;
     if settings.echo {
         install_echo(&mut conn)?;
     }
     if let Some(hook) = on_connect {
         hook(&conn).map_err(Error::Hook)?;
+    }
+    if let (Some(limit), Some(Duration::ZERO)) = (settings.connection_timeout, left()) {
+        return Err(Error::Timeout {
+            waiting_for: "a new connection",
+            after: limit,
+        });
     }
     Ok(conn)
 }
@@ -78,9 +107,23 @@ pub fn open_connection(
 /// # Errors
 /// A PRAGMA fails, or the journal mode does not take on a writable file database.
 pub fn apply_pragmas(conn: &Connection, target: &OpenTarget, settings: &Settings) -> Result<()> {
-    let p = &settings.pragmas;
     // Lock wait while setting up, as the original's `sqlite3.connect(timeout=…)`.
-    conn.busy_timeout(settings.timeout.unwrap_or(settings.busy_timeout))?;
+    apply_pragmas_with(
+        conn,
+        target,
+        settings,
+        settings.timeout.unwrap_or(settings.busy_timeout),
+    )
+}
+
+fn apply_pragmas_with(
+    conn: &Connection,
+    target: &OpenTarget,
+    settings: &Settings,
+    setup_wait: Duration,
+) -> Result<()> {
+    let p = &settings.pragmas;
+    conn.busy_timeout(setup_wait)?;
     if !target.read_only {
         let wanted = effective_journal_mode(p.journal_mode, target.in_memory);
         let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;

@@ -130,9 +130,13 @@ impl SqliteEngine {
     }
 
     /// Gives a connection back: kept for reuse, or closed when the pool holds more than
-    /// `pool_size` connections (overflow) or pooling is off (`pool_size = 0`).
+    /// `pool_size` connections (overflow), pooling is off (`pool_size = 0`), or the connection
+    /// is not as the pool promises (abandoned by a cancelled task, or a changed PRAGMA).
     pub(crate) fn release(&self, conn: Object<SqliteManager>) {
-        if self.inner.open_count.load(Ordering::Relaxed) > self.inner.settings.pool_size as usize {
+        if !conn.reusable()
+            || self.inner.open_count.load(Ordering::Relaxed)
+                > self.inner.settings.pool_size as usize
+        {
             drop(Object::take(conn));
         }
     }

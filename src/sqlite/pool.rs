@@ -4,14 +4,24 @@
 //! run on the caller's thread (no hop to another thread: that hop costs 10–20× a point read);
 //! [`SqliteConnection::interact`] moves long work to tokio's blocking pool. Recycling is a pair
 //! of cheap checks, never a query.
+//!
+//! Cancellation: an `interact` future dropped before its closure finished interrupts the running
+//! statement (`sqlite3_interrupt`), makes every later statement of the closure fail with
+//! `SQLITE_INTERRUPT` within ~100 VM steps (a progress handler), and marks the connection *abandoned*: nothing runs on it
+//! again. Its session takes a fresh connection for the next statement, an open transaction on it
+//! is rolled back once the closure has returned (by [`SqliteTransaction`]'s drop, which keeps the
+//! writer lane until then), and it is closed instead of going back to the pool. No async caller
+//! ever waits on the connection's mutex: the mutex is only taken by blocking tasks.
+//!
+//! [`SqliteTransaction`]: super::SqliteTransaction
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
 use rusqlite::Connection;
 
-use super::connect::{OnConnect, open_connection};
+use super::connect::{OnConnect, open_connection_until};
 use super::target::OpenTarget;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -21,9 +31,23 @@ use crate::url::Dialect;
 /// One SQLite connection owned by dbconfig (pooled, or an in-memory database's keeper).
 pub struct SqliteConnection {
     conn: Arc<Mutex<Connection>>,
+    interrupt: Arc<rusqlite::InterruptHandle>,
+    state: ConnState,
     id: ConnectionId,
     tracker: Option<Arc<ConnectionTracker>>,
     open_count: Option<Arc<AtomicUsize>>,
+}
+
+/// Whether a connection may be used again, and by whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnState {
+    /// As the pool promises.
+    Ready,
+    /// Usable by its holder, but its per-connection state was changed (a PRAGMA) and is not yet
+    /// restored: it is closed rather than returned to the pool, whatever path its holder takes.
+    Dirty,
+    /// A cancelled `interact` may still run on it, or a rollback failed: never used again.
+    Abandoned,
 }
 
 impl std::fmt::Debug for SqliteConnection {
@@ -46,7 +70,9 @@ impl SqliteConnection {
             tracker.on_connect(id, Dialect::Sqlite, database.to_owned(), role);
         }
         SqliteConnection {
+            interrupt: Arc::new(conn.get_interrupt_handle()),
             conn: Arc::new(Mutex::new(conn)),
+            state: ConnState::Ready,
             id,
             tracker,
             open_count: None,
@@ -62,46 +88,134 @@ impl SqliteConnection {
     /// Runs `f` on this connection, on the calling thread. For short statements: no thread hop.
     ///
     /// # Errors
-    /// Whatever `f` returns, as [`Error::Sqlite`].
+    /// Whatever `f` returns, as [`Error::Sqlite`]; [`Error::Abandoned`] when an earlier
+    /// [`interact`](Self::interact) on this connection was cancelled (nothing runs then).
     pub fn run<R>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+        let conn = self.exclusive()?;
+        f(conn).map_err(Error::Sqlite)
+    }
+
+    /// The connection, when nothing else holds it. Never waits: a cancelled blocking task that
+    /// still runs makes this an error, not a wait on the mutex.
+    fn exclusive(&mut self) -> Result<&mut Connection> {
+        if self.state == ConnState::Abandoned {
+            return Err(Error::Abandoned);
+        }
         match Arc::get_mut(&mut self.conn) {
-            Some(mutex) => {
-                f(mutex.get_mut().unwrap_or_else(PoisonError::into_inner)).map_err(Error::Sqlite)
-            }
-            // A cancelled `interact` may still be running: wait for it.
-            None => {
-                f(&self.conn.lock().unwrap_or_else(PoisonError::into_inner)).map_err(Error::Sqlite)
-            }
+            Some(mutex) => Ok(mutex.get_mut().unwrap_or_else(PoisonError::into_inner)),
+            None => Err(Error::Abandoned),
         }
     }
 
     /// Runs `f` on this connection on tokio's blocking pool: for long queries that should not
     /// hold up the async worker thread.
     ///
+    /// Cancel-safe: if this future is dropped before `f` returns, the statement `f` is running
+    /// is interrupted and so is every statement it starts afterwards (they fail with
+    /// `SQLITE_INTERRUPT` within about 100 VM steps; Rust code in `f` runs on until it reaches
+    /// SQLite again, and a statement waiting for a lock waits at most `busy_timeout`), and the
+    /// connection is abandoned: every later call on
+    /// it returns [`Error::Abandoned`] at once, its session continues on a fresh connection, an
+    /// open transaction on it rolls back, and it is closed rather than pooled.
+    ///
     /// # Errors
-    /// Whatever `f` returns, or [`Error::Blocking`] if it panicked.
+    /// Whatever `f` returns, [`Error::Abandoned`] (see above), or [`Error::Blocking`] if it
+    /// panicked.
     pub async fn interact<R, F>(&mut self, f: F) -> Result<R>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     {
+        self.exclusive()?;
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            f(&mut conn.lock().unwrap_or_else(PoisonError::into_inner))
+        // Marked before the first await; cleared only when the closure's result is in.
+        let before = std::mem::replace(&mut self.state, ConnState::Abandoned);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let guard = CancelOnDrop {
+            cancelled: Some(Arc::clone(&cancelled)),
+            interrupt: Arc::clone(&self.interrupt),
+        };
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            // `sqlite3_interrupt` stops only the statement running at that instant; this stops
+            // every statement `f` starts after the cancellation too.
+            let flag = Arc::clone(&cancelled);
+            conn.progress_handler(PROGRESS_OPS, Some(move || flag.load(Ordering::Relaxed)))?;
+            let result = f(&mut conn);
+            if !cancelled.load(Ordering::Relaxed) {
+                conn.progress_handler(0, None::<fn() -> bool>)?;
+            }
+            result
         })
-        .await
-        .map_err(|e| Error::Blocking(e.to_string()))?
-        .map_err(Error::Sqlite)
+        .await;
+        guard.defuse();
+        let result = joined.map_err(|e| Error::Blocking(e.to_string()))?;
+        // A panic inside `f` leaves the abandoned mark: what it did is unknown.
+        self.state = before;
+        result.map_err(Error::Sqlite)
     }
 
-    /// True when a cancelled [`interact`](Self::interact) still holds the connection.
-    pub(crate) fn is_shared(&self) -> bool {
-        Arc::strong_count(&self.conn) > 1
+    /// Interrupts whatever statement runs on this connection now (from any thread).
+    pub(crate) fn interrupt(&self) {
+        self.interrupt.interrupt();
+    }
+
+    /// The connection's state.
+    pub(crate) fn state(&self) -> ConnState {
+        self.state
+    }
+
+    /// Marks the per-connection state as changed (`true`) or restored (`false`); a dirty
+    /// connection is never returned to the pool. No effect on an abandoned connection.
+    pub(crate) fn set_dirty(&mut self, dirty: bool) {
+        if self.state != ConnState::Abandoned {
+            self.state = if dirty {
+                ConnState::Dirty
+            } else {
+                ConnState::Ready
+            };
+        }
+    }
+
+    /// Never use this connection again (a rollback failed).
+    pub(crate) fn abandon(&mut self) {
+        self.state = ConnState::Abandoned;
+    }
+
+    /// True when the pool may hand this connection out again.
+    pub(crate) fn reusable(&self) -> bool {
+        self.state == ConnState::Ready && Arc::strong_count(&self.conn) == 1
     }
 
     /// The shared handle, for clean-up that must wait for a running blocking task.
     pub(crate) fn handle(&self) -> Arc<Mutex<Connection>> {
         Arc::clone(&self.conn)
+    }
+}
+
+/// Virtual-machine steps between two checks of an `interact`'s cancellation flag.
+const PROGRESS_OPS: std::ffi::c_int = 100;
+
+/// Cancels the blocking task of an `interact` unless defused: held across its await, so that
+/// dropping the future stops the SQL it runs now (interrupt) and every statement it starts later
+/// (the flag its progress handler reads).
+struct CancelOnDrop {
+    cancelled: Option<Arc<AtomicBool>>,
+    interrupt: Arc<rusqlite::InterruptHandle>,
+}
+
+impl CancelOnDrop {
+    fn defuse(mut self) {
+        self.cancelled = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(flag) = self.cancelled.take() {
+            flag.store(true, Ordering::Relaxed);
+            self.interrupt.interrupt();
+        }
     }
 }
 
@@ -112,6 +226,25 @@ impl Drop for SqliteConnection {
         }
         if let Some(tracker) = &self.tracker {
             tracker.on_close(self.id);
+        }
+    }
+}
+
+/// Interrupts the connection being opened (once it exists) unless defused.
+struct InterruptSlotOnDrop(Option<Arc<Mutex<Option<Arc<rusqlite::InterruptHandle>>>>>);
+
+impl InterruptSlotOnDrop {
+    fn defuse(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for InterruptSlotOnDrop {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take()
+            && let Some(handle) = slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+        {
+            handle.interrupt();
         }
     }
 }
@@ -136,11 +269,25 @@ impl Manager for SqliteManager {
         let target = Arc::clone(&self.target);
         let settings = Arc::clone(&self.settings);
         let hook = self.on_connect.clone();
-        // Opening can wait on a lock (setting WAL), so it runs off the async worker.
-        let conn =
-            tokio::task::spawn_blocking(move || open_connection(&target, &settings, hook.as_ref()))
-                .await
-                .map_err(|e| Error::Blocking(e.to_string()))??;
+        // Opening can wait on a lock (setting WAL), so it runs off the async worker. deadpool
+        // drops this future at `connection_timeout`; the open itself stops by then too (its lock
+        // waits are cut to the deadline, and dropping this future interrupts the hook's SQL), so
+        // no blocking thread outlives the limit by more than one statement of the hook.
+        let deadline = self
+            .settings
+            .connection_timeout
+            .and_then(|limit| std::time::Instant::now().checked_add(limit));
+        let slot: Arc<Mutex<Option<Arc<rusqlite::InterruptHandle>>>> = Arc::default();
+        let guard = InterruptSlotOnDrop(Some(Arc::clone(&slot)));
+        let conn = tokio::task::spawn_blocking(move || {
+            open_connection_until(&target, &settings, hook.as_ref(), deadline, |c| {
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(Arc::new(c.get_interrupt_handle()));
+            })
+        })
+        .await;
+        guard.defuse();
+        let conn = conn.map_err(|e| Error::Blocking(e.to_string()))??;
         let mut conn = SqliteConnection::new(conn, self.tracker.clone(), &self.database, "pool");
         self.open_count.fetch_add(1, Ordering::Relaxed);
         conn.open_count = Some(Arc::clone(&self.open_count));
@@ -159,12 +306,14 @@ impl Manager for SqliteManager {
         {
             return Err(RecycleError::message("connection reached pool_recycle age"));
         }
-        let Some(mutex) = Arc::get_mut(&mut conn.conn) else {
+        if !conn.reusable() {
             return Err(RecycleError::message(
-                "connection still used by a cancelled blocking task",
+                "connection abandoned by a cancelled task, or its state was changed",
             ));
-        };
-        let c = mutex.get_mut().unwrap_or_else(PoisonError::into_inner);
+        }
+        let c = conn
+            .exclusive()
+            .map_err(|_| RecycleError::message("connection still held by a blocking task"))?;
         if !c.is_autocommit() {
             // Returned inside an open transaction: never hand it out as it is.
             c.execute_batch("ROLLBACK")

@@ -31,20 +31,22 @@ impl SqliteEngine {
             "PRAGMA foreign_keys = OFF"
         };
         let mut session = self.session();
+        // Marked dirty before the PRAGMA changes it: if this future is dropped anywhere below
+        // (a timeout while waiting for the writer lane, say), the session closes the connection
+        // instead of returning it to the pool with foreign keys off.
+        let conn = session.connection().await?;
+        conn.set_dirty(true);
         // Outside a transaction: the PRAGMA is a no-op inside one.
-        session
-            .run(|c| c.execute_batch("PRAGMA foreign_keys = OFF"))
-            .await?;
+        conn.run(|c| c.execute_batch("PRAGMA foreign_keys = OFF"))?;
         let dropped = async {
             let mut tx = session.begin_transaction(true).await?;
-            tx.run(|c| statements.iter().try_for_each(|sql| c.execute_batch(sql)))?;
+            tx.run(|c| run_each(c, &statements))?;
             tx.commit().await
         }
         .await;
-        if let Err(e) = session.run(|c| c.execute_batch(restore)).await {
-            session.discard_connection();
-            return Err(e);
-        }
+        let conn = session.connection().await?;
+        conn.run(|c| c.execute_batch(restore))?;
+        conn.set_dirty(false);
         dropped
     }
 
@@ -62,7 +64,17 @@ impl SqliteEngine {
     async fn run_ddl(&self, statements: &[String]) -> Result<()> {
         let mut session = self.session();
         let mut tx = session.begin_transaction(true).await?;
-        tx.run(|c| statements.iter().try_for_each(|sql| c.execute_batch(sql)))?;
+        tx.run(|c| run_each(c, statements))?;
         tx.commit().await
     }
+}
+
+/// Runs each DDL statement on its own with single-statement execution: SQLite's prepare stops at
+/// the first statement and rusqlite rejects a non-empty tail, so an expression in the schema
+/// (a CHECK, a default, a partial index's WHERE) can never carry a second statement.
+fn run_each(c: &rusqlite::Connection, statements: &[String]) -> rusqlite::Result<()> {
+    for sql in statements {
+        c.execute(sql, [])?;
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::begin::BeginMode;
 use super::engine::SqliteEngine;
 use super::lane::{LaneGuard, enter};
-use super::pool::{SqliteConnection, SqliteManager};
+use super::pool::{ConnState, SqliteConnection, SqliteManager};
 use crate::error::{Error, Result};
 
 /// A unit of work on one pooled connection, taken lazily on first use and returned when the
@@ -32,11 +32,20 @@ impl SqliteSession {
         SqliteSession { engine, conn: None }
     }
 
-    /// The session's connection, taken from the pool if the session has none yet.
+    /// The session's connection, taken from the pool if the session has none yet, or if the one
+    /// it had was abandoned by a cancelled [`interact`](SqliteConnection::interact) (that one is
+    /// closed once its blocking task ends; it never returns to the pool).
     ///
     /// # Errors
     /// No connection within `pool_timeout`, opening one failed, or the engine was disposed.
     pub async fn connection(&mut self) -> Result<&mut SqliteConnection> {
+        if self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.state() == ConnState::Abandoned)
+        {
+            self.discard_connection();
+        }
         if self.conn.is_none() {
             self.conn = Some(self.engine.checkout().await?);
         }
@@ -165,16 +174,22 @@ impl SqliteTransaction<'_> {
     /// Commits. On error the transaction is still open and rolls back when dropped.
     ///
     /// # Errors
-    /// `COMMIT` failed.
+    /// `COMMIT` failed, or [`Error::Abandoned`]: an [`interact`](Self::interact) of this
+    /// transaction was cancelled, so it can only roll back.
     pub async fn commit(mut self) -> Result<()> {
         self.finish("COMMIT")
     }
 
-    /// Rolls back.
+    /// Rolls back. A transaction whose [`interact`](Self::interact) was cancelled rolls back as
+    /// soon as the cancelled closure returns (its running statement is interrupted), and this
+    /// returns `Ok` at once.
     ///
     /// # Errors
     /// `ROLLBACK` failed (the connection is then discarded rather than reused).
     pub async fn rollback(mut self) -> Result<()> {
+        if self.conn.state() == ConnState::Abandoned {
+            return Ok(());
+        }
         self.finish("ROLLBACK")
     }
 
@@ -195,21 +210,30 @@ impl Drop for SqliteTransaction<'_> {
         if self.finished {
             return;
         }
-        if !self.conn.is_shared() {
+        if self.conn.state() != ConnState::Abandoned {
             if self.conn.run(|c| c.execute_batch("ROLLBACK")).is_err() {
-                tracing::warn!(target: "dbconfig", connection = self.conn.id(), "rollback of a dropped transaction failed; the connection will be discarded");
+                tracing::warn!(target: "dbconfig", connection = self.conn.id(), "rollback of a dropped transaction failed; the connection will be closed");
+                // Its state is unknown: the session must not run anything else on it, and
+                // closing it makes SQLite roll back whatever is left.
+                self.conn.abandon();
             }
             return;
         }
-        // A cancelled `interact` still runs on this connection: roll back once it is done, and
-        // keep the writer lane until then so no writer of ours meets the lock.
+        // A cancelled `interact` may still run on this connection. Stop its statement, then roll
+        // back once the closure has returned, keeping the writer lane until then so that no
+        // writer of ours meets the lock. The session no longer uses this connection (its next
+        // statement runs on a fresh one), so nothing it runs can end up inside this transaction.
+        self.conn.interrupt();
         let handle = self.conn.handle();
         let lane = self.lane.take();
         std::thread::spawn(move || {
             let conn = handle
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let _ = conn.execute_batch("ROLLBACK");
+            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+                tracing::warn!(target: "dbconfig", "rollback after a cancelled interact failed; the connection closes when its session lets go of it");
+            }
+            drop(conn);
             drop(lane);
         });
     }

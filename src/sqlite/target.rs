@@ -64,7 +64,7 @@ impl OpenTarget {
             SqliteLocation::File(path) if !url.is_inmemory() => path,
             _ => return Self::memory(url, read_only),
         };
-        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        let identity = file_identity(path);
         let text = path.to_string_lossy();
         let mut uri = if path.is_absolute() {
             format!("file://{}", utf8_percent_encode(&text, URI_PATH))
@@ -86,9 +86,30 @@ impl OpenTarget {
             uri,
             in_memory: false,
             read_only,
-            identity: absolute.to_string_lossy().into_owned(),
+            identity,
         }
     }
+}
+
+/// The identity of a database file within this process: its canonical path (symlinks and `..`
+/// resolved) when it exists; otherwise its canonical directory joined with its name, so that
+/// every spelling of one file opened through an existing directory gets one writer lane. A file
+/// reached through a dangling symlink, or through two hard links, can still get two identities:
+/// writers then meet in SQLite's busy handler instead of the lane (correct, only less fair).
+fn file_identity(path: &std::path::Path) -> String {
+    let canonical = std::fs::canonicalize(path).ok().or_else(|| {
+        let name = path.file_name()?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => std::path::Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(name))
+    });
+    canonical
+        .or_else(|| std::path::absolute(path).ok())
+        .unwrap_or_else(|| path.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
 }
 
 impl OpenTarget {
@@ -128,6 +149,24 @@ mod tests {
         assert_eq!(t.uri, "file:rel%3F.db?mode=ro");
         assert!(t.read_only);
         assert!(t.identity.ends_with("/rel?.db"), "{}", t.identity);
+    }
+
+    #[test]
+    fn spellings_of_one_file_share_an_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let url = |p: &str| format!("sqlite:///{}", dir.path().join(p).display());
+        // Before the file exists: through its canonical directory.
+        let plain = target(&url("x.db")).identity;
+        assert_eq!(plain, target(&url("sub/../x.db")).identity);
+        std::fs::write(dir.path().join("x.db"), b"").unwrap();
+        assert_eq!(plain, target(&url("x.db")).identity);
+        assert_eq!(plain, target(&url("sub/../x.db")).identity);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("x.db"), dir.path().join("l.db")).unwrap();
+            assert_eq!(plain, target(&url("l.db")).identity);
+        }
     }
 
     #[test]
