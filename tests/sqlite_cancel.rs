@@ -381,7 +381,7 @@ fn a_timed_out_open_stops_by_the_deadline() {
     // Dropping a runtime waits for its blocking tasks: the open must be gone by now.
     drop(runtime);
     let elapsed = started.elapsed();
-    release_tx.send(()).unwrap();
+    let _ = release_tx.send(()); // the failsafe may have released it already
     holder.join().unwrap();
     assert!(
         elapsed < Duration::from_secs(5),
