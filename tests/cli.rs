@@ -3,7 +3,9 @@
 
 mod common;
 
-use std::process::Command;
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 fn dbconfig(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_dbconfig"))
@@ -130,4 +132,172 @@ fn create_verify_drop_on_a_sqlite_file() {
     assert!(stdout.contains("matches"), "{stdout}");
     let (ok, _, stderr) = dbconfig(&["drop", &url, &schema]);
     assert!(ok, "{stderr}");
+}
+
+/// Runs the binary with `env` and its output captured, killing it if it is still running after
+/// `cap`. Returns its exit status (`None` when it had to be killed), stdout, stderr and how long
+/// it ran.
+fn run_capped(
+    args: &[&str],
+    env: &[(&str, &str)],
+    cap: Duration,
+) -> (Option<ExitStatus>, String, String, Duration) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbconfig"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                pipe.read_to_string(&mut text).ok();
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    // Polls for the exit of another process, bounded by `cap`.
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > cap {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = started.elapsed();
+    (
+        status,
+        stdout.join().unwrap(),
+        stderr.join().unwrap(),
+        elapsed,
+    )
+}
+
+/// `timeout` and `connection_timeout` for the silent-network runs, and the documented bound of
+/// one round trip they give (`timeout + connection_timeout`).
+const SILENT_ENV: [(&str, &str); 2] = [
+    ("DBCONFIG_TIMEOUT", "1"),
+    ("DBCONFIG_CONNECTION_TIMEOUT", "1"),
+];
+const SILENT_BOUND: Duration = Duration::from_secs(2);
+
+/// Runs `command` against a database reached through a proxy that forwards the startup
+/// handshake and then nothing: the command must fail with a timeout within the bound (plus
+/// slack for process start and a loaded machine), not hang.
+fn times_out_on_a_silent_network(prefix: &str, command: &[&str]) {
+    let Some(url) = common::pg_url(prefix) else {
+        return;
+    };
+    let Some(target) = common::proxy::tcp_target(&url) else {
+        return;
+    };
+    let proxy = common::proxy::SilentProxy::silent_after_handshake(target);
+    let url = proxy.url(&url);
+    let schema = schema_file();
+    let mut args = command.to_vec();
+    args.push(&url);
+    if args[0] != "check" {
+        args.push(&schema);
+    }
+    let cap = Duration::from_secs(30);
+    let (status, stdout, stderr, elapsed) = run_capped(&args, &SILENT_ENV, cap);
+    let Some(status) = status else {
+        panic!("dbconfig {command:?} hung (killed after {cap:?}): {stdout}{stderr}");
+    };
+    assert_eq!(status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("timed out after 2s waiting for the server to answer"),
+        "{stderr}"
+    );
+    assert!(
+        elapsed < SILENT_BOUND + Duration::from_secs(3),
+        "dbconfig {command:?} took {elapsed:?}"
+    );
+    eprintln!("dbconfig {command:?}: {} after {elapsed:?}", stderr.trim());
+}
+
+#[test]
+fn check_postgres_times_out_on_a_silent_network() {
+    times_out_on_a_silent_network("cli_silent_check", &["check"]);
+}
+
+#[test]
+fn create_postgres_times_out_on_a_silent_network() {
+    times_out_on_a_silent_network("cli_silent_create", &["create"]);
+}
+
+#[test]
+fn verify_postgres_times_out_on_a_silent_network() {
+    times_out_on_a_silent_network("cli_silent_verify", &["verify"]);
+}
+
+/// Runs the binary with its stdout a pipe whose read end is already closed (`dbconfig … |
+/// head` once `head` has exited): every write fails with EPIPE. Returns the exit status and
+/// stderr.
+fn with_closed_stdout(args: &[&str]) -> (ExitStatus, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_dbconfig"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_the_commands_own_status() {
+    let (status, stderr) = with_closed_stdout(&["parse", "postgresql://u:hunter2@h/db"]);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+
+    let (status, stderr) = with_closed_stdout(&["parse", "--json", "sqlite:///a.db"]);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:///{}", dir.path().join("closed.db").display());
+    let (status, stderr) = with_closed_stdout(&["check", &url]);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    // `verify` keeps its meaning: 1 = the database differs from the schema.
+    let (status, stderr) = with_closed_stdout(&["verify", &url, &schema_file()]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn another_stdout_error_is_reported_and_fails() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_dbconfig"))
+        .args(["parse", "sqlite:///a.db"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        stderr.matches("error: cannot write to stdout").count(),
+        1,
+        "{stderr}"
+    );
 }

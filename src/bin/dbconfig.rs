@@ -1,14 +1,72 @@
 //! `dbconfig`: inspect connection URLs and check databases from the command line.
+//!
+//! Every network wait is bounded: connecting by `connection_timeout` (`pool_timeout` for the
+//! pool), and each round trip by `timeout + connection_timeout` (see
+//! [`PostgresEngine::round_trip_limit`](dbconfig::PostgresEngine::round_trip_limit)); one
+//! that runs out fails with "timed out after … waiting for …" and exit status 1.
+//!
+//! A reader that stops reading (`dbconfig parse … | head`) is not an error: what is printed
+//! after that is dropped and the command ends with its own exit status (so `verify` still
+//! exits 1 when the database differs). Any other failure to write to stdout is reported on
+//! stderr and makes the exit status 1.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use dbconfig::schema::{Metadata, ddl};
 use dbconfig::url::{ConnectionUrl, PgHost, SqliteLocation};
 use dbconfig::{AnyConfig, AnyEngine, Dialect, Settings};
 use serde_json::{Value, json};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, SimpleQueryMessage};
+
+/// `eprintln!` for this program: a closed stderr is ignored instead of panicking.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        crate::write_line(&mut std::io::stderr().lock(), format_args!($($arg)*)).ok()
+    };
+}
+
+/// `println!` for this program: writes through [`print_line`], so that a closed stdout drops
+/// the output instead of panicking as std's `println!` does (see the module docs).
+macro_rules! println {
+    ($($arg:tt)*) => {
+        crate::print_line(format_args!($($arg)*))
+    };
+}
+
+/// What happened to stdout: [`STDOUT_OK`], [`STDOUT_CLOSED`] or [`STDOUT_FAILED`].
+static STDOUT: AtomicU8 = AtomicU8::new(STDOUT_OK);
+const STDOUT_OK: u8 = 0;
+/// The reader went away (EPIPE): output stops, the exit status is the command's.
+const STDOUT_CLOSED: u8 = 1;
+/// Another write error: reported, and the exit status becomes 1.
+const STDOUT_FAILED: u8 = 2;
+
+/// Prints one line on stdout, or nothing once stdout has failed.
+fn print_line(args: std::fmt::Arguments<'_>) {
+    if STDOUT.load(Ordering::Relaxed) != STDOUT_OK {
+        return;
+    }
+    if let Err(e) = write_line(&mut std::io::stdout().lock(), args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            STDOUT.store(STDOUT_CLOSED, Ordering::Relaxed);
+        } else {
+            STDOUT.store(STDOUT_FAILED, Ordering::Relaxed);
+            eprintln!("error: cannot write to stdout: {e}");
+        }
+    }
+}
+
+fn write_line(out: &mut impl std::io::Write, args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    out.write_fmt(args)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
 
 #[derive(Parser)]
 #[command(
@@ -80,7 +138,14 @@ enum SchemaAction {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let code = run(Cli::parse());
+    if STDOUT.load(Ordering::Relaxed) == STDOUT_FAILED {
+        return ExitCode::FAILURE;
+    }
+    code
+}
+
+fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Parse { url, json } => parse(&url, json),
         Command::Check { url } => run_async(check(&url)),
@@ -136,7 +201,6 @@ fn print_ddl(dialect: Dialect, drop: bool, schema: &Path) -> ExitCode {
     });
     match statements {
         Ok(statements) => {
-            use std::io::Write as _;
             let mut out = std::io::stdout().lock();
             let mut text = String::new();
             if drop && dialect == Dialect::Sqlite {
@@ -205,6 +269,33 @@ async fn schema_command(
         engine.dispose();
     }
     Ok(code)
+}
+
+/// A client whose round trips are bounded as dbconfig's own are, by `timeout +
+/// connection_timeout` ([`PostgresEngine::round_trip_limit`](dbconfig::PostgresEngine::round_trip_limit)).
+struct Bounded<'c>(&'c tokio_postgres::Client, Duration);
+
+impl Bounded<'_> {
+    async fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> dbconfig::Result<Row> {
+        self.answer(self.0.query_one(sql, params)).await
+    }
+
+    async fn simple_query(&self, sql: &str) -> dbconfig::Result<Vec<SimpleQueryMessage>> {
+        self.answer(self.0.simple_query(sql)).await
+    }
+
+    async fn answer<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> dbconfig::Result<T> {
+        match tokio::time::timeout(self.1, fut).await {
+            Ok(answer) => Ok(answer?),
+            Err(_) => Err(dbconfig::Error::Timeout {
+                waiting_for: "the server to answer",
+                after: self.1,
+            }),
+        }
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -324,7 +415,8 @@ async fn check(url: &str) -> dbconfig::Result<ExitCode> {
         }
         AnyEngine::Postgres(engine) => {
             let mut session = engine.session();
-            let client = session.client().await?;
+            let limit = engine.round_trip_limit();
+            let client = Bounded(session.client().await?, limit);
             let row = client
                 .query_one(
                     "SELECT version(), current_setting('application_name'), \

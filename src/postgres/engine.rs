@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use deadpool::Runtime;
 use deadpool::managed::{Object, Pool, QueueMode};
+use tokio_postgres::NoTls;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::classify;
 use super::connect::ConnectPlan;
 use super::pool::{PgConnector, PgManager};
-use super::session::PostgresSession;
+use super::session::{Health, PostgresSession};
 use crate::engine::{PoolStatus, RegisteredEngine};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -32,15 +34,25 @@ pub(crate) struct EngineInner {
     database: String,
     disposed: AtomicBool,
     pub(crate) limits: Limits,
+    /// The TLS connector of the engine's connections, for cancel requests (which open a
+    /// connection of their own).
+    cancel_tls: Option<MakeRustlsConnect>,
 }
+
+/// What stands in for `timeout` when it is `None` in [`Limits::answer`]: a silent network
+/// never delivers the server's answer, so some limit is needed.
+const NO_STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The time limits every await of ours runs under.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
-    /// Opening one connection (TCP, TLS, authentication, PgBouncer-mode settings).
+    /// Opening one connection (TCP, TLS, authentication, PgBouncer-mode settings); also how
+    /// long a connection left busy has to show it is idle again, and a cancel request.
     pub(crate) connect: Duration,
-    /// One round trip of ours (BEGIN, COMMIT, ROLLBACK, ping): the statement timeout plus the
-    /// connect limit as a margin for the network.
+    /// One round trip of ours (BEGIN, COMMIT, ROLLBACK, ping, each statement of `create_db`
+    /// and `drop_db`, each query of `verify_db`): the statement timeout (300 s when `None`)
+    /// plus the connect limit as a margin for the network. `statement_timeout` alone does not
+    /// bound a round trip: a silent network never delivers the server's error.
     pub(crate) answer: Duration,
     /// Prepared statements kept per connection: the smaller of `statement_cache_size` and
     /// `prepared_statement_cache_size`, else 100 (asyncpg's default); 0 = none.
@@ -52,10 +64,10 @@ impl Limits {
         let connect = settings
             .connection_timeout
             .unwrap_or_else(|| settings.pool_timeout.max(Duration::from_secs(30)));
-        let statement = settings.timeout.unwrap_or(Duration::from_secs(300));
+        let statement = settings.timeout.unwrap_or(NO_STATEMENT_TIMEOUT);
         Limits {
             connect,
-            answer: statement + connect,
+            answer: statement.saturating_add(connect),
             statement_cache: match (
                 settings.statement_cache_size,
                 settings.prepared_statement_cache_size,
@@ -88,7 +100,7 @@ impl PostgresEngine {
         let limits = Limits::new(&settings);
         let tls = plan.tls.as_ref().map(|t| t.connector()).transpose()?;
         let connector = PgConnector {
-            tls,
+            tls: tls.clone(),
             after_connect: plan.after_connect,
             tracker,
             database: database.clone(),
@@ -117,6 +129,7 @@ impl PostgresEngine {
                 database,
                 disposed: AtomicBool::new(false),
                 limits,
+                cancel_tls: tls,
             }),
         })
     }
@@ -144,14 +157,85 @@ impl PostgresEngine {
         })
     }
 
-    /// Gives a connection back: kept for reuse, or closed when it is `broken` (a round trip of
-    /// ours timed out, so its state is unknown), when the pool holds more than `pool_size`
-    /// connections (overflow), or when pooling is off (`pool_size = 0`).
-    pub(crate) fn release(&self, conn: Object<PgManager>, broken: bool) {
+    /// The longest dbconfig waits for the server to answer one round trip of its own (BEGIN,
+    /// COMMIT, ROLLBACK, [`ping`](PostgresSession::ping), each statement of
+    /// [`create_db`](Self::create_db) and [`drop_db`](Self::drop_db), each query of
+    /// [`verify_db`](Self::verify_db)): `timeout + connection_timeout`, with 300 s standing in
+    /// for a `timeout` of `None` and `max(pool_timeout, 30 s)` for a `connection_timeout` of
+    /// `None`. The server's `statement_timeout` cannot bound a round trip on its own: a network
+    /// that goes silent never delivers its answer. A round trip that times out fails with
+    /// [`Error::Timeout`] and its connection is closed, never reused.
+    ///
+    /// Statements you run on the client yourself are not bounded by dbconfig; this is the
+    /// limit to wrap them in (`tokio::time::timeout`) to get the same behaviour.
+    #[must_use]
+    pub fn round_trip_limit(&self) -> Duration {
+        self.inner.limits.answer
+    }
+
+    /// Gives a connection back according to its `health`:
+    /// - idle: kept for reuse, or closed when the pool holds more than `pool_size`
+    ///   connections (overflow) or pooling is off (`pool_size = 0`);
+    /// - broken (a round trip of ours timed out, so its state is unknown): closed, and a cancel
+    ///   request is sent for whatever the server may still be running on it;
+    /// - busy (a request may still be running: a transaction or a round trip of ours was
+    ///   abandoned before its answers were read): kept out of the pool until it answers an
+    ///   empty query, within `connection_timeout`; then given back as an idle one, or else
+    ///   closed and cancelled as a broken one. No session ever waits behind an abandoned
+    ///   statement; the connection holds its pool slot meanwhile.
+    pub(crate) fn release(&self, conn: Object<PgManager>, health: Health) {
+        match health {
+            Health::Idle => self.give_back(conn),
+            Health::Broken => self.close_and_cancel(conn),
+            Health::Busy => match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(self.clone().settle(conn))),
+                // No runtime to wait on: the connection's own task is gone with it.
+                Err(_) => drop(Object::take(conn)),
+            },
+        }
+    }
+
+    fn give_back(&self, conn: Object<PgManager>) {
         let size = self.inner.pool.status().size;
-        if broken || size > self.inner.settings.pool_size as usize {
+        if size > self.inner.settings.pool_size as usize {
             drop(Object::take(conn));
         }
+    }
+
+    /// Waits (at most `connection_timeout`) for a busy connection to answer an empty query,
+    /// which it does once everything sent before has been answered.
+    async fn settle(self, conn: Object<PgManager>) {
+        let idle = tokio::time::timeout(self.inner.limits.connect, conn.simple_query("")).await;
+        match idle {
+            Ok(Ok(_)) => self.give_back(conn),
+            // Closed: the server has nothing left running for it.
+            Ok(Err(_)) => drop(Object::take(conn)),
+            Err(_) => self.close_and_cancel(conn),
+        }
+    }
+
+    /// Closes `conn` and asks the server (on a connection of its own, within
+    /// `connection_timeout`) to cancel what it may still be running for it: closing the socket
+    /// alone does not stop a running statement. A cancelled connection is never reused: the
+    /// request may reach the server late, when the connection has moved on to its next
+    /// statement.
+    fn close_and_cancel(&self, conn: Object<PgManager>) {
+        let token = conn.cancel_token();
+        drop(Object::take(conn));
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let limit = self.inner.limits.connect;
+        let tls = self.inner.cancel_tls.clone();
+        drop(runtime.spawn(async move {
+            let sent = match tls {
+                None => tokio::time::timeout(limit, token.cancel_query(NoTls)).await,
+                Some(tls) => tokio::time::timeout(limit, token.cancel_query(tls)).await,
+            };
+            if !matches!(sent, Ok(Ok(()))) {
+                tracing::debug!(target: "dbconfig", "postgres cancel request not sent: {sent:?}");
+            }
+        }));
     }
 
     /// Pool status.

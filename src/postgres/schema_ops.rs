@@ -1,26 +1,41 @@
 //! `create_db`, `drop_db` and `verify_db` on a [`PostgresEngine`].
+//!
+//! Every round trip is bounded by [`PostgresEngine::round_trip_limit`] (`timeout +
+//! connection_timeout`); one that times out fails with [`Error::Timeout`](crate::Error::Timeout)
+//! and its connection is closed, never returned to the pool.
+
+use std::task::Poll;
 
 use super::classify;
 use super::engine::PostgresEngine;
+use super::session::send_now;
 use crate::error::Result;
 use crate::schema::{Difference, Metadata, ddl, reflect};
 use crate::url::Dialect;
 
 impl PostgresEngine {
     /// Creates what `metadata` describes and the database lacks, in one transaction (one round
-    /// trip). See [`DatabaseConfig::create_db`](crate::DatabaseConfig::create_db).
+    /// trip: the statements are sent together). See
+    /// [`DatabaseConfig::create_db`](crate::DatabaseConfig::create_db).
+    ///
+    /// Each statement's answer must arrive within
+    /// [`round_trip_limit`](Self::round_trip_limit) of the previous one's (the server applies
+    /// `statement_timeout` to each statement), and COMMIT's within the same limit.
     ///
     /// # Errors
-    /// Invalid metadata (nothing runs), or a statement failed (nothing is committed).
+    /// Invalid metadata (nothing runs), a statement failed (nothing is committed), or an answer
+    /// did not come in time ([`Error::Timeout`](crate::Error::Timeout); nothing is committed).
     pub async fn create_db(&self, metadata: &Metadata) -> Result<()> {
         let statements = ddl::create_statements(metadata, Dialect::Postgres)?;
         self.run_ddl(&statements).await
     }
 
-    /// Drops the tables and enum types of `metadata`, in one transaction.
+    /// Drops the tables and enum types of `metadata`, in one transaction, bounded as
+    /// [`create_db`](Self::create_db) is.
     ///
     /// # Errors
-    /// Invalid metadata (nothing runs), or a statement failed (nothing is committed).
+    /// Invalid metadata (nothing runs), a statement failed (nothing is committed), or an answer
+    /// did not come in time.
     pub async fn drop_db(&self, metadata: &Metadata) -> Result<()> {
         let statements = ddl::drop_statements(metadata, Dialect::Postgres)?;
         self.run_ddl(&statements).await
@@ -29,15 +44,21 @@ impl PostgresEngine {
     /// Compares the live schema with `metadata` (tables without a schema are looked up in
     /// `current_schema()`).
     ///
+    /// Reads `current_schema()`, then the catalog (five queries, in turn), then commits: each
+    /// round trip is bounded by [`round_trip_limit`](Self::round_trip_limit), the catalog read
+    /// by five times that.
+    ///
     /// # Errors
-    /// Invalid metadata, or reading the catalog failed.
+    /// Invalid metadata, reading the catalog failed, or an answer did not come in time
+    /// ([`Error::Timeout`](crate::Error::Timeout)).
     pub async fn verify_db(&self, metadata: &Metadata) -> Result<Vec<Difference>> {
         metadata.validate_for(Dialect::Postgres)?;
         let mut session = self.session();
-        let tx = session.begin_transaction(false).await?;
+        let mut tx = session.begin_transaction(false).await?;
+        let client = tx.connection();
         let default_schema: Option<String> = tx
-            .query_one("SELECT current_schema()::text", &[])
-            .await
+            .answer_within(1, client.query_one("SELECT current_schema()::text", &[]))
+            .await?
             .map_err(classify)?
             .get(0);
         let default_schema = default_schema.unwrap_or_else(|| "public".into());
@@ -51,8 +72,12 @@ impl PostgresEngine {
         schemas.push(default_schema.clone());
         schemas.sort();
         schemas.dedup();
-        let catalog = reflect::postgres::read(&*tx, &schemas)
-            .await
+        let catalog = tx
+            .answer_within(
+                CATALOG_QUERIES,
+                reflect::postgres::read(&**client, &schemas),
+            )
+            .await?
             .map_err(classify)?;
         tx.commit().await?;
         Ok(reflect::diff(
@@ -63,12 +88,29 @@ impl PostgresEngine {
         ))
     }
 
+    /// Runs `statements` in one transaction. Each is a request of its own, all sent at once
+    /// (one round trip, as one multi-statement batch would be), so that each answer can be
+    /// awaited under its own limit.
     async fn run_ddl(&self, statements: &[String]) -> Result<()> {
         let mut session = self.session();
-        let tx = session.begin_transaction(true).await?;
-        tx.batch_execute(&statements.join(";\n"))
-            .await
-            .map_err(classify)?;
+        let mut tx = session.begin_transaction(true).await?;
+        let client = tx.connection();
+        let mut answers = Vec::with_capacity(statements.len());
+        for sql in statements {
+            let mut answer = Box::pin(client.batch_execute(sql));
+            match send_now(answer.as_mut()) {
+                Poll::Pending => answers.push(answer),
+                Poll::Ready(Ok(())) => {}
+                // Not sent (the connection is closed): dropping `tx` rolls back.
+                Poll::Ready(Err(e)) => return Err(classify(e)),
+            }
+        }
+        for answer in answers {
+            tx.answer_within(1, answer).await?.map_err(classify)?;
+        }
         tx.commit().await
     }
 }
+
+/// The queries of [`reflect::postgres::read`], one round trip each.
+const CATALOG_QUERIES: u32 = 5;

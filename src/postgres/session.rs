@@ -22,9 +22,38 @@ use crate::error::{Error, Result};
 pub struct PostgresSession {
     engine: PostgresEngine,
     conn: Option<Object<PgManager>>,
-    /// A round trip of ours timed out: the connection's state is unknown, so it is closed
-    /// instead of returned to the pool.
-    broken: bool,
+    /// What is known of the connection: see [`PostgresEngine::release`] for what each state
+    /// means when the connection is given back.
+    health: Health,
+}
+
+/// Whether a connection may still have a request running on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Health {
+    /// Every request sent on it has been answered (as far as dbconfig can tell: statements
+    /// run on the client outside a transaction are not tracked).
+    Idle,
+    /// A request may still be running: a transaction was dropped before it finished, or a
+    /// round trip of ours was abandoned (its future dropped) before its answer arrived.
+    Busy,
+    /// A round trip of ours timed out: the connection's state is unknown.
+    Broken,
+}
+
+impl Health {
+    /// A request of ours is about to be sent.
+    fn sending(&mut self) {
+        if *self == Health::Idle {
+            *self = Health::Busy;
+        }
+    }
+
+    /// Its answer arrived.
+    fn answered(&mut self) {
+        if *self == Health::Busy {
+            *self = Health::Idle;
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresSession {
@@ -48,20 +77,35 @@ struct Own {
 /// `echo`, the statement is logged as SQLite's are (target `dbconfig::sql`).
 async fn bounded<T>(
     own: Own,
-    broken: &mut bool,
+    health: &mut Health,
     fut: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
 ) -> Result<T> {
     let Own { sql, echo, limit } = own;
     let started = std::time::Instant::now();
-    let result = tokio::time::timeout(limit, fut).await;
+    let result = answer_within(limit, health, fut).await;
     if echo {
         let elapsed_us = started.elapsed().as_micros() as u64;
         tracing::info!(target: "dbconfig::sql", elapsed_us, "{sql}");
     }
-    match result {
-        Ok(result) => result.map_err(classify),
+    result?.map_err(classify)
+}
+
+/// Waits at most `limit` for the server's answer to `fut` (which may be an error of its own).
+/// While waiting the connection is busy (so that dropping this future leaves it busy); a
+/// timeout marks it broken.
+async fn answer_within<T>(
+    limit: Duration,
+    health: &mut Health,
+    fut: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+) -> Result<std::result::Result<T, tokio_postgres::Error>> {
+    health.sending();
+    match tokio::time::timeout(limit, fut).await {
+        Ok(answer) => {
+            health.answered();
+            Ok(answer)
+        }
         Err(_) => {
-            *broken = true;
+            *health = Health::Broken;
             Err(Error::Timeout {
                 waiting_for: "the server to answer",
                 after: limit,
@@ -75,17 +119,29 @@ impl PostgresSession {
         PostgresSession {
             engine,
             conn: None,
-            broken: false,
+            health: Health::Idle,
         }
     }
 
     /// The session's connection (a `tokio_postgres::Client` through `Deref`, with
-    /// deadpool-postgres's `prepare_cached`), taken from the pool if the session has none yet.
-    /// Statements run on it directly are in autocommit mode.
+    /// deadpool-postgres's `prepare_cached`), taken from the pool if the session has none yet,
+    /// or if its connection may still be busy (a transaction or a round trip of ours was
+    /// abandoned) or timed out: that one is given back to settle or close on its own (see
+    /// [`begin_transaction`](Self::begin_transaction)), so the session never waits behind it.
+    /// Statements run on it directly are in autocommit mode, and are yours to bound
+    /// ([`PostgresEngine::round_trip_limit`] is dbconfig's own limit). One you abandon
+    /// mid-flight keeps the connection busy until the server finishes it; run it in a
+    /// transaction to have it cancelled instead.
     ///
     /// # Errors
     /// No connection within `pool_timeout`, connecting failed, or the engine was disposed.
     pub async fn client(&mut self) -> Result<&ClientWrapper> {
+        if self.health != Health::Idle {
+            if let Some(conn) = self.conn.take() {
+                self.engine.release(conn, self.health);
+            }
+            self.health = Health::Idle;
+        }
         if self.conn.is_none() {
             self.conn = Some(self.engine.checkout().await?);
         }
@@ -105,7 +161,7 @@ impl PostgresSession {
         let Some(client) = self.conn.as_deref() else {
             return Err(Error::Disposed);
         };
-        bounded(own, &mut self.broken, client.simple_query(own.sql))
+        bounded(own, &mut self.health, client.simple_query(own.sql))
             .await
             .map(drop)
     }
@@ -127,6 +183,13 @@ impl PostgresSession {
     /// `with_for_update` does not change `BEGIN` on PostgreSQL (it exists for SQLite's
     /// `BEGIN IMMEDIATE`): lock rows with `SELECT … FOR UPDATE`. A transaction dropped without
     /// [`commit`](PostgresTransaction::commit) rolls back.
+    ///
+    /// A transaction dropped before it finished (after an error, or with a statement still
+    /// running: a timeout, a `select!`, an aborted task) leaves its connection busy: the
+    /// session takes another one for its next use, and the busy one goes back to the pool only
+    /// once it answers an empty query within `connection_timeout`; otherwise the server is
+    /// sent a cancel request and the connection is closed. Nobody waits for the abandoned
+    /// statement, and the server does not run it to its end.
     ///
     /// # Errors
     /// As [`client`](Self::client), or the connection is closed.
@@ -153,7 +216,7 @@ impl PostgresSession {
         Ok(PostgresTransaction {
             client,
             begin: Mutex::new(begin),
-            broken: &mut self.broken,
+            health: &mut self.health,
             own,
             statement_cache,
             done: false,
@@ -170,7 +233,7 @@ impl PostgresSession {
 impl Drop for PostgresSession {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.engine.release(conn, self.broken);
+            self.engine.release(conn, self.health);
         }
     }
 }
@@ -183,7 +246,7 @@ type Pending<'s> =
 
 /// Polls `fut` once. tokio-postgres queues a request to the connection on the first poll of
 /// its future, so this sends it without waiting for the answer.
-fn send_now<F: Future + ?Sized>(fut: Pin<&mut F>) -> Poll<F::Output> {
+pub(crate) fn send_now<F: Future + ?Sized>(fut: Pin<&mut F>) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(Waker::noop()))
 }
 
@@ -195,7 +258,7 @@ pub struct PostgresTransaction<'s> {
     /// BEGIN's answer, not read yet (it arrives ahead of the first statement's). In a mutex
     /// only so that the transaction is `Sync` (it is only touched through `&mut self`).
     begin: Mutex<Option<Pending<'s>>>,
-    broken: &'s mut bool,
+    health: &'s mut Health,
     /// The limit and echo flag of BEGIN, reused for COMMIT and ROLLBACK.
     own: Own,
     statement_cache: usize,
@@ -223,17 +286,32 @@ impl<'s> PostgresTransaction<'s> {
     /// `statement_cache_size = 0` (PgBouncer transaction mode) nothing is cached: the statement
     /// is prepared afresh and closed when dropped.
     ///
+    /// Preparing takes a round trip (unless cached), bounded by
+    /// [`round_trip_limit`](PostgresEngine::round_trip_limit).
+    ///
     /// # Errors
-    /// The server rejected the statement.
+    /// The server rejected the statement, or did not answer in time (dropping the transaction
+    /// then leaves its connection busy, see
+    /// [`begin_transaction`](PostgresSession::begin_transaction)).
     pub async fn prepare_cached(&self, sql: &str) -> Result<Statement> {
-        if self.statement_cache == 0 {
-            return self.client.prepare(sql).await.map_err(classify);
+        let limit = self.own.limit;
+        let prepared = async {
+            if self.statement_cache == 0 {
+                return self.client.prepare(sql).await;
+            }
+            let cache = &self.client.statement_cache;
+            if cache.size() >= self.statement_cache {
+                cache.clear();
+            }
+            self.client.prepare_cached(sql).await
+        };
+        match tokio::time::timeout(limit, prepared).await {
+            Ok(prepared) => prepared.map_err(classify),
+            Err(_) => Err(Error::Timeout {
+                waiting_for: "the server to answer",
+                after: limit,
+            }),
         }
-        let cache = &self.client.statement_cache;
-        if cache.size() >= self.statement_cache {
-            cache.clear();
-        }
-        self.client.prepare_cached(sql).await.map_err(classify)
     }
 
     /// Commits: `COMMIT` is sent, and BEGIN's answer (if still unread) and COMMIT's are read.
@@ -339,7 +417,29 @@ impl<'s> PostgresTransaction<'s> {
             let value = last?;
             ended.map(|()| value)
         };
-        bounded(own, self.broken, all).await
+        bounded(own, self.health, all).await
+    }
+
+    /// The connection, for a round trip of dbconfig's own through
+    /// [`answer_within`](Self::answer_within) (its lifetime is the session's, so the
+    /// transaction stays free to borrow mutably).
+    pub(crate) fn connection(&self) -> &'s ClientWrapper {
+        self.client
+    }
+
+    /// Waits at most `round_trips` × the round-trip limit for the answer to `fut`, a request of
+    /// dbconfig's own on this transaction's connection; a timeout closes the connection when
+    /// the session gives it back. The answer itself may be the server's error.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when no answer came in time.
+    pub(crate) async fn answer_within<T>(
+        &mut self,
+        round_trips: u32,
+        fut: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    ) -> Result<std::result::Result<T, tokio_postgres::Error>> {
+        let limit = self.own.limit.saturating_mul(round_trips);
+        answer_within(limit, self.health, fut).await
     }
 
     /// BEGIN's answer, if not read yet.
@@ -365,7 +465,7 @@ impl<'s> PostgresTransaction<'s> {
                 None => end.await,
             }
         };
-        bounded(own, self.broken, both).await
+        bounded(own, self.health, both).await
     }
 }
 
@@ -375,10 +475,13 @@ impl Drop for PostgresTransaction<'_> {
             return;
         }
         // Sent, not awaited (as tokio_postgres::Transaction does): the connection reads and
-        // discards the answers, and the next user of the connection finds it idle.
+        // discards the answers. A statement of the transaction may still be running ahead of
+        // it, so the connection is busy until shown otherwise.
         let mut rollback = Box::pin(self.client.batch_execute("ROLLBACK"));
-        if let Poll::Ready(Err(_)) = send_now(rollback.as_mut()) {
-            *self.broken = true;
+        match send_now(rollback.as_mut()) {
+            // Not sent: the connection is closed.
+            Poll::Ready(Err(_)) => *self.health = Health::Broken,
+            _ => self.health.sending(),
         }
     }
 }

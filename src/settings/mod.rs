@@ -38,10 +38,20 @@ pub struct Settings {
     /// Statement timeout. PostgreSQL: server-side `statement_timeout`. SQLite: the lock wait
     /// used while a new connection is being set up (before `busy_timeout` is applied), as the
     /// original's `sqlite3.connect(timeout=…)`. `None` = no limit. Defaults to 10 s.
+    ///
+    /// PostgreSQL: each round trip of dbconfig's own (BEGIN, COMMIT, ping, each statement of
+    /// `create_db` / `drop_db`, each query of `verify_db`) also waits at most `timeout +
+    /// connection_timeout` for its answer, because a network that goes silent never delivers
+    /// the server's; with `None`, 300 s stands in for `timeout` there.
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub timeout: Option<Duration>,
     /// Time limit for opening one new connection, TLS and authentication included. `None` = no
-    /// limit of its own (PostgreSQL connects are then bounded by `pool_timeout`). Defaults to 5 s.
+    /// limit of its own (PostgreSQL connects are then bounded by `max(pool_timeout, 30 s)`).
+    /// Defaults to 5 s.
+    ///
+    /// PostgreSQL: also the network margin of a round trip (see `timeout`), the time a
+    /// connection left busy by an abandoned statement has to show it is idle before it is
+    /// cancelled and closed, and the limit of that cancel request.
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub connection_timeout: Option<Duration>,
     /// Connections kept open in the pool. `0` = no pooling: every session opens a fresh

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use dbconfig::SqliteEngine;
 
 pub mod pg;
+pub mod proxy;
 
 /// A URL to a fresh database on the test PostgreSQL server, or `None` (after printing why) when
 /// there is no server; under `CI=true` a missing server fails the test instead.
