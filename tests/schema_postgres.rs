@@ -256,3 +256,36 @@ async fn example_orchestrator_schema_round_trip() {
     config.drop_db(&engine, &metadata).await.unwrap();
     assert_eq!(objects(&admin).await, before);
 }
+
+/// Issue: the DDL went to the server as one simple-protocol batch, so a CHECK expression could
+/// carry a second statement. Each statement is now a single-statement extended-protocol request:
+/// such a schema fails (42601) and nothing of it, or of the smuggled statement, runs.
+#[tokio::test]
+async fn an_expression_cannot_smuggle_a_second_statement() {
+    let Some((config, engine, admin)) = setup("schema_smuggle").await else {
+        return;
+    };
+    admin
+        .batch_execute("CREATE TABLE victim (x int); INSERT INTO victim VALUES (1)")
+        .await
+        .unwrap();
+    for expr in [
+        "1 = 1)\n); DROP TABLE victim; CREATE TABLE z (y int CHECK (1 = 1",
+        "1 = 1)\n); DELETE FROM victim; CREATE TABLE z (y int CHECK (1 = 1",
+    ] {
+        let metadata = Metadata::new().table(
+            Table::new("t")
+                .column(Column::new("a", ColumnType::Integer))
+                .check(None, expr),
+        );
+        let err = config.create_db(&engine, &metadata).await.unwrap_err();
+        assert_eq!(err.sqlstate(), Some("42601"), "{expr}: {err:?}");
+        let rows: i64 = admin
+            .query_one("SELECT count(*) FROM victim", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(rows, 1, "{expr}: the smuggled statement ran");
+        assert_eq!(objects(&admin).await, ["r public.victim"]);
+    }
+}

@@ -90,17 +90,19 @@ impl PostgresEngine {
 
     /// Runs `statements` in one transaction. Each is a request of its own, all sent at once
     /// (one round trip, as one multi-statement batch would be), so that each answer can be
-    /// awaited under its own limit.
+    /// awaited under its own limit. Each goes through the extended protocol (an unnamed
+    /// statement, no parameters), where the server refuses more than one command per request
+    /// (42601): an expression in the schema can never carry a second statement.
     async fn run_ddl(&self, statements: &[String]) -> Result<()> {
         let mut session = self.session();
         let mut tx = session.begin_transaction(true).await?;
         let client = tx.connection();
         let mut answers = Vec::with_capacity(statements.len());
         for sql in statements {
-            let mut answer = Box::pin(client.batch_execute(sql));
+            let mut answer = Box::pin(client.query_typed(sql, &[]));
             match send_now(answer.as_mut()) {
                 Poll::Pending => answers.push(answer),
-                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Ok(_)) => {}
                 // Not sent (the connection is closed): dropping `tx` rolls back.
                 Poll::Ready(Err(e)) => return Err(classify(e)),
             }
