@@ -121,6 +121,20 @@ pub enum Error {
     /// A transaction was used after it had finished.
     #[error("the transaction has already been committed or rolled back")]
     TransactionDone,
+    /// A value that dbconfig reads from PostgreSQL's catalog (for `verify_db`, or
+    /// `current_schema()`) had an unexpected type or was NULL: for example a function in a schema
+    /// listed before `pg_catalog` in `search_path` shadows a built-in one the query calls, or the
+    /// server only imitates PostgreSQL.
+    #[error("unexpected value in {query}, column {column:?}: {reason}")]
+    Catalog {
+        /// What was being read, e.g. `"the columns of the tables (pg_attribute)"`.
+        query: &'static str,
+        /// The result column, by name, e.g. `"type"`.
+        column: String,
+        /// What did not match, e.g. ``cannot convert between the Rust type `alloc::string::String`
+        /// and the Postgres type `int4` ``.
+        reason: String,
+    },
 }
 
 impl Error {

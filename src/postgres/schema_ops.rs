@@ -39,7 +39,10 @@ impl PostgresEngine {
             .query_one("SELECT current_schema()::text", &[])
             .await
             .map_err(classify)?
-            .get(0);
+            .try_get(0)
+            .map_err(|e| {
+                reflect::postgres::decode_error("current_schema()", "current_schema", &e)
+            })?;
         let default_schema = default_schema.unwrap_or_else(|| "public".into());
         let mut schemas: Vec<String> = metadata
             .tables
@@ -51,9 +54,7 @@ impl PostgresEngine {
         schemas.push(default_schema.clone());
         schemas.sort();
         schemas.dedup();
-        let catalog = reflect::postgres::read(&*tx, &schemas)
-            .await
-            .map_err(classify)?;
+        let catalog = reflect::postgres::read(&*tx, &schemas).await?;
         tx.commit().await?;
         Ok(reflect::diff(
             metadata,
