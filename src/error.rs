@@ -128,6 +128,20 @@ pub enum Error {
         "an operation on this connection was cancelled while running; the connection is no longer used (an open transaction on it rolls back)"
     )]
     Abandoned,
+    /// A value that dbconfig reads from PostgreSQL's catalog (for `verify_db`, or
+    /// `current_schema()`) had an unexpected type or was NULL: for example a function in a schema
+    /// listed before `pg_catalog` in `search_path` shadows a built-in one the query calls, or the
+    /// server only imitates PostgreSQL.
+    #[error("unexpected value in {query}, column {column:?}: {reason}")]
+    Catalog {
+        /// What was being read, e.g. `"the columns of the tables (pg_attribute)"`.
+        query: &'static str,
+        /// The result column, by name, e.g. `"type"`.
+        column: String,
+        /// What did not match, e.g. ``cannot convert between the Rust type `alloc::string::String`
+        /// and the Postgres type `int4` ``.
+        reason: String,
+    },
 }
 
 impl Error {

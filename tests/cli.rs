@@ -301,3 +301,36 @@ fn another_stdout_error_is_reported_and_fails() {
         "{stderr}"
     );
 }
+
+/// `check` reads the server's settings back: a value of an unexpected type (here `version()`
+/// shadowed by a function returning an integer, from a schema listed before `pg_catalog` in
+/// `search_path`) is an error naming the column and both types, not a panic.
+#[test]
+fn check_postgres_reports_a_value_of_an_unexpected_type() {
+    let Some(url) = common::pg_url("cli_check_type") else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        common::pg_admin(&url)
+            .await
+            .batch_execute(
+                "CREATE SCHEMA shadow; \
+                 CREATE FUNCTION shadow.version() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+            )
+            .await
+            .unwrap();
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_dbconfig"))
+        .args(["check", &url])
+        .env("DBCONFIG_SEARCH_PATH", "shadow, pg_catalog")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("column 0") && stderr.contains("int4"),
+        "{stderr}"
+    );
+}

@@ -289,3 +289,52 @@ async fn an_expression_cannot_smuggle_a_second_statement() {
         assert_eq!(objects(&admin).await, ["r public.victim"]);
     }
 }
+
+/// A function earlier in `search_path` than `pg_catalog` shadows `format_type`, which the
+/// catalog read calls, with one that returns an integer: `verify_db` returns
+/// [`Error::Catalog`] naming the catalog query, the column and both types, and never panics.
+#[tokio::test]
+async fn a_catalog_value_of_an_unexpected_type_is_a_typed_error() {
+    let Some(url) = pg_url("schema_catalog_type") else {
+        return;
+    };
+    let admin = pg_admin(&url).await;
+    admin
+        .batch_execute(
+            "CREATE SCHEMA shadow; \
+             CREATE FUNCTION shadow.format_type(oid, integer) RETURNS integer \
+                 LANGUAGE sql AS 'SELECT 1'",
+        )
+        .await
+        .unwrap();
+    let mut settings = dbconfig::Settings::default().with_url(url.parse().unwrap());
+    settings.search_path = Some("shadow, pg_catalog, public".into());
+    let config = PostgresConfig::from_settings(settings).unwrap();
+    let engine = config.build_engine().unwrap();
+    let metadata = Metadata::new().table(
+        Table::new("job")
+            .column(Column::new("id", ColumnType::BigInt))
+            .primary_key(["id"]),
+    );
+    config.create_db(&engine, &metadata).await.unwrap();
+    let err = config.verify_db(&engine, &metadata).await.unwrap_err();
+    let Error::Catalog {
+        query,
+        column,
+        reason,
+    } = &err
+    else {
+        panic!("expected Error::Catalog, got {err:?}");
+    };
+    assert!(query.contains("pg_attribute"), "{query}");
+    assert_eq!(column, "type");
+    assert!(
+        reason.contains("String") && reason.contains("int4"),
+        "{reason}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("\"type\"") && message.contains("int4"),
+        "{message}"
+    );
+}

@@ -426,15 +426,15 @@ async fn check(url: &str) -> dbconfig::Result<ExitCode> {
                     &[],
                 )
                 .await?;
-            println!("server:   {}", row.get::<_, String>(0));
-            println!("application_name = {}", row.get::<_, String>(1));
-            println!("search_path = {}", row.get::<_, String>(2));
-            println!("statement_timeout = {}", row.get::<_, String>(3));
+            println!("server:   {}", row.try_get::<_, String>(0)?);
+            println!("application_name = {}", row.try_get::<_, String>(1)?);
+            println!("search_path = {}", row.try_get::<_, String>(2)?);
+            println!("statement_timeout = {}", row.try_get::<_, String>(3)?);
             println!(
                 "default_transaction_isolation = {}",
-                row.get::<_, String>(4)
+                row.try_get::<_, String>(4)?
             );
-            println!("tls:      {}", row.get::<_, bool>(5));
+            println!("tls:      {}", row.try_get::<_, bool>(5)?);
             let mut samples = Vec::with_capacity(101);
             for _ in 0..101 {
                 let started = Instant::now();

@@ -60,7 +60,10 @@ impl PostgresEngine {
             .answer_within(1, client.query_one("SELECT current_schema()::text", &[]))
             .await?
             .map_err(classify)?
-            .get(0);
+            .try_get(0)
+            .map_err(|e| {
+                reflect::postgres::decode_error("current_schema()", "current_schema", &e)
+            })?;
         let default_schema = default_schema.unwrap_or_else(|| "public".into());
         let mut schemas: Vec<String> = metadata
             .tables
@@ -77,8 +80,7 @@ impl PostgresEngine {
                 CATALOG_QUERIES,
                 reflect::postgres::read(&**client, &schemas),
             )
-            .await?
-            .map_err(classify)?;
+            .await??;
         tx.commit().await?;
         Ok(reflect::diff(
             metadata,

@@ -93,11 +93,11 @@ async fn bounded<T>(
 /// Waits at most `limit` for the server's answer to `fut` (which may be an error of its own).
 /// While waiting the connection is busy (so that dropping this future leaves it busy); a
 /// timeout marks it broken.
-async fn answer_within<T>(
+async fn answer_within<T, E>(
     limit: Duration,
     health: &mut Health,
-    fut: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
-) -> Result<std::result::Result<T, tokio_postgres::Error>> {
+    fut: impl Future<Output = std::result::Result<T, E>>,
+) -> Result<std::result::Result<T, E>> {
     health.sending();
     match tokio::time::timeout(limit, fut).await {
         Ok(answer) => {
@@ -433,11 +433,11 @@ impl<'s> PostgresTransaction<'s> {
     ///
     /// # Errors
     /// [`Error::Timeout`] when no answer came in time.
-    pub(crate) async fn answer_within<T>(
+    pub(crate) async fn answer_within<T, E>(
         &mut self,
         round_trips: u32,
-        fut: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
-    ) -> Result<std::result::Result<T, tokio_postgres::Error>> {
+        fut: impl Future<Output = std::result::Result<T, E>>,
+    ) -> Result<std::result::Result<T, E>> {
         let limit = self.own.limit.saturating_mul(round_trips);
         answer_within(limit, self.health, fut).await
     }

@@ -1,6 +1,6 @@
 //! Checks of [`Metadata`], all before any SQL is emitted or run.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::ddl::names;
 use super::{ColumnType, Default, Index, IndexTarget, Literal, Metadata, SchemaError, Table};
@@ -69,6 +69,14 @@ impl Metadata {
             }
         }
 
+        // Foreign-key targets by (schema, name), the first table of each as `find_table` finds
+        // it: one hash lookup per foreign key keeps this linear in the number of tables.
+        let mut by_name: HashMap<(Option<&str>, &str), &Table> = HashMap::new();
+        for table in &self.tables {
+            by_name
+                .entry((table.schema.as_deref(), table.name.as_str()))
+                .or_insert(table);
+        }
         let mut tables = HashSet::new();
         // Index and constraint names share a namespace per schema in PostgreSQL (a unique
         // constraint or primary key is an index), and index names are per database in SQLite.
@@ -85,7 +93,7 @@ impl Metadata {
                     name: label,
                 });
             }
-            self.validate_table(table, &label)?;
+            self.validate_table(table, &label, &by_name)?;
             for name in names::index_like_names(table) {
                 if !relation_names.insert((table.schema.clone(), name.clone())) {
                     return Err(SchemaError::Duplicate {
@@ -98,7 +106,12 @@ impl Metadata {
         Ok(())
     }
 
-    fn validate_table(&self, table: &Table, label: &str) -> Result<(), SchemaError> {
+    fn validate_table(
+        &self,
+        table: &Table,
+        label: &str,
+        by_name: &HashMap<(Option<&str>, &str), &Table>,
+    ) -> Result<(), SchemaError> {
         if table.columns.is_empty() {
             return Err(SchemaError::NoColumns {
                 table: label.to_owned(),
@@ -196,7 +209,7 @@ impl Metadata {
             }
             column_list(&format!("foreign key {constraint}"), &fk.columns)?;
             let ref_schema = fk.ref_schema.as_deref().or(table.schema.as_deref());
-            let Some(target) = self.find_table(ref_schema, &fk.ref_table) else {
+            let Some(&target) = by_name.get(&(ref_schema, fk.ref_table.as_str())) else {
                 return Err(SchemaError::UnknownTable {
                     table: label.to_owned(),
                     constraint,
