@@ -97,7 +97,8 @@ impl fmt::Display for CacheMode {
     }
 }
 
-/// A parsed SQLite url. SQLite urls hold no secrets, so `Debug` is derived.
+/// A parsed SQLite url. SQLite urls hold no secrets (user info is refused), so `Debug` is
+/// derived.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SqliteUrl {
     location: SqliteLocation,
@@ -221,9 +222,13 @@ impl SqliteUrl {
         let (raw_path, query) = split_path_query(rest);
         let mut url = Self::with_params(query)?;
         let raw_path = match raw_path.strip_prefix("//") {
-            Some(after) => after.strip_prefix('/').unwrap_or(after),
+            Some(after) => match after.strip_prefix('/') {
+                Some(path) => path,
+                None => sqlx_path(after)?,
+            },
             None => raw_path,
         };
+        refuse_userinfo(raw_path)?;
         let path = match raw_path.strip_prefix("file:") {
             Some(uri) if url.uri => file_uri_path(uri)?,
             _ => params::decode(raw_path, "path")?,
@@ -363,10 +368,54 @@ fn split_path_query(rest: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// What follows `sqlite://` when it does not start with `/`: an authority in url grammar. Only
+/// sqlx's single relative segment (`sqlite://data.db`) is accepted; user info (any `@`) and a
+/// host followed by a path (`sqlite://host/x.db`) are refused, as SQLAlchemy does. Nothing of the
+/// input is echoed: it may hold a password.
+fn sqlx_path(after: &str) -> Result<&str, UrlError> {
+    let authority = after.split('/').next().unwrap_or(after);
+    if authority.contains('@') {
+        return Err(userinfo_error());
+    }
+    if after.len() > authority.len() {
+        return Err(UrlError::malformed(
+            "host",
+            "a sqlite url names no host (SQLite opens local files): write \
+             sqlite:///relative/path.db or sqlite:////absolute/path.db",
+        ));
+    }
+    Ok(after)
+}
+
+/// Refuses a path with a segment that looks like `user:password@…`, the user info of a url
+/// written without `//` (`sqlite:user:pw@host/x.db`, `file:user:pw@x.db`,
+/// `sqlite:///file://user:pw@host/x.db`). A plain `@` (`file:a@b.db`) is a file name; a segment
+/// with a `:` and, after it, an `@` must percent-encode one of them (`%3A`, `%40`).
+fn refuse_userinfo(raw_path: &str) -> Result<(), UrlError> {
+    let looks_like_userinfo = |segment: &str| {
+        segment
+            .find(':')
+            .is_some_and(|colon| segment.get(colon..).is_some_and(|tail| tail.contains('@')))
+    };
+    if raw_path.split('/').any(looks_like_userinfo) {
+        return Err(userinfo_error());
+    }
+    Ok(())
+}
+
+fn userinfo_error() -> UrlError {
+    UrlError::malformed(
+        "userinfo",
+        "a sqlite url takes no user name or password (SQLite has no login, and encrypted \
+         databases are not supported); percent-encode '@' as %40 in a file name",
+    )
+}
+
 /// The decoded path of a SQLite URI, given what follows `file:` and
 /// precedes `?`: `//` starts an authority that must be empty or `localhost`.
 fn file_uri_path(raw: &str) -> Result<String, UrlError> {
     let Some(after) = raw.strip_prefix("//") else {
+        refuse_userinfo(raw)?;
         return params::decode(raw, "path");
     };
     let (authority, path) = match after.find('/') {
