@@ -40,10 +40,15 @@
 //! Query parameters (keys case-insensitive, stored lowercase; enumerated
 //! values case-insensitive, stored in canonical spelling, booleans stored as
 //! `true`/`false`): `mode` (`ro|rw|rwc|memory`), `cache` (`shared|private`),
-//! `vfs`, `immutable`, `nolock`, `psow`, `modeof`, `uri`,
-//! `check_same_thread`, `timeout` (seconds, a non-negative float),
-//! `isolation_level` (`DEFERRED|IMMEDIATE|EXCLUSIVE|AUTOCOMMIT|none`),
-//! `detect_types` (integer), `cached_statements` (integer >= 0).
+//! `vfs`, `immutable`, `nolock`, `psow`, `modeof` (SQLite URI parameters, passed
+//! to SQLite), and Python sqlite3's `uri`, `check_same_thread` (accepted, no
+//! effect), `timeout` (seconds, 0 to 2147483.647: the connections' lock wait,
+//! `PRAGMA busy_timeout`) and `cached_statements` (0 to 2^32-1: the
+//! prepared-statement cache capacity). An engine built from the url uses
+//! `timeout` and `cached_statements` in place of the corresponding settings
+//! (see `dbconfig::sqlite::target::apply_driver_params`). pysqlite's
+//! `isolation_level` and `detect_types` have no meaning here and are
+//! [`UrlError::UnsupportedParameter`].
 //!
 //! # PostgreSQL forms
 //!

@@ -99,6 +99,11 @@ impl fmt::Display for CacheMode {
 
 /// A parsed SQLite url. SQLite urls hold no secrets (user info is refused), so `Debug` is
 /// derived.
+///
+/// Python sqlite3's parameters: `timeout` (seconds) and `cached_statements` are honoured by an
+/// engine built from the url (lock wait and statement cache capacity, in place of the settings);
+/// `uri` and `check_same_thread` are accepted and have no effect; `isolation_level` and
+/// `detect_types` are refused ([`UrlError::UnsupportedParameter`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SqliteUrl {
     location: SqliteLocation,
@@ -108,6 +113,7 @@ pub struct SqliteUrl {
     immutable: bool,
     uri: bool,
     timeout: Option<Duration>,
+    cached_statements: Option<u32>,
     params: Vec<(String, String)>,
 }
 
@@ -168,9 +174,18 @@ impl SqliteUrl {
         self.immutable
     }
 
-    /// The pysqlite `timeout` parameter (busy timeout, given in seconds).
+    /// The pysqlite `timeout` parameter (given in seconds): how long a statement waits for a
+    /// lock held by another connection. An engine built from this url uses it as the connection's
+    /// busy timeout, in place of `Settings::busy_timeout` and `Settings::timeout`.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    /// The pysqlite `cached_statements` parameter: an engine built from this url uses it as each
+    /// connection's prepared-statement cache capacity, in place of
+    /// `Settings::statement_cache_size`.
+    pub fn cached_statements(&self) -> Option<u32> {
+        self.cached_statements
     }
 
     /// Every query parameter, keys lowercase and values in canonical
@@ -267,6 +282,7 @@ impl SqliteUrl {
             immutable: false,
             uri: false,
             timeout: None,
+            cached_statements: None,
             params: Vec::new(),
         };
         for (key, raw) in params::split_query(query.unwrap_or(""))? {
@@ -327,31 +343,33 @@ impl SqliteUrl {
                     .ok()
                     .filter(|s| s.is_finite() && *s >= 0.0)
                     .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .ok_or_else(|| bad("a non-negative number of seconds"))?;
+                    // SQLite takes the busy timeout as an `int` of milliseconds.
+                    .filter(|d| d.as_millis() <= i32::MAX as u128)
+                    .ok_or_else(|| bad(TIMEOUT_RANGE))?;
                 self.timeout = Some(seconds);
                 value
             }
-            "isolation_level" => match value.to_ascii_uppercase().as_str() {
-                level @ ("DEFERRED" | "IMMEDIATE" | "EXCLUSIVE" | "AUTOCOMMIT") => level.to_owned(),
-                "NONE" => "none".to_owned(),
-                _ => {
-                    return Err(bad(
-                        "one of DEFERRED, IMMEDIATE, EXCLUSIVE, AUTOCOMMIT, none",
-                    ));
-                }
-            },
-            "detect_types" => {
-                let digits = value.strip_prefix(['-', '+']).unwrap_or(&value);
-                if !params::is_digits(digits) || value.parse::<i64>().is_err() {
-                    return Err(bad("an integer"));
-                }
+            "cached_statements" => {
+                let capacity = Some(&value)
+                    .filter(|v| params::is_digits(v))
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .ok_or_else(|| bad("an integer from 0 to 4294967295"))?;
+                self.cached_statements = Some(capacity);
                 value
             }
-            "cached_statements" => {
-                if !params::is_digits(&value) || value.parse::<u64>().is_err() {
-                    return Err(bad("a non-negative integer"));
-                }
-                value
+            "isolation_level" => {
+                return Err(UrlError::unsupported(
+                    Dialect::Sqlite,
+                    &key,
+                    ISOLATION_LEVEL_UNSUPPORTED,
+                ));
+            }
+            "detect_types" => {
+                return Err(UrlError::unsupported(
+                    Dialect::Sqlite,
+                    &key,
+                    DETECT_TYPES_UNSUPPORTED,
+                ));
             }
             _ => return Err(UrlError::unknown_parameter(Dialect::Sqlite, &key)),
         };
@@ -359,6 +377,15 @@ impl SqliteUrl {
         Ok(())
     }
 }
+
+/// Why pysqlite's `isolation_level` is refused.
+const ISOLATION_LEVEL_UNSUPPORTED: &str = "dbconfig runs transactions itself (autocommit \
+     outside them, BEGIN IMMEDIATE or DEFERRED from begin_transaction); remove it";
+/// Why pysqlite's `detect_types` is refused.
+const DETECT_TYPES_UNSUPPORTED: &str = "values are converted by rusqlite's FromSql and ToSql, \
+     not by pysqlite's type detection; remove it";
+/// What the `timeout` parameter accepts.
+const TIMEOUT_RANGE: &str = "a number of seconds from 0 to 2147483.647";
 
 /// Splits `path?query` at the first `?`.
 fn split_path_query(rest: &str) -> (&str, Option<&str>) {

@@ -173,25 +173,24 @@ fn sqlite_forms() {
             ),
         ),
         (
-            "sqlite:///a.db?timeout=2.5&isolation_level=immediate&detect_types=-3&cached_statements=0",
+            "sqlite:///a.db?timeout=2.5&cached_statements=0&timeout_x=1",
+            Err(UrlError::unknown_parameter(Dialect::Sqlite, "timeout_x")),
+        ),
+        (
+            "sqlite:///a.db?timeout=2.5&cached_statements=0&uri=true",
             ok(
                 file("a.db"),
                 &[
                     ("timeout", "2.5"),
-                    ("isolation_level", "IMMEDIATE"),
-                    ("detect_types", "-3"),
                     ("cached_statements", "0"),
+                    ("uri", "true"),
                 ],
                 None,
             ),
         ),
         (
-            "sqlite:///a.db?isolation_level=None&modeof=%2Fetc%2Fx%26y",
-            ok(
-                file("a.db"),
-                &[("isolation_level", "none"), ("modeof", "/etc/x&y")],
-                None,
-            ),
+            "sqlite:///a.db?modeof=%2Fetc%2Fx%26y",
+            ok(file("a.db"), &[("modeof", "/etc/x&y")], None),
         ),
         // errors
         (
@@ -313,31 +312,47 @@ fn sqlite_forms() {
         ),
         (
             "sqlite:///a.db?timeout=-1",
-            bad_value("timeout", "-1", "a non-negative number of seconds"),
+            bad_value("timeout", "-1", TIMEOUT_RANGE),
         ),
         (
             "sqlite:///a.db?timeout=NaN",
-            bad_value("timeout", "NaN", "a non-negative number of seconds"),
+            bad_value("timeout", "NaN", TIMEOUT_RANGE),
         ),
         (
             "sqlite:///a.db?timeout=1e300",
-            bad_value("timeout", "1e300", "a non-negative number of seconds"),
+            bad_value("timeout", "1e300", TIMEOUT_RANGE),
         ),
         (
-            "sqlite:///a.db?isolation_level=serial",
-            bad_value(
+            "sqlite:///a.db?timeout=2147483.648",
+            bad_value("timeout", "2147483.648", TIMEOUT_RANGE),
+        ),
+        (
+            "sqlite:///a.db?isolation_level=DEFERRED",
+            Err(UrlError::unsupported(
+                Dialect::Sqlite,
                 "isolation_level",
-                "serial",
-                "one of DEFERRED, IMMEDIATE, EXCLUSIVE, AUTOCOMMIT, none",
+                ISOLATION_LEVEL_UNSUPPORTED,
+            )),
+        ),
+        (
+            "sqlite:///a.db?detect_types=1",
+            Err(UrlError::unsupported(
+                Dialect::Sqlite,
+                "detect_types",
+                DETECT_TYPES_UNSUPPORTED,
+            )),
+        ),
+        (
+            "sqlite:///a.db?cached_statements=4294967296",
+            bad_value(
+                "cached_statements",
+                "4294967296",
+                "an integer from 0 to 4294967295",
             ),
         ),
         (
-            "sqlite:///a.db?detect_types=1.5",
-            bad_value("detect_types", "1.5", "an integer"),
-        ),
-        (
             "sqlite:///a.db?cached_statements=-1",
-            bad_value("cached_statements", "-1", "a non-negative integer"),
+            bad_value("cached_statements", "-1", "an integer from 0 to 4294967295"),
         ),
         (
             "sqlite:///a.db?modeof=",
@@ -383,6 +398,9 @@ fn accessors() {
     assert_eq!(url.vfs(), Some("unix"));
     assert!(url.immutable());
     assert_eq!(url.timeout(), Some(Duration::from_millis(1500)));
+    assert_eq!(url.cached_statements(), None);
+    let cached: SqliteUrl = "sqlite:///a.db?cached_statements=7".parse().expect("valid");
+    assert_eq!(cached.cached_statements(), Some(7));
     assert_eq!(url.memory_name(), None);
     assert_eq!(
         url.to_url(),
