@@ -63,6 +63,12 @@
 //! | `postgresql:///db` | no host |
 //! | `host=localhost port=5432 user=u password='p w\'q' dbname=d` | libpq key=value string (quotes and backslash escapes as libpq) |
 //!
+//! In a key=value string a password with a space must be quoted
+//! (`password='correct horse'`): unquoted, the next words read as further
+//! keywords, so errors about anything after an unquoted password name neither
+//! unknown keywords nor values (`password=correct horse=battery` is
+//! `Malformed` "unknown keyword at byte 17, after an unquoted password …").
+//!
 //! User, password, host, database name and query values are percent-decoded
 //! (`+` is a space only in `default_transaction_isolation`). Parameters are
 //! the keys tokio-postgres accepts plus `sslmode` (all six modes; `ssl` is an
