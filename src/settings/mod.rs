@@ -5,6 +5,7 @@
 //! absent.
 
 mod env;
+mod pragma_names;
 mod pragmas;
 pub(crate) mod value;
 
