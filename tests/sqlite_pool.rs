@@ -8,6 +8,7 @@ use std::time::Duration;
 use common::file_url;
 use dbconfig::settings::{JournalMode, Synchronous};
 use dbconfig::sqlite::connect::pragmas_in_effect;
+use dbconfig::url::UrlError;
 use dbconfig::{ConnectionTracker, DatabaseConfig, Settings, SqliteConfig};
 
 fn settings_for(url: String) -> Settings {
@@ -288,4 +289,53 @@ async fn a_connection_returned_inside_a_transaction_is_rolled_back_before_reuse(
         "the dangling write was kept"
     );
     engine.dispose();
+}
+
+/// Item 11: Python sqlite3's URL parameters are honoured (`timeout` is the busy timeout,
+/// `cached_statements` the statement cache capacity) or refused (`isolation_level`,
+/// `detect_types`), never parsed and then ignored.
+#[tokio::test(flavor = "current_thread")]
+async fn url_driver_parameters_are_honoured_or_refused() {
+    use rusqlite::StatementStatus;
+
+    // How many times the third `prepare_cached` of one statement finds it already run: 2 when
+    // the cache kept it, 0 when it was prepared afresh.
+    fn runs_seen(c: &rusqlite::Connection) -> rusqlite::Result<i32> {
+        for _ in 0..2 {
+            c.prepare_cached("SELECT 1")?
+                .query_row([], |r| r.get::<_, i64>(0))?;
+        }
+        Ok(c.prepare_cached("SELECT 1")?
+            .get_status(StatementStatus::Run))
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = file_url(dir.path(), "d.db");
+    for (query, busy_ms, runs) in [
+        ("", 60_000, 2),
+        ("?timeout=1.5&cached_statements=0", 1500, 0),
+        ("?timeout=0.25&cached_statements=1", 250, 2),
+    ] {
+        let config = SqliteConfig::new(&format!("{base}{query}")).unwrap();
+        let engine = config.build_engine().unwrap();
+        let mut s = engine.session();
+        let busy: i64 = s
+            .run(|c| c.pragma_query_value(None, "busy_timeout", |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(busy, busy_ms, "{query}");
+        assert_eq!(s.run(runs_seen).await.unwrap(), runs, "{query}");
+        drop(s);
+        engine.dispose();
+    }
+    for (param, name) in [
+        ("isolation_level=DEFERRED", "isolation_level"),
+        ("detect_types=1", "detect_types"),
+    ] {
+        match SqliteConfig::new(&format!("{base}?{param}")) {
+            Err(dbconfig::Error::Url(UrlError::UnsupportedParameter { key, .. })) => {
+                assert_eq!(key, name)
+            }
+            other => panic!("{param}: {other:?}"),
+        }
+    }
 }

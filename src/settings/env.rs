@@ -49,6 +49,7 @@ pub const ENV_VARS: &[EnvVar] = vars! {
     "pragmas.synchronous" => ["DBCONFIG_SQLITE_SYNCHRONOUS"],
     "pragmas.cache_size" => ["DBCONFIG_SQLITE_CACHE_SIZE"],
     "pragmas.extra" => ["DBCONFIG_SQLITE_PRAGMAS"],
+    "pragmas.allow_unsafe" => ["DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS"],
 };
 
 const COUNT: &str = "a non-negative integer";
@@ -159,6 +160,7 @@ impl Settings {
             }
             "pragmas.cache_size" => self.pragmas.cache_size = parse_int(key, value, "an integer")?,
             "pragmas.extra" => self.pragmas.extra = SqlitePragmas::parse_extra(key, value)?,
+            "pragmas.allow_unsafe" => self.pragmas.allow_unsafe = parse_bool(key, value)?,
             _ => return Err(SettingsError::invalid(key, field, "a known settings field")),
         }
         Ok(())
@@ -239,6 +241,7 @@ mod tests {
             ("DBCONFIG_SQLITE_SYNCHRONOUS", "FULL"),
             ("DBCONFIG_SQLITE_CACHE_SIZE", "-4000"),
             ("DBCONFIG_SQLITE_PRAGMAS", "temp_store=memory"),
+            ("DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS", "yes"),
             ("DBCONFIG_PGBOUNCER_MODE", "yes"),
             ("DBCONFIG_POOL_PRE_PING", "250ms"),
         ])
@@ -273,6 +276,7 @@ mod tests {
                 synchronous: Synchronous::Full,
                 cache_size: -4000,
                 extra: vec![("temp_store".into(), "memory".into())],
+                allow_unsafe: true,
             },
         };
         assert_eq!(s, expected);
@@ -326,6 +330,8 @@ mod tests {
             ("DBCONFIG_SQLITE_JOURNAL_MODE", "wall"),
             ("DBCONFIG_SQLITE_SYNCHRONOUS", "sometimes"),
             ("DBCONFIG_SQLITE_PRAGMAS", "x=1;DROP TABLE t"),
+            ("DBCONFIG_SQLITE_PRAGMAS", "cache_szie=1000"),
+            ("DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS", "maybe"),
             (
                 "PREFECT_SERVER_DATABASE_CONNECTION_URL",
                 "mysql://u:hunter2@h/db",

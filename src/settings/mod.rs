@@ -5,6 +5,7 @@
 //! absent.
 
 mod env;
+mod pragma_names;
 mod pragmas;
 pub(crate) mod value;
 
@@ -22,8 +23,12 @@ pub const UNLIMITED_OVERFLOW_CAP: u32 = 1024;
 
 /// Database settings. Build with `Settings { field: …, ..Settings::default() }` or
 /// [`Settings::from_env`]; `new()`/`default()` never read the environment.
+///
+/// With the `serde` feature, serialising writes the connection URL's password as `***`;
+/// serialise `settings.with_secrets()` to keep it. Deserialising a URL whose password is
+/// `***` is an error, so a redacted copy is never used as if it held the password.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct Settings {
     /// The database to use. Defaults to none: a config built from settings without a URL fails
@@ -308,22 +313,147 @@ impl SettingsError {
 }
 
 #[cfg(feature = "serde")]
-mod serde_url {
-    use serde::{Deserialize, Deserializer, Serializer};
+pub use serde_url::WithSecrets;
 
+#[cfg(feature = "serde")]
+mod serde_url {
+    //! Serialising [`Settings`] by hand, so that the password is redacted by default: the
+    //! connection URL is written with [`ConnectionUrl::redacted`], or with
+    //! [`ConnectionUrl::to_url`] through [`WithSecrets`]. Every other field is written as
+    //! `Deserialize` reads it (same names, order and `with` modules).
+
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Settings, SqlitePragmas, TlsSettings};
     use crate::url::ConnectionUrl;
 
-    pub fn serialize<S: Serializer>(v: &Option<ConnectionUrl>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(url) => s.serialize_some(&url.to_url()),
-            None => s.serialize_none(),
+    /// What a redacted password reads as.
+    const REDACTED: &str = "***";
+
+    /// [`Settings`] serialised with the connection URL's password in clear. Only for writing
+    /// the settings somewhere as private as the password itself (a secret store, a file only
+    /// you can read): `serde_json::to_string(&settings.with_secrets())`.
+    #[derive(Debug, Clone, Copy)]
+    pub struct WithSecrets<'a>(pub &'a Settings);
+
+    impl Settings {
+        /// These settings for serialising with the password in clear; plain serialisation
+        /// writes `***` instead. See [`WithSecrets`].
+        #[must_use]
+        pub fn with_secrets(&self) -> WithSecrets<'_> {
+            WithSecrets(self)
         }
     }
 
+    impl Serialize for Settings {
+        /// Writes the settings with the password replaced by `***`.
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Repr::new(self, false).serialize(s)
+        }
+    }
+
+    impl Serialize for WithSecrets<'_> {
+        /// Writes the settings with the password in clear.
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Repr::new(self.0, true).serialize(s)
+        }
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename = "Settings")]
+    struct Repr<'a> {
+        connection_url: Option<String>,
+        echo: bool,
+        #[serde(with = "super::serde_opt_secs")]
+        timeout: Option<Duration>,
+        #[serde(with = "super::serde_opt_secs")]
+        connection_timeout: Option<Duration>,
+        pool_size: u32,
+        max_overflow: i32,
+        #[serde(with = "super::serde_opt_secs")]
+        pool_recycle: Option<Duration>,
+        #[serde(with = "super::serde_opt_secs")]
+        pool_pre_ping: Option<Duration>,
+        #[serde(with = "super::serde_secs")]
+        pool_timeout: Duration,
+        application_name: &'a Option<String>,
+        search_path: &'a Option<String>,
+        statement_cache_size: Option<u32>,
+        prepared_statement_cache_size: Option<u32>,
+        pgbouncer_mode: bool,
+        tls: &'a TlsSettings,
+        #[serde(with = "super::serde_secs")]
+        busy_timeout: Duration,
+        pragmas: &'a SqlitePragmas,
+    }
+
+    impl<'a> Repr<'a> {
+        // Destructures every field: a new one fails to compile until it is written here.
+        fn new(settings: &'a Settings, with_secrets: bool) -> Self {
+            let Settings {
+                connection_url,
+                echo,
+                timeout,
+                connection_timeout,
+                pool_size,
+                max_overflow,
+                pool_recycle,
+                pool_pre_ping,
+                pool_timeout,
+                application_name,
+                search_path,
+                statement_cache_size,
+                prepared_statement_cache_size,
+                pgbouncer_mode,
+                tls,
+                busy_timeout,
+                pragmas,
+            } = settings;
+            Repr {
+                connection_url: connection_url.as_ref().map(|url| {
+                    if with_secrets {
+                        url.to_url()
+                    } else {
+                        url.redacted()
+                    }
+                }),
+                echo: *echo,
+                timeout: *timeout,
+                connection_timeout: *connection_timeout,
+                pool_size: *pool_size,
+                max_overflow: *max_overflow,
+                pool_recycle: *pool_recycle,
+                pool_pre_ping: *pool_pre_ping,
+                pool_timeout: *pool_timeout,
+                application_name,
+                search_path,
+                statement_cache_size: *statement_cache_size,
+                prepared_statement_cache_size: *prepared_statement_cache_size,
+                pgbouncer_mode: *pgbouncer_mode,
+                tls,
+                busy_timeout: *busy_timeout,
+                pragmas,
+            }
+        }
+    }
+
+    /// Reads the URL; a password of `***` (what serialising without [`WithSecrets`] writes)
+    /// is an error rather than a wrong password.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ConnectionUrl>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|text| text.parse().map_err(serde::de::Error::custom))
-            .transpose()
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        let url: ConnectionUrl = text.parse().map_err(serde::de::Error::custom)?;
+        let password = url.as_postgres().and_then(|pg| pg.password());
+        if password == Some(REDACTED) {
+            return Err(serde::de::Error::custom(
+                "connection_url: the password is redacted (\"***\"): serialise the settings \
+                 with Settings::with_secrets() to keep it, or set the url again",
+            ));
+        }
+        Ok(Some(url))
     }
 }
 
@@ -413,6 +543,23 @@ mod tests {
 mod serde_tests {
     use super::*;
 
+    /// Item 10: serialised settings carry no password unless asked for, and a redacted password
+    /// is not read back as if it were the password.
+    #[test]
+    fn serialising_redacts_the_password() {
+        let s = Settings {
+            connection_url: Some("postgresql://u:s3cret-PW@h/db".parse().unwrap()),
+            ..Settings::default()
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("s3cret-PW"), "{json}");
+        assert!(json.contains("postgresql://u:***@h/db"), "{json}");
+        let err = serde_json::from_str::<Settings>(&json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("redacted"), "{err}");
+    }
+
     #[test]
     fn json_round_trip_keeps_every_field() {
         let mut s = Settings {
@@ -425,8 +572,15 @@ mod serde_tests {
             ..Settings::default()
         };
         s.pragmas.extra.push(("temp_store".into(), "memory".into()));
-        let json = serde_json::to_string(&s).unwrap();
+        let json = serde_json::to_string(&s.with_secrets()).unwrap();
         let back: Settings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        // The redacted form differs only in the password.
+        let redacted = serde_json::to_string(&s).unwrap();
+        assert_eq!(redacted, json.replace("u:pw@", "u:***@"));
+        // A URL without a password round-trips either way.
+        s.connection_url = Some("sqlite:///a.db".parse().unwrap());
+        let back: Settings = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
         // Missing fields take their defaults.
         let partial: Settings = serde_json::from_str(r#"{"pool_size": 2}"#).unwrap();

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::SettingsError;
+use super::pragma_names::{self, Kind};
 
 /// `PRAGMA journal_mode`. See <https://www.sqlite.org/pragma.html#pragma_journal_mode>.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -21,7 +22,8 @@ pub enum JournalMode {
     /// Write-ahead log: readers never block the writer. dbconfig's default.
     #[default]
     Wal,
-    /// No rollback journal (unsafe).
+    /// No rollback journal: a crash or a failed ROLLBACK can corrupt the database. Needs
+    /// [`SqlitePragmas::allow_unsafe`], as does `Memory`.
     Off,
 }
 
@@ -68,6 +70,7 @@ impl fmt::Display for JournalMode {
 }
 
 /// `PRAGMA synchronous`. See <https://www.sqlite.org/pragma.html#pragma_synchronous>.
+/// `Off` needs [`SqlitePragmas::allow_unsafe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
@@ -155,9 +158,17 @@ pub struct SqlitePragmas {
     /// <https://www.sqlite.org/pragma.html#pragma_cache_size>
     pub cache_size: i64,
     /// Further PRAGMAs, applied after the ones above in the order given, e.g.
-    /// `("temp_store", "memory")`. Names must be identifiers; values are integers, keywords or
-    /// plain strings. Defaults to none.
+    /// `("temp_store", "memory")`. Values are integers, keywords or plain strings. Names must be
+    /// PRAGMAs that set an option (<https://www.sqlite.org/pragma.html>): an unknown name (a
+    /// typo), one that only reports (`integrity_check`), a deprecated one, or one with its own
+    /// field here (`foreign_keys`, `journal_mode`…) is an error. `locking_mode=exclusive`,
+    /// `writable_schema`, `ignore_check_constraints` and `schema_version` need
+    /// [`allow_unsafe`](Self::allow_unsafe). Defaults to none.
     pub extra: Vec<(String, String)>,
+    /// Allow the PRAGMA settings that can corrupt the database or break the pool: journal mode
+    /// `off` or `memory`, `synchronous` `off`, and in `extra` `locking_mode=exclusive`,
+    /// `writable_schema`, `ignore_check_constraints` and `schema_version`. Defaults to `false`.
+    pub allow_unsafe: bool,
 }
 
 impl Default for SqlitePragmas {
@@ -169,16 +180,20 @@ impl Default for SqlitePragmas {
             synchronous: Synchronous::Normal,
             cache_size: 20_000,
             extra: Vec::new(),
+            allow_unsafe: false,
         }
     }
 }
 
 impl SqlitePragmas {
-    /// Parses the `extra` list from `name=value;name=value` (also `,`-separated).
+    /// Parses the `extra` list from `name=value;name=value` (also `,`-separated). Names are
+    /// lowercased. Whether a value needs [`allow_unsafe`](Self::allow_unsafe) is left to
+    /// [`validate`](Self::validate).
     ///
     /// # Errors
-    /// A name that is not an identifier, or a value with characters other than letters, digits,
-    /// `_`, `-`, `.`, `/` and spaces, is an error naming `key`.
+    /// A name that is not an accepted PRAGMA (see [`extra`](Self::extra)), or a value with
+    /// characters other than letters, digits, `_`, `-`, `.`, `/` and spaces, is an error naming
+    /// `key`.
     pub fn parse_extra(key: &str, text: &str) -> Result<Vec<(String, String)>, SettingsError> {
         let mut out = Vec::new();
         for item in text
@@ -191,20 +206,74 @@ impl SqlitePragmas {
             })?;
             let (name, value) = (name.trim(), value.trim());
             validate_pragma(key, name, value)?;
+            name_kind(key, name, value)?;
             out.push((name.to_ascii_lowercase(), value.to_owned()));
         }
         Ok(out)
     }
 
-    /// Checks every `extra` entry (names are identifiers, values are safe).
+    /// Checks every `extra` entry (see [`extra`](Self::extra)), and, unless
+    /// [`allow_unsafe`](Self::allow_unsafe), that no setting can corrupt the database or break
+    /// the pool.
     ///
     /// # Errors
-    /// The first offending entry, named.
+    /// The first offending setting, named (`pragmas.extra`, `pragmas.journal_mode`,
+    /// `pragmas.synchronous`), with what is accepted and how to allow an unsafe value.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        const KEY: &str = "pragmas.extra";
         for (name, value) in &self.extra {
-            validate_pragma("pragmas.extra", name, value)?;
+            validate_pragma(KEY, name, value)?;
+            let kind = name_kind(KEY, name, value)?;
+            if let Kind::Guarded {
+                unsafe_value,
+                expected,
+            } = kind
+                && !self.allow_unsafe
+                && unsafe_value(value)
+            {
+                return Err(SettingsError::invalid(
+                    KEY,
+                    &format!("{name}={value}"),
+                    expected,
+                ));
+            }
+        }
+        if self.allow_unsafe {
+            return Ok(());
+        }
+        if matches!(self.journal_mode, JournalMode::Off | JournalMode::Memory) {
+            return Err(SettingsError::invalid(
+                "pragmas.journal_mode",
+                self.journal_mode.as_str(),
+                "delete, truncate, persist or wal: off and memory can corrupt the database on a \
+                 crash or a failed ROLLBACK; set pragmas.allow_unsafe \
+                 (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow them",
+            ));
+        }
+        if self.synchronous == Synchronous::Off {
+            return Err(SettingsError::invalid(
+                "pragmas.synchronous",
+                self.synchronous.as_str(),
+                "normal, full or extra: off can corrupt the database on a power loss or an OS \
+                 crash; set pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) \
+                 to allow it",
+            ));
         }
         Ok(())
+    }
+}
+
+/// How `extra` treats `name`; an error naming `key` for a name it refuses.
+fn name_kind(key: &str, name: &str, value: &str) -> Result<Kind, SettingsError> {
+    let shown = || format!("{name}={value}");
+    match pragma_names::kind(&name.to_ascii_lowercase()) {
+        Some(Kind::OwnSetting { expected }) => Err(SettingsError::invalid(key, &shown(), expected)),
+        Some(kind) => Ok(kind),
+        None => Err(SettingsError::invalid(
+            key,
+            &shown(),
+            pragma_names::ACCEPTED,
+        )),
     }
 }
 
@@ -265,6 +334,101 @@ mod tests {
         let err = "wall".parse::<JournalMode>().unwrap_err().to_string();
         assert!(
             err.contains("wall") && err.contains("journal_mode"),
+            "{err}"
+        );
+    }
+
+    /// Item 12: unknown names (typos) and dangerous settings are refused; the safe ones pass.
+    #[test]
+    fn extra_pragmas_must_be_known_and_safe() {
+        let with = |name: &str, value: &str| SqlitePragmas {
+            extra: vec![(name.into(), value.into())],
+            ..SqlitePragmas::default()
+        };
+        for (name, value) in [
+            ("cache_szie", "1000"),
+            ("tmp_store", "memory"),
+            ("writable_schema", "1"),
+            ("writable_schema", "ON"),
+            ("journal_mode", "off"),
+            ("locking_mode", "exclusive"),
+            ("locking_mode", "EXCLUSIVE"),
+            ("synchronous", "off"),
+            ("ignore_check_constraints", "1"),
+            ("schema_version", "7"),
+            ("foreign_keys", "0"),
+            ("busy_timeout", "1"),
+            ("integrity_check", "1"),
+            ("count_changes", "1"),
+        ] {
+            let err = with(name, value).validate().expect_err(name);
+            assert_eq!(err.key(), "pragmas.extra", "{name}={value}");
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
+        for (name, value) in [
+            ("temp_store", "memory"),
+            ("mmap_size", "268435456"),
+            ("locking_mode", "normal"),
+            ("writable_schema", "off"),
+            ("TEMP_STORE", "2"),
+        ] {
+            with(name, value).validate().expect(name);
+        }
+    }
+
+    #[test]
+    fn unsafe_settings_need_the_opt_in() {
+        let unsafe_ones = [
+            ("writable_schema", "1"),
+            ("locking_mode", "exclusive"),
+            ("ignore_check_constraints", "on"),
+            ("schema_version", "7"),
+        ];
+        for (name, value) in unsafe_ones {
+            let mut p = SqlitePragmas {
+                extra: vec![(name.into(), value.into())],
+                ..SqlitePragmas::default()
+            };
+            let err = p.validate().unwrap_err().to_string();
+            assert!(err.contains("allow_unsafe"), "{err}");
+            p.allow_unsafe = true;
+            p.validate().expect(name);
+        }
+        // The opt-in does not admit unknown names or names with their own field.
+        for (name, value) in [("cache_szie", "1"), ("journal_mode", "off")] {
+            let p = SqlitePragmas {
+                extra: vec![(name.into(), value.into())],
+                allow_unsafe: true,
+                ..SqlitePragmas::default()
+            };
+            assert!(p.validate().is_err(), "{name}");
+        }
+        // The dedicated fields' unsafe values need it too.
+        for mut p in [
+            SqlitePragmas {
+                journal_mode: JournalMode::Off,
+                ..SqlitePragmas::default()
+            },
+            SqlitePragmas {
+                journal_mode: JournalMode::Memory,
+                ..SqlitePragmas::default()
+            },
+            SqlitePragmas {
+                synchronous: Synchronous::Off,
+                ..SqlitePragmas::default()
+            },
+        ] {
+            let err = p.validate().unwrap_err();
+            assert!(err.key().starts_with("pragmas."), "{err}");
+            assert!(err.to_string().contains("allow_unsafe"), "{err}");
+            p.allow_unsafe = true;
+            p.validate().unwrap();
+        }
+        let err = SqlitePragmas::parse_extra("DBCONFIG_SQLITE_PRAGMAS", "cache_szie=1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("DBCONFIG_SQLITE_PRAGMAS") && err.contains("temp_store"),
             "{err}"
         );
     }

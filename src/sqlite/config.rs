@@ -57,11 +57,14 @@ impl SqliteConfig {
         Self::from_settings(Settings::default().with_url(url))
     }
 
-    /// A config from settings; `settings.connection_url` must be a SQLite URL.
+    /// A config from settings; `settings.connection_url` must be a SQLite URL. Its `timeout`
+    /// and `cached_statements` parameters, when given, replace `busy_timeout`/`timeout` and
+    /// `statement_cache_size` in [`settings()`](Self::settings) (see
+    /// [`apply_driver_params`](super::target::apply_driver_params)).
     ///
     /// # Errors
     /// No URL, a non-SQLite URL, or invalid settings.
-    pub fn from_settings(settings: Settings) -> Result<Self> {
+    pub fn from_settings(mut settings: Settings) -> Result<Self> {
         settings.validate()?;
         let url = match &settings.connection_url {
             Some(ConnectionUrl::Sqlite(url)) => url.clone(),
@@ -73,6 +76,7 @@ impl SqliteConfig {
             }
             None => return Err(Error::MissingUrl),
         };
+        super::target::apply_driver_params(&url, &mut settings);
         Ok(SqliteConfig {
             settings: Arc::new(settings),
             url,

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
+use crate::settings::Settings;
 use crate::url::{SqliteLocation, SqliteUrl};
 
 /// Characters escaped in the path part of a `file:` URI.
@@ -20,15 +21,26 @@ const URI_PATH: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#');
 /// Characters escaped in a `file:` URI query value.
 const URI_QUERY: &AsciiSet = &CONTROLS.add(b'%').add(b'&').add(b'=').add(b'#').add(b' ');
 
-/// URL parameters that belong to Python's sqlite3 module, not to SQLite's URI.
-const DRIVER_PARAMS: &[&str] = &[
-    "uri",
-    "check_same_thread",
-    "timeout",
-    "isolation_level",
-    "detect_types",
-    "cached_statements",
-];
+/// URL parameters that belong to Python's sqlite3 module, not to SQLite's URI: left out of the
+/// URI, honoured by [`apply_driver_params`] (`timeout`, `cached_statements`) or meaningless here
+/// (`uri`, `check_same_thread`). The parser refuses `isolation_level` and `detect_types`.
+const DRIVER_PARAMS: &[&str] = &["uri", "check_same_thread", "timeout", "cached_statements"];
+
+/// Applies the URL parameters of Python's sqlite3 that dbconfig honours to `settings`, as
+/// `sqlite3.connect` would: `timeout` becomes the lock wait of every connection, during set-up
+/// and after (`settings.timeout` and `settings.busy_timeout`, which also bounds the writer-lane
+/// wait); `cached_statements` becomes `settings.statement_cache_size`. A URL parameter wins over
+/// the setting. [`SqliteConfig`](super::SqliteConfig) calls this; call it yourself when you
+/// open connections with [`open_connection`](super::connect::open_connection) directly.
+pub fn apply_driver_params(url: &SqliteUrl, settings: &mut Settings) {
+    if let Some(timeout) = url.timeout() {
+        settings.timeout = Some(timeout);
+        settings.busy_timeout = timeout;
+    }
+    if let Some(capacity) = url.cached_statements() {
+        settings.statement_cache_size = Some(capacity);
+    }
+}
 
 /// Where and how an engine's connections open their database.
 #[derive(Debug, Clone, PartialEq, Eq)]

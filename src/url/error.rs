@@ -77,10 +77,32 @@ pub enum UrlError {
     /// Any other structural problem.
     #[error("malformed {part}: {reason}")]
     Malformed {
-        /// The part of the url, e.g. `authority`, `scheme`, `query`, `key=value`.
+        /// The part of the url, e.g. `authority`, `userinfo`, `host`, `scheme`, `query`,
+        /// `key=value`.
         part: &'static str,
         /// What is wrong; never contains the password.
         reason: String,
+    },
+    /// A well-formed `+driver` suffix that dbconfig does not accept for this dialect, e.g.
+    /// `sqlite+pysqlcipher` (an encrypted database dbconfig cannot open).
+    #[error("unknown {dialect} driver {driver:?} (expected {expected})")]
+    UnknownDriver {
+        /// The dialect the scheme names.
+        dialect: Dialect,
+        /// The driver suffix as written (lowercased, truncated to 32 characters).
+        driver: String,
+        /// The suffixes accepted.
+        expected: &'static str,
+    },
+    /// A parameter that dbconfig parses but cannot honour, e.g. pysqlite's `isolation_level`.
+    #[error("unsupported {dialect} parameter {key:?}: {reason}")]
+    UnsupportedParameter {
+        /// The dialect whose parameters were being parsed.
+        dialect: Dialect,
+        /// The key as normalised (lowercase).
+        key: String,
+        /// Why it has no meaning here, and what to use instead.
+        reason: &'static str,
     },
 }
 
@@ -110,6 +132,22 @@ impl UrlError {
         Self::InvalidDriver {
             dialect,
             driver: echo(driver, SCHEME_ECHO),
+        }
+    }
+
+    pub(crate) fn unknown_driver(dialect: Dialect, driver: &str, expected: &'static str) -> Self {
+        Self::UnknownDriver {
+            dialect,
+            driver: echo(driver, SCHEME_ECHO),
+            expected,
+        }
+    }
+
+    pub(crate) fn unsupported(dialect: Dialect, key: &str, reason: &'static str) -> Self {
+        Self::UnsupportedParameter {
+            dialect,
+            key: echo(key, VALUE_ECHO),
+            reason,
         }
     }
 
@@ -208,6 +246,14 @@ mod tests {
             (
                 UrlError::malformed("authority", "unclosed '[' in IPv6 host"),
                 "malformed authority: unclosed '[' in IPv6 host",
+            ),
+            (
+                UrlError::unknown_driver(Dialect::Sqlite, "pysqlcipher", "aiosqlite or pysqlite"),
+                "unknown sqlite driver \"pysqlcipher\" (expected aiosqlite or pysqlite)",
+            ),
+            (
+                UrlError::unsupported(Dialect::Sqlite, "detect_types", "no meaning here"),
+                "unsupported sqlite parameter \"detect_types\": no meaning here",
             ),
             (
                 UrlError::invalid("timeout", "\u{7}", "a number"),

@@ -5,24 +5,43 @@
 //! values are either bare (ending at whitespace) or single-quoted, and a
 //! backslash escapes the next character in both. Unlike libpq, a quoted
 //! value must be followed by whitespace or the end, and NUL is rejected.
+//!
+//! A password with a space must be quoted (`password='correct horse'`); unquoted, libpq reads
+//! the rest as further keywords. Whatever follows an unquoted password may therefore be part of
+//! it: no error here names such a keyword, and [`Pair::after_bare_password`] tells the caller to
+//! do the same.
 
 use super::error::UrlError;
 
 const PART: &str = "key=value";
+
+/// One `keyword=value` pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pair {
+    /// The keyword, ASCII-lowercased.
+    pub(crate) key: String,
+    /// The value, unescaped.
+    pub(crate) value: String,
+    /// Byte offset of the keyword in the input.
+    pub(crate) at: usize,
+    /// Whether an unquoted `password` value came earlier: then this pair may be part of a
+    /// password with a space, and errors must not repeat its keyword or value.
+    pub(crate) after_bare_password: bool,
+}
 
 /// libpq's `isspace` in the C locale.
 pub(crate) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0B' | '\x0C')
 }
 
-/// Splits a key=value string into `(keyword, value)` pairs; keywords are
-/// ASCII-lowercased, values unescaped.
-pub(crate) fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, UrlError> {
+/// Splits a key=value string into pairs; keywords are ASCII-lowercased, values unescaped.
+pub(crate) fn parse_pairs(s: &str) -> Result<Vec<Pair>, UrlError> {
     if s.contains('\0') {
         return Err(UrlError::NulByte { part: PART });
     }
     let mut it = s.char_indices().peekable();
     let mut out = Vec::new();
+    let mut after_bare_password = false;
     loop {
         while it.next_if(|&(_, c)| is_space(c)).is_some() {}
         let Some(&(start, _)) = it.peek() else {
@@ -48,23 +67,30 @@ pub(crate) fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, UrlError> {
         }
         while it.next_if(|&(_, c)| is_space(c)).is_some() {}
         let key = key.to_ascii_lowercase();
+        // Named in errors only when it cannot be part of a password.
+        let shown = if after_bare_password {
+            format!("the keyword at byte {start}")
+        } else {
+            format!("{key:?}")
+        };
         let mut value = String::new();
-        if it.next_if(|&(_, c)| c == '\'').is_some() {
+        let quoted = it.next_if(|&(_, c)| c == '\'').is_some();
+        if quoted {
             loop {
                 match it.next() {
                     Some((_, '\'')) => break,
                     Some((_, '\\')) => match it.next() {
                         Some((_, c)) => value.push(c),
-                        None => return Err(unterminated(&key)),
+                        None => return Err(unterminated(&shown)),
                     },
                     Some((_, c)) => value.push(c),
-                    None => return Err(unterminated(&key)),
+                    None => return Err(unterminated(&shown)),
                 }
             }
             if it.peek().is_some_and(|&(_, c)| !is_space(c)) {
                 return Err(UrlError::malformed(
                     PART,
-                    format!("expected whitespace after the quoted value of {key:?}"),
+                    format!("expected whitespace after the quoted value of {shown}"),
                 ));
             }
         } else {
@@ -78,12 +104,19 @@ pub(crate) fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, UrlError> {
                 }
             }
         }
-        out.push((key, value));
+        let pair = Pair {
+            after_bare_password,
+            at: start,
+            key,
+            value,
+        };
+        after_bare_password |= pair.key == "password" && !quoted;
+        out.push(pair);
     }
 }
 
-fn unterminated(key: &str) -> UrlError {
-    UrlError::malformed(PART, format!("unterminated quoted value of {key:?}"))
+fn unterminated(shown: &str) -> UrlError {
+    UrlError::malformed(PART, format!("unterminated quoted value of {shown}"))
 }
 
 #[cfg(test)]
@@ -91,6 +124,36 @@ mod tests {
     use super::*;
 
     type Pairs = &'static [(&'static str, &'static str)];
+
+    #[test]
+    fn pairs_after_an_unquoted_password_are_marked() {
+        let marks = |s: &str| -> Vec<(usize, bool)> {
+            let pairs = parse_pairs(s).unwrap_or_default();
+            pairs
+                .iter()
+                .map(|p| (p.at, p.after_bare_password))
+                .collect()
+        };
+        assert_eq!(
+            marks("host=h password=a b=c d=e"),
+            [(0, false), (7, false), (18, true), (22, true)]
+        );
+        assert_eq!(marks("password='a b' c=d"), [(0, false), (15, false)]);
+        assert_eq!(
+            parse_pairs("password=a b='c"),
+            Err(UrlError::malformed(
+                PART,
+                "unterminated quoted value of the keyword at byte 11"
+            ))
+        );
+        assert_eq!(
+            parse_pairs("password=a b='c'd"),
+            Err(UrlError::malformed(
+                PART,
+                "expected whitespace after the quoted value of the keyword at byte 11"
+            ))
+        );
+    }
 
     #[test]
     fn tokenizer() {
@@ -154,6 +217,12 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect::<Vec<_>>()
         });
-        assert_eq!(parse_pairs(input), expected, "{input}");
+        let got = parse_pairs(input).map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|p| (p.key, p.value))
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(got, expected, "{input}");
     }
 }

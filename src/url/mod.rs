@@ -13,15 +13,24 @@
 //! | --- | --- |
 //! | `sqlite:///rel.db` | SQLAlchemy style: relative path `rel.db` |
 //! | `sqlite:////abs/x.db` | SQLAlchemy style: absolute path `/abs/x.db` |
-//! | `sqlite+aiosqlite:///x.db`, `sqlite+pysqlite:///x.db` | any `+[a-z0-9_]+` driver suffix is accepted and dropped |
+//! | `sqlite+aiosqlite:///x.db`, `sqlite+pysqlite:///x.db` | these two driver suffixes ([`SQLITE_DRIVERS`]) are accepted and dropped; any other (`+pysqlcipher`, …) is [`UrlError::UnknownDriver`] |
 //! | `sqlite://`, `sqlite:///`, `sqlite:///:memory:`, `sqlite::memory:`, `sqlite:` | unnamed in-memory database |
 //! | `sqlite:data.db`, `sqlite:/abs.db` | sqlx style: relative / absolute path |
-//! | `sqlite://data.db?mode=rwc` | sqlx style: after exactly two slashes the rest is a relative path |
+//! | `sqlite://data.db?mode=rwc` | sqlx style: after exactly two slashes, a single path segment is a relative path |
 //! | `sqlite:///file:name?mode=memory&cache=shared&uri=true` | with `uri=true`, a path starting with `file:` is a SQLite URI (as pysqlite does) |
 //! | `file:data.db`, `file:/abs/data.db`, `file:///abs/data.db`, `file://localhost/abs/data.db` | SQLite URIs; any authority but `localhost` is an error |
 //! | `file::memory:`, `file::memory:?cache=shared` | unnamed in-memory database |
 //! | `file:x?mode=memory` | in-memory database named `x` (not shared) |
 //! | `file:/name?vfs=memdb` | in-memory `memdb` database named `/name` (shared) |
+//!
+//! SQLite has no login and dbconfig opens plain (unencrypted) files, so a SQLite url
+//! with user info or a host is an error rather than a file name holding the secret:
+//! `sqlite://user:pw@host/x.db`, `sqlite://:pw@/x.db` and `sqlite://u@x.db` are
+//! [`UrlError::Malformed`] (`userinfo`), `sqlite://host/x.db` is `Malformed` (`host`), and
+//! a path segment with a `:` followed by an `@` (`sqlite:user:pw@host/x.db`,
+//! `file:user:pw@x.db`) is `userinfo` too. The messages never repeat the input. A plain
+//! `@` is a file name (`file:a@b.db`); percent-encode `:` or `@` (`%3A`, `%40`) for a
+//! file name that has both.
 //!
 //! Paths are percent-decoded (`my%20db.db` is `my db.db`); invalid escapes,
 //! NUL bytes and non-UTF-8 results are errors. Only an empty path or the
@@ -31,10 +40,15 @@
 //! Query parameters (keys case-insensitive, stored lowercase; enumerated
 //! values case-insensitive, stored in canonical spelling, booleans stored as
 //! `true`/`false`): `mode` (`ro|rw|rwc|memory`), `cache` (`shared|private`),
-//! `vfs`, `immutable`, `nolock`, `psow`, `modeof`, `uri`,
-//! `check_same_thread`, `timeout` (seconds, a non-negative float),
-//! `isolation_level` (`DEFERRED|IMMEDIATE|EXCLUSIVE|AUTOCOMMIT|none`),
-//! `detect_types` (integer), `cached_statements` (integer >= 0).
+//! `vfs`, `immutable`, `nolock`, `psow`, `modeof` (SQLite URI parameters, passed
+//! to SQLite), and Python sqlite3's `uri`, `check_same_thread` (accepted, no
+//! effect), `timeout` (seconds, 0 to 2147483.647: the connections' lock wait,
+//! `PRAGMA busy_timeout`) and `cached_statements` (0 to 2^32-1: the
+//! prepared-statement cache capacity). An engine built from the url uses
+//! `timeout` and `cached_statements` in place of the corresponding settings
+//! (see `dbconfig::sqlite::target::apply_driver_params`). pysqlite's
+//! `isolation_level` and `detect_types` have no meaning here and are
+//! [`UrlError::UnsupportedParameter`].
 //!
 //! # PostgreSQL forms
 //!
@@ -48,6 +62,12 @@
 //! | `postgresql://%2Fvar%2Frun%2Fpostgresql/db`, `postgresql:///db?host=/var/run/postgresql` | unix socket directory |
 //! | `postgresql:///db` | no host |
 //! | `host=localhost port=5432 user=u password='p w\'q' dbname=d` | libpq key=value string (quotes and backslash escapes as libpq) |
+//!
+//! In a key=value string a password with a space must be quoted
+//! (`password='correct horse'`): unquoted, the next words read as further
+//! keywords, so errors about anything after an unquoted password name neither
+//! unknown keywords nor values (`password=correct horse=battery` is
+//! `Malformed` "unknown keyword at byte 17, after an unquoted password …").
 //!
 //! User, password, host, database name and query values are percent-decoded
 //! (`+` is a space only in `default_transaction_isolation`). Parameters are
@@ -309,9 +329,24 @@ pub(crate) fn classify(scheme: &str) -> Result<Scheme, UrlError> {
         if !valid {
             return Err(UrlError::invalid_driver(kind.dialect(), driver));
         }
+        if kind == Scheme::Sqlite && !SQLITE_DRIVERS.contains(&driver) {
+            return Err(UrlError::unknown_driver(
+                Dialect::Sqlite,
+                driver,
+                SQLITE_DRIVERS_EXPECTED,
+            ));
+        }
     }
     Ok(kind)
 }
+
+/// The `sqlite+driver` suffixes accepted (and dropped): SQLAlchemy's plain SQLite drivers.
+/// Anything else, `+pysqlcipher` (SQLCipher encryption) above all, is refused rather than
+/// silently opened as a plain file.
+pub const SQLITE_DRIVERS: &[&str] = &["aiosqlite", "pysqlite"];
+
+pub(crate) const SQLITE_DRIVERS_EXPECTED: &str = "aiosqlite or pysqlite, or none; \
+     dbconfig opens plain SQLite files, SQLCipher encryption (pysqlcipher) is not supported";
 
 /// Whether `s` (no scheme) starts like a libpq key=value string: an
 /// identifier, optional whitespace and `=`, or a bare `=`.

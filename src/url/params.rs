@@ -16,12 +16,12 @@ pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// An IPv6 host inside `[...]`: as [`COMPONENT`] but `:` stays readable.
 pub(crate) const IPV6_HOST: &AsciiSet = &COMPONENT.remove(b':');
 
-/// A SQLite path: `/` and common punctuation stay readable; `%`, `?`, `#`,
-/// space, quotes and control characters are encoded (non-ASCII always is).
+/// A SQLite path: `/` and common punctuation stay readable; `%`, `?`, `#`, `@`
+/// (which could read as user info), space, quotes and control characters are
+/// encoded (non-ASCII always is).
 pub(crate) const PATH: &AsciiSet = &COMPONENT
     .remove(b'/')
     .remove(b':')
-    .remove(b'@')
     .remove(b'!')
     .remove(b'$')
     .remove(b'&')

@@ -30,7 +30,7 @@ use dbconfig::schema::{Metadata, ddl, reflect};
 use dbconfig::settings::JournalMode;
 use dbconfig::sqlite::begin::BeginMode;
 use dbconfig::sqlite::connect::{open_connection, pragmas_in_effect};
-use dbconfig::sqlite::target::OpenTarget;
+use dbconfig::sqlite::target::{OpenTarget, apply_driver_params};
 use dbconfig::{ConnectionUrl, Dialect, Settings};
 use rusqlite::{Connection, TransactionState};
 use wasm_bindgen::prelude::*;
@@ -92,6 +92,9 @@ fn parse_settings(url: Option<String>, settings: JsValue) -> Result<Settings, Js
                 found: url.dialect(),
             },
         )));
+    }
+    if let ConnectionUrl::Sqlite(sqlite_url) = &url {
+        apply_driver_params(sqlite_url, &mut parsed);
     }
     parsed.connection_url = Some(url);
     parsed

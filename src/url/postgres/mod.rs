@@ -310,10 +310,46 @@ impl PostgresUrl {
     /// Parses a libpq key=value string.
     pub(crate) fn parse_key_value(s: &str) -> Result<Self, UrlError> {
         let mut builder = Builder::new();
-        for (key, value) in libpq::parse_pairs(s)? {
-            builder.apply(&key, value)?;
+        for pair in libpq::parse_pairs(s)? {
+            let libpq::Pair {
+                key,
+                value,
+                at,
+                after_bare_password,
+            } = pair;
+            let applied = builder.apply(&key, value);
+            if after_bare_password {
+                applied.map_err(|e| hide_password_fragment(e, at))?;
+            } else {
+                applied?;
+            }
         }
         builder.finish()
+    }
+}
+
+/// An error about a key=value pair that follows an unquoted password, with the pair's text
+/// left out: it may be the rest of a password with a space (`password=correct horse=battery`).
+/// Known keywords are still named (they are not secret); their values and unknown keywords
+/// are not.
+fn hide_password_fragment(error: UrlError, at: usize) -> UrlError {
+    match error {
+        UrlError::UnknownParameter { .. } => UrlError::malformed(
+            "key=value",
+            format!(
+                "unknown keyword at byte {at}, after an unquoted password (not shown: it may be \
+                 part of the password; quote a password that has spaces: password='…')"
+            ),
+        ),
+        UrlError::InvalidParameter { key, expected, .. } => UrlError::InvalidParameter {
+            key,
+            value: "***".to_owned(),
+            expected,
+        },
+        UrlError::InvalidPort { .. } => UrlError::InvalidPort {
+            value: "***".to_owned(),
+        },
+        other => other,
     }
 }
 

@@ -432,17 +432,23 @@ fn key_value_forms() {
         ),
         ("host=h host=h2", Err(UrlError::duplicate("host"))),
         (
-            "password=s3cr3t-PW sslmode=requir",
+            "password='s3cr3t-PW' sslmode=requir",
             bad_value("sslmode", "requir", SSLMODES),
+        ),
+        // After an unquoted password, values and unknown keywords are not shown.
+        (
+            "password=s3cr3t-PW sslmode=requir",
+            bad_value("sslmode", "***", SSLMODES),
         ),
         (
             "password=s3cr3t-PW connect_timeout=-1",
             bad_value(
                 "connect_timeout",
-                "-1",
+                "***",
                 "a non-negative integer number of seconds",
             ),
         ),
+        ("password=s3cr3t-PW port=x", bad_port("***")),
         ("keepalives=2", bad_value("keepalives", "2", "0 or 1")),
         (
             "keepalives_retries=x",
@@ -481,8 +487,20 @@ fn key_value_forms() {
             ),
         ),
         (
-            "password=s3cr3t-PW foo=1",
+            "password='s3cr3t-PW' foo=1",
             Err(UrlError::unknown_parameter(Dialect::Postgres, "foo")),
+        ),
+        (
+            "foo=1 password=s3cr3t-PW",
+            Err(UrlError::unknown_parameter(Dialect::Postgres, "foo")),
+        ),
+        (
+            "password=s3cr3t-PW foo=1",
+            malformed(
+                "key=value",
+                "unknown keyword at byte 19, after an unquoted password (not shown: it may be \
+                 part of the password; quote a password that has spaces: password='…')",
+            ),
         ),
         ("host=a,,b", malformed("host", "empty host in host list")),
         ("port=0", bad_port("0")),
@@ -549,5 +567,29 @@ fn check(input: &str, expected: Result<PostgresUrl, UrlError>) {
             assert!(!error.to_string().contains(PW), "{input}: {error}");
             assert!(!format!("{error:?}").contains(PW), "{input}: {error:?}");
         }
+    }
+}
+
+/// Item 10: after an unquoted password, the next words may be the rest of a password with a
+/// space in it; no error repeats them.
+#[test]
+fn key_value_errors_never_echo_what_may_be_part_of_a_password() {
+    for input in [
+        "host=h password=correct horse=battery",
+        "password=correct horse=battery host=h",
+        "password=correct horse battery=staple",
+        "password=correct port=horse",
+        "password=correct sslmode=horse",
+        "password=correct host=h connect_timeout=horse",
+        "password=correct horse='battery",
+        "password=correct horse='battery'staple",
+        "password=correct user=u horse=battery",
+    ] {
+        let err = input.parse::<PostgresUrl>().expect_err(input);
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains("horse") && !shown.contains("battery") && !shown.contains("staple"),
+            "{input}: {shown}"
+        );
     }
 }

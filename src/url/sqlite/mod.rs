@@ -97,7 +97,13 @@ impl fmt::Display for CacheMode {
     }
 }
 
-/// A parsed SQLite url. SQLite urls hold no secrets, so `Debug` is derived.
+/// A parsed SQLite url. SQLite urls hold no secrets (user info is refused), so `Debug` is
+/// derived.
+///
+/// Python sqlite3's parameters: `timeout` (seconds) and `cached_statements` are honoured by an
+/// engine built from the url (lock wait and statement cache capacity, in place of the settings);
+/// `uri` and `check_same_thread` are accepted and have no effect; `isolation_level` and
+/// `detect_types` are refused ([`UrlError::UnsupportedParameter`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SqliteUrl {
     location: SqliteLocation,
@@ -107,6 +113,7 @@ pub struct SqliteUrl {
     immutable: bool,
     uri: bool,
     timeout: Option<Duration>,
+    cached_statements: Option<u32>,
     params: Vec<(String, String)>,
 }
 
@@ -167,9 +174,18 @@ impl SqliteUrl {
         self.immutable
     }
 
-    /// The pysqlite `timeout` parameter (busy timeout, given in seconds).
+    /// The pysqlite `timeout` parameter (given in seconds): how long a statement waits for a
+    /// lock held by another connection. An engine built from this url uses it as the connection's
+    /// busy timeout, in place of `Settings::busy_timeout` and `Settings::timeout`.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    /// The pysqlite `cached_statements` parameter: an engine built from this url uses it as each
+    /// connection's prepared-statement cache capacity, in place of
+    /// `Settings::statement_cache_size`.
+    pub fn cached_statements(&self) -> Option<u32> {
+        self.cached_statements
     }
 
     /// Every query parameter, keys lowercase and values in canonical
@@ -221,9 +237,13 @@ impl SqliteUrl {
         let (raw_path, query) = split_path_query(rest);
         let mut url = Self::with_params(query)?;
         let raw_path = match raw_path.strip_prefix("//") {
-            Some(after) => after.strip_prefix('/').unwrap_or(after),
+            Some(after) => match after.strip_prefix('/') {
+                Some(path) => path,
+                None => sqlx_path(after)?,
+            },
             None => raw_path,
         };
+        refuse_userinfo(raw_path)?;
         let path = match raw_path.strip_prefix("file:") {
             Some(uri) if url.uri => file_uri_path(uri)?,
             _ => params::decode(raw_path, "path")?,
@@ -262,6 +282,7 @@ impl SqliteUrl {
             immutable: false,
             uri: false,
             timeout: None,
+            cached_statements: None,
             params: Vec::new(),
         };
         for (key, raw) in params::split_query(query.unwrap_or(""))? {
@@ -322,31 +343,33 @@ impl SqliteUrl {
                     .ok()
                     .filter(|s| s.is_finite() && *s >= 0.0)
                     .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .ok_or_else(|| bad("a non-negative number of seconds"))?;
+                    // SQLite takes the busy timeout as an `int` of milliseconds.
+                    .filter(|d| d.as_millis() <= i32::MAX as u128)
+                    .ok_or_else(|| bad(TIMEOUT_RANGE))?;
                 self.timeout = Some(seconds);
                 value
             }
-            "isolation_level" => match value.to_ascii_uppercase().as_str() {
-                level @ ("DEFERRED" | "IMMEDIATE" | "EXCLUSIVE" | "AUTOCOMMIT") => level.to_owned(),
-                "NONE" => "none".to_owned(),
-                _ => {
-                    return Err(bad(
-                        "one of DEFERRED, IMMEDIATE, EXCLUSIVE, AUTOCOMMIT, none",
-                    ));
-                }
-            },
-            "detect_types" => {
-                let digits = value.strip_prefix(['-', '+']).unwrap_or(&value);
-                if !params::is_digits(digits) || value.parse::<i64>().is_err() {
-                    return Err(bad("an integer"));
-                }
+            "cached_statements" => {
+                let capacity = Some(&value)
+                    .filter(|v| params::is_digits(v))
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .ok_or_else(|| bad("an integer from 0 to 4294967295"))?;
+                self.cached_statements = Some(capacity);
                 value
             }
-            "cached_statements" => {
-                if !params::is_digits(&value) || value.parse::<u64>().is_err() {
-                    return Err(bad("a non-negative integer"));
-                }
-                value
+            "isolation_level" => {
+                return Err(UrlError::unsupported(
+                    Dialect::Sqlite,
+                    &key,
+                    ISOLATION_LEVEL_UNSUPPORTED,
+                ));
+            }
+            "detect_types" => {
+                return Err(UrlError::unsupported(
+                    Dialect::Sqlite,
+                    &key,
+                    DETECT_TYPES_UNSUPPORTED,
+                ));
             }
             _ => return Err(UrlError::unknown_parameter(Dialect::Sqlite, &key)),
         };
@@ -354,6 +377,15 @@ impl SqliteUrl {
         Ok(())
     }
 }
+
+/// Why pysqlite's `isolation_level` is refused.
+const ISOLATION_LEVEL_UNSUPPORTED: &str = "dbconfig runs transactions itself (autocommit \
+     outside them, BEGIN IMMEDIATE or DEFERRED from begin_transaction); remove it";
+/// Why pysqlite's `detect_types` is refused.
+const DETECT_TYPES_UNSUPPORTED: &str = "values are converted by rusqlite's FromSql and ToSql, \
+     not by pysqlite's type detection; remove it";
+/// What the `timeout` parameter accepts.
+const TIMEOUT_RANGE: &str = "a number of seconds from 0 to 2147483.647";
 
 /// Splits `path?query` at the first `?`.
 fn split_path_query(rest: &str) -> (&str, Option<&str>) {
@@ -363,10 +395,54 @@ fn split_path_query(rest: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// What follows `sqlite://` when it does not start with `/`: an authority in url grammar. Only
+/// sqlx's single relative segment (`sqlite://data.db`) is accepted; user info (any `@`) and a
+/// host followed by a path (`sqlite://host/x.db`) are refused, as SQLAlchemy does. Nothing of the
+/// input is echoed: it may hold a password.
+fn sqlx_path(after: &str) -> Result<&str, UrlError> {
+    let authority = after.split('/').next().unwrap_or(after);
+    if authority.contains('@') {
+        return Err(userinfo_error());
+    }
+    if after.len() > authority.len() {
+        return Err(UrlError::malformed(
+            "host",
+            "a sqlite url names no host (SQLite opens local files): write \
+             sqlite:///relative/path.db or sqlite:////absolute/path.db",
+        ));
+    }
+    Ok(after)
+}
+
+/// Refuses a path with a segment that looks like `user:password@…`, the user info of a url
+/// written without `//` (`sqlite:user:pw@host/x.db`, `file:user:pw@x.db`,
+/// `sqlite:///file://user:pw@host/x.db`). A plain `@` (`file:a@b.db`) is a file name; a segment
+/// with a `:` and, after it, an `@` must percent-encode one of them (`%3A`, `%40`).
+fn refuse_userinfo(raw_path: &str) -> Result<(), UrlError> {
+    let looks_like_userinfo = |segment: &str| {
+        segment
+            .find(':')
+            .is_some_and(|colon| segment.get(colon..).is_some_and(|tail| tail.contains('@')))
+    };
+    if raw_path.split('/').any(looks_like_userinfo) {
+        return Err(userinfo_error());
+    }
+    Ok(())
+}
+
+fn userinfo_error() -> UrlError {
+    UrlError::malformed(
+        "userinfo",
+        "a sqlite url takes no user name or password (SQLite has no login, and encrypted \
+         databases are not supported); percent-encode '@' as %40 in a file name",
+    )
+}
+
 /// The decoded path of a SQLite URI, given what follows `file:` and
 /// precedes `?`: `//` starts an authority that must be empty or `localhost`.
 fn file_uri_path(raw: &str) -> Result<String, UrlError> {
     let Some(after) = raw.strip_prefix("//") else {
+        refuse_userinfo(raw)?;
         return params::decode(raw, "path");
     };
     let (authority, path) = match after.find('/') {

@@ -123,6 +123,14 @@ fn sqlite_forms() {
         ),
         // paths
         ("sqlite:///my%20db.db", ok(file("my db.db"), &[], None)),
+        ("file:a@b.db", ok(file("a@b.db"), &[], None)),
+        ("sqlite:a@b.db", ok(file("a@b.db"), &[], None)),
+        ("sqlite:///a@b:c.db", ok(file("a@b:c.db"), &[], None)),
+        ("sqlite:///u%3Apw@h.db", ok(file("u:pw@h.db"), &[], None)),
+        (
+            "sqlite:////srv/u:pw%40h.db",
+            ok(file("/srv/u:pw@h.db"), &[], None),
+        ),
         (
             "sqlite:///a%3Fb%23c%25.db",
             ok(file("a?b#c%.db"), &[], None),
@@ -165,25 +173,24 @@ fn sqlite_forms() {
             ),
         ),
         (
-            "sqlite:///a.db?timeout=2.5&isolation_level=immediate&detect_types=-3&cached_statements=0",
+            "sqlite:///a.db?timeout=2.5&cached_statements=0&timeout_x=1",
+            Err(UrlError::unknown_parameter(Dialect::Sqlite, "timeout_x")),
+        ),
+        (
+            "sqlite:///a.db?timeout=2.5&cached_statements=0&uri=true",
             ok(
                 file("a.db"),
                 &[
                     ("timeout", "2.5"),
-                    ("isolation_level", "IMMEDIATE"),
-                    ("detect_types", "-3"),
                     ("cached_statements", "0"),
+                    ("uri", "true"),
                 ],
                 None,
             ),
         ),
         (
-            "sqlite:///a.db?isolation_level=None&modeof=%2Fetc%2Fx%26y",
-            ok(
-                file("a.db"),
-                &[("isolation_level", "none"), ("modeof", "/etc/x&y")],
-                None,
-            ),
+            "sqlite:///a.db?modeof=%2Fetc%2Fx%26y",
+            ok(file("a.db"), &[("modeof", "/etc/x&y")], None),
         ),
         // errors
         (
@@ -193,6 +200,26 @@ fn sqlite_forms() {
         (
             "sqlite+aio-sqlite:///a.db",
             Err(UrlError::invalid_driver(Dialect::Sqlite, "aio-sqlite")),
+        ),
+        (
+            "sqlite+pysqlcipher:///a.db",
+            Err(UrlError::unknown_driver(
+                Dialect::Sqlite,
+                "pysqlcipher",
+                crate::url::SQLITE_DRIVERS_EXPECTED,
+            )),
+        ),
+        ("sqlite://:pw@/a.db", Err(userinfo_error())),
+        ("sqlite://u@h/a.db", Err(userinfo_error())),
+        ("sqlite:u:pw@h/a.db", Err(userinfo_error())),
+        ("file:u:pw@a.db", Err(userinfo_error())),
+        (
+            "sqlite://h/a.db",
+            Err(UrlError::malformed(
+                "host",
+                "a sqlite url names no host (SQLite opens local files): write \
+                 sqlite:///relative/path.db or sqlite:////absolute/path.db",
+            )),
         ),
         ("file+x:a.db", Err(UrlError::unknown_dialect("file+x"))),
         ("sqlite3:///x", Err(UrlError::unknown_dialect("sqlite3"))),
@@ -285,31 +312,47 @@ fn sqlite_forms() {
         ),
         (
             "sqlite:///a.db?timeout=-1",
-            bad_value("timeout", "-1", "a non-negative number of seconds"),
+            bad_value("timeout", "-1", TIMEOUT_RANGE),
         ),
         (
             "sqlite:///a.db?timeout=NaN",
-            bad_value("timeout", "NaN", "a non-negative number of seconds"),
+            bad_value("timeout", "NaN", TIMEOUT_RANGE),
         ),
         (
             "sqlite:///a.db?timeout=1e300",
-            bad_value("timeout", "1e300", "a non-negative number of seconds"),
+            bad_value("timeout", "1e300", TIMEOUT_RANGE),
         ),
         (
-            "sqlite:///a.db?isolation_level=serial",
-            bad_value(
+            "sqlite:///a.db?timeout=2147483.648",
+            bad_value("timeout", "2147483.648", TIMEOUT_RANGE),
+        ),
+        (
+            "sqlite:///a.db?isolation_level=DEFERRED",
+            Err(UrlError::unsupported(
+                Dialect::Sqlite,
                 "isolation_level",
-                "serial",
-                "one of DEFERRED, IMMEDIATE, EXCLUSIVE, AUTOCOMMIT, none",
+                ISOLATION_LEVEL_UNSUPPORTED,
+            )),
+        ),
+        (
+            "sqlite:///a.db?detect_types=1",
+            Err(UrlError::unsupported(
+                Dialect::Sqlite,
+                "detect_types",
+                DETECT_TYPES_UNSUPPORTED,
+            )),
+        ),
+        (
+            "sqlite:///a.db?cached_statements=4294967296",
+            bad_value(
+                "cached_statements",
+                "4294967296",
+                "an integer from 0 to 4294967295",
             ),
         ),
         (
-            "sqlite:///a.db?detect_types=1.5",
-            bad_value("detect_types", "1.5", "an integer"),
-        ),
-        (
             "sqlite:///a.db?cached_statements=-1",
-            bad_value("cached_statements", "-1", "a non-negative integer"),
+            bad_value("cached_statements", "-1", "an integer from 0 to 4294967295"),
         ),
         (
             "sqlite:///a.db?modeof=",
@@ -355,6 +398,9 @@ fn accessors() {
     assert_eq!(url.vfs(), Some("unix"));
     assert!(url.immutable());
     assert_eq!(url.timeout(), Some(Duration::from_millis(1500)));
+    assert_eq!(url.cached_statements(), None);
+    let cached: SqliteUrl = "sqlite:///a.db?cached_statements=7".parse().expect("valid");
+    assert_eq!(cached.cached_statements(), Some(7));
     assert_eq!(url.memory_name(), None);
     assert_eq!(
         url.to_url(),
@@ -366,6 +412,8 @@ fn accessors() {
     assert_eq!(memory.path(), None);
     let named: SqliteUrl = "file:/x%3Fy?vfs=memdb".parse().expect("valid");
     assert_eq!(named.to_url(), "sqlite:////x%3Fy?vfs=memdb");
+    let at: SqliteUrl = "file:a@b.db".parse().expect("valid");
+    assert_eq!(at.to_url(), "sqlite:///a%40b.db");
     let tricky: SqliteUrl = "sqlite:///file:file:x?uri=true".parse().expect("valid");
     assert_eq!(tricky.path(), Some(Path::new("file:x")));
     assert_eq!(tricky.to_url(), "sqlite:///file%3Ax?uri=true");
@@ -390,5 +438,36 @@ fn check(input: &str, expected: Result<Want, UrlError>) {
         (got, expected) => {
             assert_eq!(got.err(), expected.err(), "{input}");
         }
+    }
+}
+
+/// Item 9: user info, hosts and unknown drivers are refused, and the error never shows the secret.
+#[test]
+fn credentials_hosts_and_unknown_drivers_are_refused() {
+    for input in [
+        "sqlite+pysqlcipher://:s3cret@/foo.db",
+        "sqlite+pysqlcipher:///foo.db",
+        "sqlite+foo:///foo.db",
+        "sqlite://:s3cret@/foo.db",
+        "sqlite://user:s3cret@host/foo.db",
+        "sqlite://user:s3cret@foo.db",
+        "sqlite://user@host/foo.db",
+        "sqlite://host/foo.db",
+        "sqlite://localhost/foo.db",
+        "sqlite:user:s3cret@host/x.db",
+        "sqlite:///user:s3cret@host/x.db",
+        "sqlite:///file:user:s3cret@x.db?uri=true",
+        "file:user:s3cret@x.db",
+        "file://user:s3cret@host/x.db",
+        "sqlite:///file://user:s3cret@host/x.db",
+        "sqlite:////srv/user:s3cret@host/x.db",
+    ] {
+        let err = input
+            .parse::<SqliteUrl>()
+            .expect_err(&format!("{input} must be refused"));
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("s3cret"), "{input}: {shown}");
+        let err = input.parse::<crate::url::ConnectionUrl>().expect_err(input);
+        assert!(!format!("{err} {err:?}").contains("s3cret"), "{input}");
     }
 }
