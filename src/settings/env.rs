@@ -324,6 +324,8 @@ mod tests {
                                for no limit (0 would fail every connect)";
         const NEVER: &str =
             "a duration from 0 to 2147483647ms (about 24.8 days), or none for never";
+        const FORMAT: &str =
+            "a duration in seconds (e.g. 10, 2.5) or with a unit (500ms, 10s, 2m, 1h)";
         let cases = [
             ("DBCONFIG_BUSY_TIMEOUT", "600h", DURATION),
             ("DBCONFIG_BUSY_TIMEOUT", "2147483648ms", DURATION),
@@ -335,7 +337,7 @@ mod tests {
             ("DBCONFIG_CONNECTION_TIMEOUT", "1e19", CONNECT),
             ("DBCONFIG_CONNECTION_TIMEOUT", "0", CONNECT),
             ("DBCONFIG_CONNECTION_TIMEOUT", "0.5ms", CONNECT),
-            ("DBCONFIG_POOL_RECYCLE", "25d", EXPECTED_FORMAT),
+            ("DBCONFIG_POOL_RECYCLE", "25d", FORMAT),
             ("DBCONFIG_POOL_RECYCLE", "600h", NEVER),
             ("DBCONFIG_POOL_PRE_PING", "1e10", NEVER),
             ("DBCONFIG_POOL_TIMEOUT", "1e19", DURATION),
@@ -377,9 +379,6 @@ mod tests {
             );
         }
     }
-
-    const EXPECTED_FORMAT: &str =
-        "a duration in seconds (e.g. 10, 2.5) or with a unit (500ms, 10s, 2m, 1h)";
 
     #[test]
     fn the_edges_of_each_range_are_accepted() {
