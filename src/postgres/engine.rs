@@ -64,9 +64,16 @@ impl Limits {
         let connect = settings
             .connection_timeout
             .unwrap_or_else(|| settings.pool_timeout.max(Duration::from_secs(30)));
-        let statement = settings.timeout.unwrap_or(NO_STATEMENT_TIMEOUT);
+        // `Some(0)` turns PostgreSQL's statement_timeout off, as `None` leaves it unset: either
+        // way our own round trips keep a bound of their own.
+        let statement = settings
+            .timeout
+            .filter(|d| !d.is_zero())
+            .unwrap_or(NO_STATEMENT_TIMEOUT);
         Limits {
             connect,
+            // Saturating: `validate()` keeps both far below overflow, but a panic here would
+            // take the caller down.
             answer: statement.saturating_add(connect),
             statement_cache: match (
                 settings.statement_cache_size,
@@ -280,5 +287,30 @@ impl RegisteredEngine for PostgresEngine {
 
     fn engine_id(&self) -> u64 {
         self.inner.id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_saturate_and_zero_statement_timeout_keeps_a_bound() {
+        let with = |timeout, connection_timeout| {
+            Limits::new(&Settings {
+                timeout,
+                connection_timeout,
+                ..Settings::default()
+            })
+        };
+        let huge = Some(Duration::MAX);
+        assert_eq!(with(huge, huge).answer, Duration::MAX);
+        let secs = |n| Some(Duration::from_secs(n));
+        assert_eq!(with(secs(10), secs(5)).answer, Duration::from_secs(15));
+        // PostgreSQL reads statement_timeout = 0 as "no limit", not "answer at once".
+        assert_eq!(with(secs(0), secs(5)).answer, Duration::from_secs(305));
+        assert_eq!(with(None, secs(5)).answer, Duration::from_secs(305));
+        // No connection_timeout: connects are bounded by pool_timeout, at least 30 s.
+        assert_eq!(with(secs(1), None).connect, Duration::from_secs(30));
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::ranges::{self, MAX_OVERFLOW, POOL_SIZE};
 use super::value::{parse_bool, parse_duration, parse_int, parse_opt_duration};
 use super::{Settings, SettingsError, SqlitePragmas};
 
@@ -97,7 +98,8 @@ impl Settings {
     /// source in errors.
     ///
     /// # Errors
-    /// A bad value, or an unknown field.
+    /// A bad value (one that does not parse or is outside the field's allowed range), or an
+    /// unknown field.
     pub fn set_field(&mut self, field: &str, key: &str, value: &str) -> Result<(), SettingsError> {
         let opt_string = |v: &str| Some(v.to_owned());
         match field {
@@ -111,17 +113,8 @@ impl Settings {
             "echo" => self.echo = parse_bool(key, value)?,
             "timeout" => self.timeout = parse_opt_duration(key, value)?,
             "connection_timeout" => self.connection_timeout = parse_opt_duration(key, value)?,
-            "pool_size" => self.pool_size = parse_int(key, value, COUNT)?,
-            "max_overflow" => {
-                self.max_overflow = parse_int(key, value, "an integer >= 0, or -1 for no limit")?;
-                if self.max_overflow < -1 {
-                    return Err(SettingsError::invalid(
-                        key,
-                        value,
-                        "an integer >= 0, or -1 for no limit",
-                    ));
-                }
-            }
+            "pool_size" => self.pool_size = parse_int(key, value, POOL_SIZE)?,
+            "max_overflow" => self.max_overflow = parse_int(key, value, MAX_OVERFLOW)?,
             "pool_recycle" => {
                 // The original takes -1 for "never recycle".
                 self.pool_recycle = match value.trim() {
@@ -163,7 +156,13 @@ impl Settings {
             "pragmas.allow_unsafe" => self.pragmas.allow_unsafe = parse_bool(key, value)?,
             _ => return Err(SettingsError::invalid(key, field, "a known settings field")),
         }
-        Ok(())
+        // The range error names the variable and shows the value as it was written.
+        match ranges::check_field(self, field) {
+            Err(SettingsError::InvalidValue { expected, .. }) => {
+                Err(SettingsError::invalid(key, value, expected))
+            }
+            other => other,
+        }
     }
 }
 
@@ -316,6 +315,91 @@ mod tests {
             Duration::from_secs(1),
             "DBCONFIG beats PREFECT"
         );
+    }
+
+    /// The values of the reliability issue (and the edges of each range): an `InvalidValue`
+    /// naming the variable, showing the value as written, and stating the range.
+    #[test]
+    fn out_of_range_values_name_the_variable_and_the_range() {
+        const DURATION: &str = "a duration from 0 to 2147483647ms (about 24.8 days)";
+        const OPTIONAL: &str =
+            "a duration from 0 to 2147483647ms (about 24.8 days), or none for no limit";
+        const CONNECT: &str = "a duration from 1ms to 2147483647ms (about 24.8 days), or none \
+                               for no limit (0 would fail every connect)";
+        const NEVER: &str =
+            "a duration from 0 to 2147483647ms (about 24.8 days), or none for never";
+        const FORMAT: &str =
+            "a duration in seconds (e.g. 10, 2.5) or with a unit (500ms, 10s, 2m, 1h)";
+        let cases = [
+            ("DBCONFIG_BUSY_TIMEOUT", "600h", DURATION),
+            ("DBCONFIG_BUSY_TIMEOUT", "2147483648ms", DURATION),
+            ("DBCONFIG_TIMEOUT", "1e9", OPTIONAL),
+            ("DBCONFIG_TIMEOUT", "1e19", OPTIONAL),
+            ("DBCONFIG_TIMEOUT", "720h", OPTIONAL),
+            ("DBCONFIG_TIMEOUT", "inf", OPTIONAL),
+            ("PREFECT_API_DATABASE_TIMEOUT", "1e400", OPTIONAL),
+            ("DBCONFIG_CONNECTION_TIMEOUT", "1e19", CONNECT),
+            ("DBCONFIG_CONNECTION_TIMEOUT", "0", CONNECT),
+            ("DBCONFIG_CONNECTION_TIMEOUT", "0.5ms", CONNECT),
+            ("DBCONFIG_POOL_RECYCLE", "25d", FORMAT),
+            ("DBCONFIG_POOL_RECYCLE", "600h", NEVER),
+            ("DBCONFIG_POOL_PRE_PING", "1e10", NEVER),
+            ("DBCONFIG_POOL_TIMEOUT", "1e19", DURATION),
+            (
+                "DBCONFIG_POOL_SIZE",
+                "4294967295",
+                "an integer from 0 to 10000",
+            ),
+            (
+                "DBCONFIG_POOL_SIZE",
+                "4294967296",
+                "an integer from 0 to 10000",
+            ),
+            (
+                "PREFECT_SQLALCHEMY_POOL_SIZE",
+                "10001",
+                "an integer from 0 to 10000",
+            ),
+            (
+                "DBCONFIG_MAX_OVERFLOW",
+                "2147483647",
+                "an integer from 0 to 10000, or -1 for no limit",
+            ),
+            (
+                "DBCONFIG_MAX_OVERFLOW",
+                "-2",
+                "an integer from 0 to 10000, or -1 for no limit",
+            ),
+        ];
+        for (name, value, expected) in cases {
+            assert_eq!(
+                from(&[(name, value)]),
+                Err(SettingsError::InvalidValue {
+                    key: name.into(),
+                    value: value.into(),
+                    expected,
+                }),
+                "{name}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_edges_of_each_range_are_accepted() {
+        let s = from(&[
+            ("DBCONFIG_BUSY_TIMEOUT", "2147483647ms"),
+            ("DBCONFIG_TIMEOUT", "2147483.647"),
+            ("DBCONFIG_CONNECTION_TIMEOUT", "1ms"),
+            ("DBCONFIG_POOL_SIZE", "10000"),
+            ("DBCONFIG_MAX_OVERFLOW", "10000"),
+            ("DBCONFIG_POOL_RECYCLE", "0"),
+            ("DBCONFIG_POOL_TIMEOUT", "0"),
+        ])
+        .unwrap();
+        assert_eq!(s.busy_timeout, crate::settings::DURATION_MAX);
+        assert!(s.timeout.unwrap() <= crate::settings::DURATION_MAX);
+        assert_eq!(s.connection_timeout, Some(Duration::from_millis(1)));
+        assert_eq!(s.max_connections(), 20_000);
     }
 
     #[test]

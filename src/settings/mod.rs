@@ -7,6 +7,7 @@
 mod env;
 mod pragma_names;
 mod pragmas;
+mod ranges;
 pub(crate) mod value;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 pub use env::{ENV_VARS, EnvVar};
 pub use pragmas::{JournalMode, SqlitePragmas, Synchronous};
+pub use ranges::{CONNECTION_TIMEOUT_MIN, DURATION_MAX, MAX_OVERFLOW_MAX, POOL_SIZE_MAX};
 
 use crate::url::{ConnectionUrl, UrlError};
 
@@ -42,31 +44,41 @@ pub struct Settings {
     pub echo: bool,
     /// Statement timeout. PostgreSQL: server-side `statement_timeout`. SQLite: the lock wait
     /// used while a new connection is being set up (before `busy_timeout` is applied), as the
-    /// original's `sqlite3.connect(timeout=…)`. `None` = no limit. Defaults to 10 s.
+    /// original's `sqlite3.connect(timeout=…)`. `None` = no limit; `Some(0)`: PostgreSQL turns
+    /// `statement_timeout` off, SQLite does not wait for locks while setting up. Allowed: `None`
+    /// or 0 to [`DURATION_MAX`] (2147483647 ms, about 24.8 days, PostgreSQL's and SQLite's
+    /// limit). Defaults to 10 s.
+    /// <https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT>
     ///
     /// PostgreSQL: each round trip of dbconfig's own (BEGIN, COMMIT, ping, each statement of
     /// `create_db` / `drop_db`, each query of `verify_db`) also waits at most `timeout +
     /// connection_timeout` for its answer, because a network that goes silent never delivers
-    /// the server's; with `None`, 300 s stands in for `timeout` there.
+    /// the server's; with `None` or 0, 300 s stands in for `timeout` there.
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub timeout: Option<Duration>,
     /// Time limit for opening one new connection, TLS and authentication included. `None` = no
     /// limit of its own (PostgreSQL connects are then bounded by `max(pool_timeout, 30 s)`).
-    /// Defaults to 5 s.
+    /// Allowed: `None` or [`CONNECTION_TIMEOUT_MIN`] (1 ms) to [`DURATION_MAX`]; `0` is refused,
+    /// as it would fail every connect (libpq reads `connect_timeout=0` as "no limit": use `None`
+    /// for that). Defaults to 5 s.
     ///
+    /// SQLite: the open's own lock waits are cut to the time left, so the open stops by then.
     /// PostgreSQL: also the network margin of a round trip (see `timeout`), the time a
     /// connection left busy by an abandoned statement has to show it is idle before it is
     /// cancelled and closed, and the limit of that cancel request.
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub connection_timeout: Option<Duration>,
     /// Connections kept open in the pool. `0` = no pooling: every session opens a fresh
-    /// connection and closes it afterwards (for an external pooler). Defaults to 5.
+    /// connection and closes it afterwards (for an external pooler). Allowed: 0 to
+    /// [`POOL_SIZE_MAX`] (10000; the pool reserves a slot per connection up front). Defaults
+    /// to 5.
     pub pool_size: u32,
     /// Extra connections allowed above `pool_size` under load; they are closed when returned
-    /// idle. `-1` = no limit (capped at [`UNLIMITED_OVERFLOW_CAP`]). Defaults to 10.
+    /// idle. `-1` = no limit (capped at [`UNLIMITED_OVERFLOW_CAP`]). Allowed: -1 to
+    /// [`MAX_OVERFLOW_MAX`] (10000). Defaults to 10.
     pub max_overflow: i32,
-    /// Connections older than this are closed instead of reused. `None` = never.
-    /// Defaults to 3600 s.
+    /// Connections older than this are closed instead of reused. `None` = never. Allowed: `None`
+    /// or 0 to [`DURATION_MAX`]. Defaults to 3600 s.
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub pool_recycle: Option<Duration>,
     /// PostgreSQL: check a pooled connection with a round trip before handing it out when it has
@@ -77,11 +89,12 @@ pub struct Settings {
     /// a firewall while idle) are checked. A connection whose socket the server closed is never
     /// handed out, checked or not. What is left is a backend killed within the last second and
     /// not yet seen closed: its error reaches your first statement. `Some(0)` = check on every
-    /// checkout, exactly the original's `pool_pre_ping=True`; `None` = never.
+    /// checkout, exactly the original's `pool_pre_ping=True`; `None` = never. Allowed: `None` or
+    /// 0 to [`DURATION_MAX`].
     #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub pool_pre_ping: Option<Duration>,
     /// How long a session waits for a pooled connection. Always bounded; `0` = fail at once when
-    /// none is free. Defaults to 30 s.
+    /// none is free. Allowed: 0 to [`DURATION_MAX`]. Defaults to 30 s.
     #[cfg_attr(feature = "serde", serde(with = "serde_secs"))]
     pub pool_timeout: Duration,
     /// PostgreSQL `application_name`. Defaults to none.
@@ -107,7 +120,7 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// SQLite: how long a statement waits on a lock held by another connection before failing
     /// with "database is locked" (`PRAGMA busy_timeout`). Also bounds the wait in the writer
-    /// lane. Defaults to 60 s.
+    /// lane. Allowed: 0 to [`DURATION_MAX`] (2147483647 ms, SQLite's limit). Defaults to 60 s.
     /// <https://www.sqlite.org/pragma.html#pragma_busy_timeout>
     #[cfg_attr(feature = "serde", serde(with = "serde_secs"))]
     pub busy_timeout: Duration,
@@ -163,21 +176,23 @@ impl Settings {
         (self.pool_size.saturating_add(overflow) as usize).max(1)
     }
 
-    /// Checks values that a type cannot express.
+    /// Checks values that a type cannot express. Every config constructor calls it.
     ///
     /// # Errors
-    /// `max_overflow` below -1, a client certificate without its key (or the reverse), an
+    /// A value outside its field's allowed range (stated in the field's doc and in the error,
+    /// which names the field), a client certificate without its key (or the reverse), an
     /// invalid extra PRAGMA.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.max_overflow < -1 {
-            return Err(SettingsError::invalid(
-                "max_overflow",
-                &self.max_overflow.to_string(),
-                "an integer >= 0, or -1 for no limit",
-            ));
-        }
+        ranges::check_all(self)?;
         self.tls.validate()?;
         self.pragmas.validate()
+    }
+
+    /// Checks the range of one field (named as in [`EnvVar::field`]), for code that uses a
+    /// value without knowing that `validate()` ran.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) fn check_range(&self, field: &str) -> Result<(), SettingsError> {
+        ranges::check_field(self, field)
     }
 }
 

@@ -105,7 +105,8 @@ pub(crate) fn open_connection_until(
 /// file, so it is set once per file and merely checked by every later connection.
 ///
 /// # Errors
-/// A PRAGMA fails, or the journal mode does not take on a writable file database.
+/// `timeout` or `busy_timeout` out of range ([`Error::Settings`]), a PRAGMA fails, or the
+/// journal mode does not take on a writable file database.
 pub fn apply_pragmas(conn: &Connection, target: &OpenTarget, settings: &Settings) -> Result<()> {
     // Lock wait while setting up, as the original's `sqlite3.connect(timeout=…)`.
     apply_pragmas_with(
@@ -122,6 +123,11 @@ fn apply_pragmas_with(
     settings: &Settings,
     setup_wait: Duration,
 ) -> Result<()> {
+    // rusqlite panics on a busy timeout above i32::MAX ms; configs validate their settings, but
+    // `apply_pragmas` and `open_connection` are public and may be handed settings that never
+    // were.
+    settings.check_range("timeout")?;
+    settings.check_range("busy_timeout")?;
     let p = &settings.pragmas;
     conn.busy_timeout(setup_wait)?;
     if !target.read_only {
@@ -205,5 +211,34 @@ mod tests {
             err.to_string(),
             "dbconfig requires sqlite >= 3.24.0 but we found version 3.23.9"
         );
+    }
+
+    /// Settings that never went through `validate()` get an error, not rusqlite's panic.
+    #[test]
+    fn unvalidated_busy_timeouts_are_errors() {
+        let target = OpenTarget::for_url(&"sqlite://".parse().unwrap());
+        let conn = Connection::open_in_memory().unwrap();
+        let too_long = Duration::from_secs(600 * 3600);
+        for (field, settings) in [
+            (
+                "busy_timeout",
+                Settings {
+                    busy_timeout: too_long,
+                    ..Settings::default()
+                },
+            ),
+            (
+                "timeout",
+                Settings {
+                    timeout: Some(too_long),
+                    ..Settings::default()
+                },
+            ),
+        ] {
+            match apply_pragmas(&conn, &target, &settings) {
+                Err(Error::Settings(e)) => assert_eq!(e.key(), field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
     }
 }

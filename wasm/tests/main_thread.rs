@@ -33,6 +33,11 @@ async fn errors_not_panics() {
     common::errors_not_panics().await;
 }
 
+#[wasm_bindgen_test]
+async fn out_of_range_settings_are_errors() {
+    common::out_of_range_settings_are_errors().await;
+}
+
 /// OPFS needs a worker: the main thread gets an error that says so.
 #[wasm_bindgen_test]
 async fn persistent_database_on_the_main_thread_is_a_clear_error() {

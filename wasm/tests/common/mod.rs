@@ -195,3 +195,52 @@ pub async fn errors_not_panics() {
         "Closed"
     );
 }
+
+/// Out-of-range settings (reliability issue, item 7) are a `Settings` error naming the field
+/// and the allowed range, not a panic: `busy_timeout` above `i32::MAX` ms made rusqlite panic,
+/// which kills the whole module in the browser.
+pub async fn out_of_range_settings_are_errors() {
+    let cases = [
+        (
+            r#"{"busy_timeout": 2160000}"#,
+            "busy_timeout",
+            "2147483647ms",
+        ),
+        (r#"{"timeout": 1e9}"#, "timeout", "2147483647ms"),
+        (
+            r#"{"timeout": 1e19, "connection_timeout": 1e19}"#,
+            "timeout",
+            "2147483647ms",
+        ),
+        (
+            r#"{"connection_timeout": 0}"#,
+            "connection_timeout",
+            "none for no limit",
+        ),
+        (
+            r#"{"pool_size": 4294967295}"#,
+            "pool_size",
+            "from 0 to 10000",
+        ),
+        (
+            r#"{"max_overflow": 2147483647}"#,
+            "max_overflow",
+            "from 0 to 10000",
+        ),
+    ];
+    for (settings, field, range) in cases {
+        let settings = js_sys::JSON::parse(settings).unwrap();
+        let e = Database::open(None, settings).await.err().unwrap();
+        assert_eq!(kind(&e), "Settings", "{field}");
+        let text = message(&e);
+        assert!(text.contains(field) && text.contains(range), "{text}");
+    }
+    // The largest values allowed open a working database.
+    let settings = js_sys::JSON::parse(r#"{"busy_timeout": 2147483.647, "timeout": 2147483.647}"#);
+    let db = Database::open(None, settings.unwrap()).await.unwrap();
+    let p = db.pragmas().unwrap();
+    assert_eq!(
+        get(&p, "busy_timeout").as_string().as_deref(),
+        Some("2147483647")
+    );
+}
