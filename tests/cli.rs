@@ -162,18 +162,20 @@ fn run_capped(
     };
     let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    // Polls for the exit of another process, bounded by `cap`.
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
+    // Waits for the child's exit on a thread; past `cap` it is killed by pid.
+    let pid = child.id();
+    let (exited_tx, exited_rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _ = exited_tx.send(child.wait().unwrap());
+    });
+    let status = match exited_rx.recv_timeout(cap) {
+        Ok(status) => Some(status),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            None
         }
-        if started.elapsed() > cap {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
     };
+    waiter.join().unwrap();
     let elapsed = started.elapsed();
     (
         status,

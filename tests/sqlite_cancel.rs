@@ -199,14 +199,17 @@ async fn a_cancelled_interact_never_blocks_the_runtime() {
                 r = work => panic!("the blocked closure finished: {r:?}"),
             }
         }
-        // Failsafe for a broken build: release the closure after 10 s and remember it did.
+        // Failsafe for a broken build: unless the round ends first, release the closure after
+        // 10 s and remember it did.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let watchdog = {
             let release_tx = release_tx.clone();
             let flag = std::sync::Arc::clone(&released_by_watchdog);
             std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_secs(10));
-                flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                let _ = release_tx.send(());
+                if done_rx.recv_timeout(Duration::from_secs(10)).is_err() {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    let _ = release_tx.send(());
+                }
             })
         };
         let n = session
@@ -245,7 +248,8 @@ async fn a_cancelled_interact_never_blocks_the_runtime() {
         release_tx.send(()).unwrap();
         release_tx2.send(()).unwrap();
         drop(session);
-        drop(watchdog); // detached: it sleeps out its 10 s and sends into a closed channel
+        let _ = done_tx.send(());
+        watchdog.join().unwrap();
     }
     assert_eq!(count_rows(&engine).await, 20);
     engine.dispose();
