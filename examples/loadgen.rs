@@ -11,7 +11,7 @@
 //! `DBCONFIG_POOL_PRE_PING=0` to verify every checkout, as the original does).
 //!
 //! On PostgreSQL a write or read op sends its statement and COMMIT together
-//! (`execute_and_commit` / `query_and_commit`), so that BEGIN, the statement and COMMIT cost one
+//! (`execute_prepared_and_commit` / `query_prepared_and_commit`), so that BEGIN, the statement and COMMIT cost one
 //! round trip. `--commit apart` awaits the statement, then `commit()` (two round trips: BEGIN is
 //! still sent with the statement) and reports itself as `dbconfig-apart`.
 //!
@@ -165,7 +165,7 @@ async fn one_op_pg(
             .prepare_cached("INSERT INTO bench_kv (id, k, v) VALUES ($1, $2, $3)")
             .await?;
         if pipelined {
-            tx.execute_and_commit(&statement, &[&id, &format!("key-{id}"), &v])
+            tx.execute_prepared_and_commit(&statement, &[&id, &format!("key-{id}"), &v])
                 .await?;
             return Ok(());
         }
@@ -177,7 +177,7 @@ async fn one_op_pg(
             .prepare_cached("SELECT k, v FROM bench_kv WHERE id = $1")
             .await?;
         if pipelined {
-            let rows = tx.query_and_commit(&statement, &[&id]).await?;
+            let rows = tx.query_prepared_and_commit(&statement, &[&id]).await?;
             let [row] = rows.as_slice() else {
                 return Err(OpError::Rows(rows.len()));
             };

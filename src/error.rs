@@ -142,6 +142,42 @@ pub enum Error {
         /// and the Postgres type `int4` ``.
         reason: String,
     },
+    /// A column could not be read as the Rust type asked for (or the row has no such column).
+    #[error("column {column:?}: cannot read {found} as {rust_type}: {reason}")]
+    Decode {
+        /// The column's name (or `#i` for a position that does not exist).
+        column: String,
+        /// The Rust type asked for.
+        rust_type: &'static str,
+        /// The stored type: PostgreSQL's type name (`int4`), or SQLite's storage class
+        /// (`text`).
+        found: String,
+        /// Why it does not convert.
+        reason: String,
+    },
+    /// A parameter could not be bound (`parameter` counts from 1, as `$1` does).
+    #[error("parameter ${parameter}: {reason}")]
+    Encode {
+        /// The parameter's number.
+        parameter: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The statement's placeholders do not fit the portable API (`$1, $2, …`) or the
+    /// parameters given.
+    #[error("placeholders: {reason}")]
+    Placeholders {
+        /// What is wrong.
+        reason: String,
+    },
+    /// `query_one` / `query_opt` got a number of rows it does not accept.
+    #[error("expected {expected} row, the query returned {found}")]
+    UnexpectedRows {
+        /// `"exactly one"` or `"at most one"`.
+        expected: &'static str,
+        /// Rows returned.
+        found: usize,
+    },
 }
 
 impl Error {

@@ -180,7 +180,9 @@ async fn postgres_echo_logs_our_statements_and_never_the_password() {
         .prepare_cached("INSERT INTO echoed VALUES ($1)")
         .await
         .unwrap();
-    tx.execute_and_commit(&insert, &[&1_i32]).await.unwrap();
+    tx.execute_prepared_and_commit(&insert, &[&1_i32])
+        .await
+        .unwrap();
     session.ping().await.unwrap();
     drop(session);
     engine.dispose();

@@ -154,7 +154,7 @@ async fn a_task_aborted_inside_a_transaction() {
 }
 
 #[tokio::test]
-async fn execute_and_commit_dropped_mid_flight() {
+async fn execute_prepared_and_commit_dropped_mid_flight() {
     let Some((engine, admin)) = setup("cancel_commit").await else {
         return;
     };
@@ -165,7 +165,7 @@ async fn execute_and_commit_dropped_mid_flight() {
         let tx = session.begin_transaction(true).await.unwrap();
         let sleep = tx.prepare_cached(SLEEP).await.unwrap();
         tokio::select! {
-            result = tx.query_and_commit(&sleep, &[]) => panic!("the sleep returned: {result:?}"),
+            result = tx.query_prepared_and_commit(&sleep, &[]) => panic!("the sleep returned: {result:?}"),
             () = started_sleeping(&admin, pid) => {}
         }
         drop(session);

@@ -1,4 +1,4 @@
-//! `execute_and_commit` / `query_and_commit`: the last statement and COMMIT leave together.
+//! `execute_prepared_and_commit` / `query_prepared_and_commit`: the last statement and COMMIT leave together.
 //! These tests check the transaction semantics survive the pipelining: the statement runs inside
 //! the transaction (not after it), a failed statement keeps nothing, a parameter that cannot be
 //! encoded sends nothing, and the connection comes back to the pool idle.
@@ -72,7 +72,7 @@ async fn connection_is_idle(engine: &PostgresEngine) -> bool {
     row.expect("one row")
 }
 
-/// A write transaction that inserts row 1, then ends with `execute_and_commit` of
+/// A write transaction that inserts row 1, then ends with `execute_prepared_and_commit` of
 /// `INSERT INTO t VALUES ($1, 'last')` bound to `id`.
 async fn insert_then_commit_with(
     engine: &PostgresEngine,
@@ -87,7 +87,7 @@ async fn insert_then_commit_with(
         .prepare_cached("INSERT INTO t VALUES ($1, 'last')")
         .await
         .unwrap();
-    tx.execute_and_commit(&insert, &[id]).await
+    tx.execute_prepared_and_commit(&insert, &[id]).await
 }
 
 #[tokio::test]
@@ -102,7 +102,12 @@ async fn the_statement_runs_inside_the_transaction_and_is_committed() {
         .prepare_cached("INSERT INTO t VALUES ($1, current_setting('transaction_isolation'))")
         .await
         .unwrap();
-    assert_eq!(tx.execute_and_commit(&insert, &[&1_i64]).await.unwrap(), 1);
+    assert_eq!(
+        tx.execute_prepared_and_commit(&insert, &[&1_i64])
+            .await
+            .unwrap(),
+        1
+    );
     drop(session);
 
     // The database default is serializable: "read committed" proves the INSERT ran inside
@@ -115,7 +120,10 @@ async fn the_statement_runs_inside_the_transaction_and_is_committed() {
         )
         .await
         .unwrap();
-    let rows = tx.query_and_commit(&select, &[&1_i64]).await.unwrap();
+    let rows = tx
+        .query_prepared_and_commit(&select, &[&1_i64])
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].get::<_, String>(0), "read committed");
     assert_eq!(rows[0].get::<_, String>(1), "read committed");
@@ -192,7 +200,10 @@ async fn a_failed_commit_is_reported_after_a_successful_statement() {
         .prepare_cached("INSERT INTO child VALUES ($1, 42)")
         .await
         .unwrap();
-    let err = tx.execute_and_commit(&insert, &[&1_i64]).await.unwrap_err();
+    let err = tx
+        .execute_prepared_and_commit(&insert, &[&1_i64])
+        .await
+        .unwrap_err();
     assert_eq!(err.sqlstate(), Some("23503"), "{err}");
     drop(session);
 
@@ -240,7 +251,10 @@ async fn a_connection_killed_mid_transaction_gives_an_error_and_is_not_reused() 
     .await;
     assert!(gone, "the backend did not exit");
     // Whether the client has already seen the close or finds out now, this is an error.
-    let err = tx.execute_and_commit(&insert, &[&1_i64]).await.unwrap_err();
+    let err = tx
+        .execute_prepared_and_commit(&insert, &[&1_i64])
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Postgres(_)), "{err:?}");
     drop(session);
 

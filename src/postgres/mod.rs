@@ -11,9 +11,11 @@ mod config;
 mod connect;
 mod engine;
 mod pool;
+mod portable;
 mod schema_ops;
 mod session;
 mod tls;
+mod value;
 
 pub use config::PostgresConfig;
 pub use engine::PostgresEngine;
@@ -31,6 +33,14 @@ fn is_statement_timeout(e: &tokio_postgres::Error) -> bool {
 
 /// Maps a driver error to [`Error`]: statement timeouts and TLS failures get their own variants.
 pub(crate) fn classify(e: tokio_postgres::Error) -> Error {
+    if let Some(encode) =
+        std::error::Error::source(&e).and_then(|s| s.downcast_ref::<value::EncodeError>())
+    {
+        return Error::Encode {
+            parameter: encode.parameter,
+            reason: encode.reason.clone(),
+        };
+    }
     if is_statement_timeout(&e) {
         return Error::StatementTimeout(e);
     }

@@ -21,10 +21,10 @@ use crate::error::{Error, Result};
 /// session is dropped.
 pub struct PostgresSession {
     engine: PostgresEngine,
-    conn: Option<Object<PgManager>>,
+    pub(super) conn: Option<Object<PgManager>>,
     /// What is known of the connection: see [`PostgresEngine::release`] for what each state
     /// means when the connection is given back.
-    health: Health,
+    pub(super) health: Health,
 }
 
 /// Whether a connection may still have a request running on the server.
@@ -67,10 +67,10 @@ impl std::fmt::Debug for PostgresSession {
 
 /// One statement of ours: its text for `echo`, and the limit it runs under.
 #[derive(Clone, Copy)]
-struct Own {
-    sql: &'static str,
-    echo: bool,
-    limit: Duration,
+pub(super) struct Own {
+    pub(super) sql: &'static str,
+    pub(super) echo: bool,
+    pub(super) limit: Duration,
 }
 
 /// Runs one round trip of ours under its limit; a timeout marks the connection broken. With
@@ -93,7 +93,7 @@ async fn bounded<T>(
 /// Waits at most `limit` for the server's answer to `fut` (which may be an error of its own).
 /// While waiting the connection is busy (so that dropping this future leaves it busy); a
 /// timeout marks it broken.
-async fn answer_within<T, E>(
+pub(super) async fn answer_within<T, E>(
     limit: Duration,
     health: &mut Health,
     fut: impl Future<Output = std::result::Result<T, E>>,
@@ -166,7 +166,7 @@ impl PostgresSession {
             .map(drop)
     }
 
-    fn own(&self, sql: &'static str) -> Own {
+    pub(super) fn own(&self, sql: &'static str) -> Own {
         Own {
             sql,
             echo: self.engine.settings().echo,
@@ -178,8 +178,8 @@ impl PostgresSession {
     ///
     /// `START TRANSACTION ISOLATION LEVEL READ COMMITTED` is sent at once but its answer is read
     /// together with your first statement's, so BEGIN costs no round trip of its own. End with
-    /// [`execute_and_commit`](PostgresTransaction::execute_and_commit) or
-    /// [`query_and_commit`](PostgresTransaction::query_and_commit) and neither does COMMIT.
+    /// [`execute_prepared_and_commit`](PostgresTransaction::execute_prepared_and_commit) or
+    /// [`query_prepared_and_commit`](PostgresTransaction::query_prepared_and_commit) and neither does COMMIT.
     /// `with_for_update` does not change `BEGIN` on PostgreSQL (it exists for SQLite's
     /// `BEGIN IMMEDIATE`): lock rows with `SELECT … FOR UPDATE`. A transaction dropped without
     /// [`commit`](PostgresTransaction::commit) rolls back.
@@ -238,6 +238,23 @@ impl Drop for PostgresSession {
     }
 }
 
+/// Prepares `sql` on `client`, through its statement cache when `statement_cache` > 0 (the cache
+/// is cleared when full).
+pub(super) async fn prepare(
+    client: &ClientWrapper,
+    statement_cache: usize,
+    sql: &str,
+) -> std::result::Result<Statement, tokio_postgres::Error> {
+    if statement_cache == 0 {
+        return client.prepare(sql).await;
+    }
+    let cache = &client.statement_cache;
+    if cache.size() >= statement_cache {
+        cache.clear();
+    }
+    client.prepare_cached(sql).await
+}
+
 const BEGIN: &str = "START TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
 /// The answer to a request already sent.
@@ -260,8 +277,8 @@ pub struct PostgresTransaction<'s> {
     begin: Mutex<Option<Pending<'s>>>,
     health: &'s mut Health,
     /// The limit and echo flag of BEGIN, reused for COMMIT and ROLLBACK.
-    own: Own,
-    statement_cache: usize,
+    pub(super) own: Own,
+    pub(super) statement_cache: usize,
     done: bool,
 }
 
@@ -295,17 +312,7 @@ impl<'s> PostgresTransaction<'s> {
     /// [`begin_transaction`](PostgresSession::begin_transaction)).
     pub async fn prepare_cached(&self, sql: &str) -> Result<Statement> {
         let limit = self.own.limit;
-        let prepared = async {
-            if self.statement_cache == 0 {
-                return self.client.prepare(sql).await;
-            }
-            let cache = &self.client.statement_cache;
-            if cache.size() >= self.statement_cache {
-                cache.clear();
-            }
-            self.client.prepare_cached(sql).await
-        };
-        match tokio::time::timeout(limit, prepared).await {
+        match tokio::time::timeout(limit, prepare(self.client, self.statement_cache, sql)).await {
             Ok(prepared) => prepared.map_err(classify),
             Err(_) => Err(Error::Timeout {
                 waiting_for: "the server to answer",
@@ -344,7 +351,7 @@ impl<'s> PostgresTransaction<'s> {
     ///
     /// # Errors
     /// The statement, BEGIN or COMMIT failed, or the server did not answer in time.
-    pub async fn execute_and_commit(
+    pub async fn execute_prepared_and_commit(
         mut self,
         statement: &Statement,
         params: &[&(dyn ToSql + Sync)],
@@ -354,11 +361,11 @@ impl<'s> PostgresTransaction<'s> {
     }
 
     /// Runs `statement` and commits, in one round trip, returning its rows. See
-    /// [`execute_and_commit`](Self::execute_and_commit) for what happens when something fails.
+    /// [`execute_prepared_and_commit`](Self::execute_prepared_and_commit) for what happens when something fails.
     ///
     /// # Errors
     /// The statement, BEGIN or COMMIT failed, or the server did not answer in time.
-    pub async fn query_and_commit(
+    pub async fn query_prepared_and_commit(
         mut self,
         statement: &Statement,
         params: &[&(dyn ToSql + Sync)],

@@ -4,6 +4,7 @@
 //! WebAssembly included; the pool, the writer lane and the sessions are native only.
 
 pub mod begin;
+pub mod bind;
 pub mod connect;
 pub mod pragma;
 pub mod target;
@@ -16,6 +17,8 @@ mod engine;
 mod lane;
 #[cfg(not(target_family = "wasm"))]
 mod pool;
+#[cfg(not(target_family = "wasm"))]
+mod portable;
 #[cfg(not(target_family = "wasm"))]
 mod schema_ops;
 #[cfg(not(target_family = "wasm"))]

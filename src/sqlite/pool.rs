@@ -95,6 +95,15 @@ impl SqliteConnection {
         f(conn).map_err(Error::Sqlite)
     }
 
+    /// Runs `f` (one portable statement, [`super::bind`]) on this connection, on the calling
+    /// thread.
+    pub(crate) fn run_portable<R>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<R>,
+    ) -> Result<R> {
+        f(self.exclusive()?)
+    }
+
     /// The connection, when nothing else holds it. Never waits: a cancelled blocking task that
     /// still runs makes this an error, not a wait on the mutex.
     fn exclusive(&mut self) -> Result<&mut Connection> {

@@ -151,6 +151,11 @@ impl SqliteTransaction<'_> {
         self.mode
     }
 
+    /// The transaction's connection.
+    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
+        self.conn
+    }
+
     /// Runs `f` inside the transaction, on the calling thread.
     ///
     /// # Errors
