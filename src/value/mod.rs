@@ -118,6 +118,7 @@ impl fmt::Debug for Value {
 pub type Params<'a> = &'a [&'a (dyn ToValue + Sync)];
 
 /// Converts `params` to values (checking the NaN policy once for both backends).
+#[cfg_attr(target_family = "wasm", allow(dead_code))]
 pub(crate) fn values_of(params: &[&(dyn ToValue + Sync)]) -> crate::Result<Vec<Value>> {
     params
         .iter()

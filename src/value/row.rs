@@ -189,7 +189,10 @@ impl Row {
 
     fn stored_type(&self, i: usize, value: &Value) -> String {
         match &self.inner {
-            Inner::Values { .. } => value.kind().to_owned(),
+            Inner::Values { .. } => {
+                let _ = i;
+                value.kind().to_owned()
+            }
             #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
             Inner::Postgres(row) => {
                 let _ = value;
