@@ -176,6 +176,82 @@ async fn portable_api<C: DatabaseConfig>(cfg: &C) {
         assert_eq!(&got, s, "{dialect}");
     }
 
+    // With the `serde` feature, a row deserializes into a struct: 0/1 into bool, JSON into
+    // nested types, UUID text into Uuid, bytes into Vec<u8>.
+    #[cfg(feature = "serde")]
+    {
+        #[derive(Debug, serde::Deserialize, PartialEq)]
+        struct Doc {
+            deep: Deep,
+        }
+        #[derive(Debug, serde::Deserialize, PartialEq)]
+        struct Deep {
+            deeper: Vec<bool>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Some {
+            id: i64,
+            b: Option<bool>,
+            u: Option<Uuid>,
+            by: Option<Vec<u8>>,
+            t: Option<String>,
+            #[serde(rename = "ts")]
+            ts_text: Option<String>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Typed {
+            jb: Vec<Doc>,
+            #[serde(deserialize_with = "dbconfig::value::serde_helpers::timestamp")]
+            ts: OffsetDateTime,
+        }
+        for s in &samples {
+            let row = session
+                .query_one("SELECT * FROM vals WHERE id = $1", &[&s.id])
+                .await
+                .unwrap();
+            let got: Some = row
+                .deserialize()
+                .unwrap_or_else(|e| panic!("{dialect}: {e}"));
+            assert_eq!(got.id, s.id);
+            assert_eq!(got.b, s.b, "{dialect}");
+            assert_eq!(got.u, s.u, "{dialect}");
+            assert_eq!(got.by, s.by, "{dialect}");
+            assert_eq!(got.t, s.t, "{dialect}");
+            if s.id == 1 {
+                // The same text on both backends.
+                assert_eq!(
+                    got.ts_text.as_deref(),
+                    Option::Some("2026-12-03 05:06:15.123456+00:00"),
+                    "{dialect}"
+                );
+                let typed: Typed = row.deserialize().unwrap();
+                assert_eq!(
+                    typed.jb,
+                    vec![Doc {
+                        deep: Deep {
+                            deeper: vec![true, false]
+                        }
+                    }],
+                    "{dialect}"
+                );
+                assert_eq!(Option::Some(typed.ts), s.ts, "{dialect}");
+            }
+        }
+        let row = session
+            .query_one("SELECT t FROM vals WHERE id = $1", &[&1_i64])
+            .await
+            .unwrap();
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Wrong {
+            t: i64,
+        }
+        match row.deserialize::<Wrong>() {
+            Err(Error::Decode { column, .. }) => assert_eq!(column, "t"),
+            other => panic!("{dialect}: {other:?}"),
+        }
+    }
+
     // `$2 … $1`: SQLite numbers `$N` by first appearance; they must bind by their digits.
     let mut tx = cfg.begin_transaction(&mut session, true).await.unwrap();
     tx.execute(

@@ -37,6 +37,12 @@ mod convert;
 mod row;
 pub(crate) mod text;
 
+#[cfg(feature = "serde")]
+mod de;
+
+#[cfg(feature = "serde")]
+pub use de::serde_helpers;
+
 pub use convert::{FromValue, Json, ToValue};
 pub use row::{Row, RowIndex};
 pub use time::{Date, OffsetDateTime};
