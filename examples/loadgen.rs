@@ -3,8 +3,14 @@
 //! ```text
 //! cargo run --release --example loadgen -- \
 //!     --backend sqlite|postgres --workload write|read|mixed|checkout \
-//!     --concurrency C --ops N [--url URL] [--pool-size 10] [--commit pipelined|apart]
+//!     --concurrency C --ops N [--url URL] [--pool-size 10] [--commit pipelined|apart] \
+//!     [--api native|portable]
 //! ```
+//!
+//! `--api portable` runs the same ops through the portable API (`Executor` / `Transaction`,
+//! `$N` placeholders, `Row::get`), one generic function for both backends, and reports itself
+//! as `dbconfig-portable`; `native` (the default) uses `tx.run` closures on SQLite and
+//! prepared statements on the tokio-postgres client.
 //!
 //! PostgreSQL needs `--url` (or `DBCONFIG_TEST_PG_URL`); its `bench_kv` table is dropped and
 //! re-created. Other settings can be given as `DBCONFIG_*` variables (e.g.
@@ -28,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use dbconfig::{
     DatabaseConfig, PostgresConfig, PostgresEngine, Settings, SqliteConfig, SqliteEngine,
+    Transaction,
 };
 
 const PRELOAD: i64 = 10_000;
@@ -62,6 +69,8 @@ struct Args {
     pool_size: u32,
     /// PostgreSQL: COMMIT sent with the last statement (the default), or awaited after it.
     commit_pipelined: bool,
+    /// The portable API instead of the drivers'.
+    portable: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -73,6 +82,7 @@ fn parse_args() -> Result<Args, String> {
         url: None,
         pool_size: 10,
         commit_pipelined: true,
+        portable: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -103,6 +113,13 @@ fn parse_args() -> Result<Args, String> {
                     "pipelined" => true,
                     "apart" => false,
                     other => return Err(format!("--commit: {other:?} (pipelined or apart)")),
+                }
+            }
+            "--api" => {
+                args.portable = match value()?.as_str() {
+                    "native" => false,
+                    "portable" => true,
+                    other => return Err(format!("--api: {other:?} (native or portable)")),
                 }
             }
             other => return Err(format!("unknown argument {other:?}")),
@@ -211,13 +228,67 @@ async fn one_op(
     engine: &Engine,
     workload: Workload,
     pipelined: bool,
+    portable: bool,
     rng: &mut fastrand::Rng,
     next_id: &AtomicI64,
 ) -> Result<(), OpError> {
+    if portable && let Some(write) = workload.writes(rng) {
+        return match engine {
+            Engine::Sqlite(e) => {
+                let mut session = e.session();
+                let tx = session.begin_transaction(write).await?;
+                portable_op(tx, write, pipelined, rng, next_id).await
+            }
+            Engine::Postgres(e) => {
+                let mut session = e.session();
+                let tx = session.begin_transaction(write).await?;
+                portable_op(tx, write, pipelined, rng, next_id).await
+            }
+        };
+    }
     match engine {
         Engine::Sqlite(e) => one_op_sqlite(e, workload, rng, next_id).await,
         Engine::Postgres(e) => one_op_pg(e, workload, pipelined, rng, next_id).await,
     }
+}
+
+/// One write or read through the portable API: the same code for both backends.
+async fn portable_op(
+    mut tx: impl Transaction,
+    write: bool,
+    pipelined: bool,
+    rng: &mut fastrand::Rng,
+    next_id: &AtomicI64,
+) -> Result<(), OpError> {
+    if write {
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let v = random_bytes(rng);
+        let (sql, k) = (
+            "INSERT INTO bench_kv (id, k, v) VALUES ($1, $2, $3)",
+            format!("key-{id}"),
+        );
+        if pipelined {
+            tx.execute_and_commit(sql, &[&id, &k, &v]).await?;
+            return Ok(());
+        }
+        tx.execute(sql, &[&id, &k, &v]).await?;
+    } else {
+        let id = rng.i64(1..=PRELOAD);
+        let sql = "SELECT k, v FROM bench_kv WHERE id = $1";
+        let rows = if pipelined {
+            tx.query_and_commit(sql, &[&id]).await?
+        } else {
+            let rows = tx.query(sql, &[&id]).await?;
+            tx.commit().await?;
+            rows
+        };
+        let [row] = rows.as_slice() else {
+            return Err(OpError::Rows(rows.len()));
+        };
+        let _: (String, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        return Ok(());
+    }
+    Ok(tx.commit().await?)
 }
 
 /// Latencies in nanoseconds, in log-linear buckets: exact below 128 ns, then 128 buckets per
@@ -414,6 +485,7 @@ async fn main() {
         let next_id = Arc::clone(&next_id);
         let workload = args.workload;
         let pipelined = args.commit_pipelined;
+        let portable = args.portable;
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(42 + task as u64);
             let mut latencies = Histogram::new();
@@ -423,7 +495,7 @@ async fn main() {
                 .is_ok()
             {
                 let t = Instant::now();
-                match one_op(&engine, workload, pipelined, &mut rng, &next_id).await {
+                match one_op(&engine, workload, pipelined, portable, &mut rng, &next_id).await {
                     Ok(()) => latencies.record(t.elapsed()),
                     Err(e) => *errors.entry(error_kind(&e)).or_default() += 1,
                 }
@@ -444,10 +516,12 @@ async fn main() {
     let failed: u64 = errors.values().sum();
     let line = serde_json::json!({
         "impl": format!(
-            "dbconfig{}-{}",
+            "dbconfig{}{}-{}",
+            if args.portable { "-portable" } else { "" },
             if args.commit_pipelined || args.backend != "postgres" { "" } else { "-apart" },
             env!("CARGO_PKG_VERSION")
         ),
+        "api": if args.portable { "portable" } else { "native" },
         "backend": args.backend,
         "workload": format!("{:?}", args.workload).to_lowercase(),
         "concurrency": args.concurrency,
