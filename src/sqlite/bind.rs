@@ -7,13 +7,108 @@
 //! `prepare` and bound to the value its digits name, so order and repetition work as on
 //! PostgreSQL, with no SQL lexer of our own.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rusqlite::types::{Null, ValueRef};
 use rusqlite::{Connection, Statement};
 
 use crate::error::{Error, Result};
-use crate::value::{Row, Value, text};
+use crate::value::row::Cell;
+use crate::value::{Params, Row, Value, text};
+
+/// The `$N` number of each of `stmt`'s parameters, in SQLite's order.
+///
+/// # Errors
+/// [`Error::Placeholders`] for `?`, `?N`, `:name`, `@name` or `$name` placeholders.
+fn parameter_numbers(stmt: &Statement<'_>) -> Result<Vec<usize>> {
+    let count = stmt.parameter_count();
+    let mut numbers = Vec::with_capacity(count);
+    let mut other: Option<String> = None;
+    for i in 1..=count {
+        match stmt.parameter_name(i) {
+            Some(name) => match portable_number(name) {
+                Some(n) => numbers.push(n),
+                None => {
+                    other.get_or_insert_with(|| name.to_owned());
+                }
+            },
+            None => {
+                other.get_or_insert_with(|| "?".to_owned());
+            }
+        }
+    }
+    if let Some(name) = other {
+        let reason = if numbers.is_empty() {
+            format!("`{name}` is not a portable placeholder: write $1, $2, … (PostgreSQL's syntax)")
+        } else {
+            format!("the statement mixes `{name}` and `$N` placeholders: use $1, $2, … only")
+        };
+        return Err(Error::Placeholders { reason });
+    }
+    Ok(numbers)
+}
+
+/// Checks that `numbers` (a statement's `$N`s) fit `given` values: none past them, none of them
+/// skipped (PostgreSQL cannot type a skipped one, so neither may SQLite).
+fn check_numbers(numbers: &[usize], given: usize) -> Result<()> {
+    let highest = numbers.iter().copied().max().unwrap_or(0);
+    if highest > given {
+        return Err(Error::Placeholders {
+            reason: format!("the statement uses ${highest}, {given} parameter(s) were given"),
+        });
+    }
+    let mut used = Used::new(given);
+    for &n in numbers {
+        used.set(n - 1);
+    }
+    if let Some(unused) = used.first_unset() {
+        return Err(Error::Placeholders {
+            reason: if unused < highest {
+                format!(
+                    "${} is not used by the statement (PostgreSQL could not infer its type)",
+                    unused + 1
+                )
+            } else {
+                format!("{given} parameter(s) were given, the statement uses {highest}")
+            },
+        });
+    }
+    Ok(())
+}
+
+/// What a statement's parameters are bound from.
+#[derive(Clone, Copy)]
+pub(crate) enum Args<'a> {
+    /// Values already made.
+    Values(&'a [Value]),
+    /// The caller's parameters, converted as they are bound (no intermediate vector).
+    Params(Params<'a>),
+}
+
+impl Args<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Args::Values(v) => v.len(),
+            Args::Params(p) => p.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Cow<'_, Value> {
+        match self {
+            Args::Values(v) => Cow::Borrowed(&v[i]),
+            Args::Params(p) => Cow::Owned(p[i].to_value()),
+        }
+    }
+}
+
+fn bind_numbers(stmt: &mut Statement<'_>, numbers: &[usize], args: Args<'_>) -> Result<()> {
+    check_numbers(numbers, args.len())?;
+    for (i, &n) in numbers.iter().enumerate() {
+        bind_one(stmt, i + 1, n, &args.get(n - 1))?;
+    }
+    Ok(())
+}
 
 /// Binds `values` to `stmt`'s `$N` parameters (`$N` gets `values[N - 1]`).
 ///
@@ -22,60 +117,39 @@ use crate::value::{Row, Value, text};
 /// the values given, a number skipped, or more values than placeholders; [`Error::Encode`] for a
 /// value SQLite cannot store portably (NaN, a year past 9999).
 pub fn bind_values(stmt: &mut Statement<'_>, values: &[Value]) -> Result<()> {
-    let count = stmt.parameter_count();
-    let mut used = vec![false; values.len()];
-    let mut other: Option<String> = None;
-    let mut highest = 0;
-    for i in 1..=count {
-        let number = match stmt.parameter_name(i) {
-            Some(name) => match portable_number(name) {
-                Some(n) => n,
-                None => {
-                    other.get_or_insert_with(|| name.to_owned());
-                    continue;
-                }
-            },
-            None => {
-                other.get_or_insert_with(|| "?".to_owned());
-                continue;
-            }
-        };
-        highest = highest.max(number);
-        let Some(value) = values.get(number - 1) else {
-            return Err(Error::Placeholders {
-                reason: format!(
-                    "the statement uses ${number}, {} parameter(s) were given",
-                    values.len()
-                ),
-            });
-        };
-        used[number - 1] = true;
-        bind_one(stmt, i, number, value)?;
-    }
-    if let Some(name) = other {
-        let reason = if highest > 0 {
-            format!("the statement mixes `{name}` and `$N` placeholders: use $1, $2, … only")
+    let numbers = parameter_numbers(stmt)?;
+    bind_numbers(stmt, &numbers, Args::Values(values))
+}
+
+/// Which of the values a statement used: a bit mask for up to 64, else a vector (no allocation
+/// in the common case).
+enum Used {
+    Few { mask: u64, len: usize },
+    Many(Vec<bool>),
+}
+
+impl Used {
+    fn new(len: usize) -> Self {
+        if len <= 64 {
+            Used::Few { mask: 0, len }
         } else {
-            format!("`{name}` is not a portable placeholder: write $1, $2, … (PostgreSQL's syntax)")
-        };
-        return Err(Error::Placeholders { reason });
+            Used::Many(vec![false; len])
+        }
     }
-    if let Some(unused) = used.iter().position(|u| !u) {
-        return Err(Error::Placeholders {
-            reason: if unused < highest {
-                format!(
-                    "${} is not used by the statement (PostgreSQL could not infer its type)",
-                    unused + 1
-                )
-            } else {
-                format!(
-                    "{} parameter(s) were given, the statement uses {highest}",
-                    values.len()
-                )
-            },
-        });
+
+    fn set(&mut self, i: usize) {
+        match self {
+            Used::Few { mask, .. } => *mask |= 1 << i,
+            Used::Many(v) => v[i] = true,
+        }
     }
-    Ok(())
+
+    fn first_unset(&self) -> Option<usize> {
+        match self {
+            Used::Few { mask, len } => (0..*len).find(|i| mask & (1 << i) == 0),
+            Used::Many(v) => v.iter().position(|u| !u),
+        }
+    }
 }
 
 /// `N` for a `$N` parameter name.
@@ -134,23 +208,117 @@ pub fn column_value(row: &rusqlite::Row<'_>, i: usize) -> Result<Value> {
     })
 }
 
+/// What dbconfig remembers of the portable statements run on one connection, by SQL text: the
+/// `$N` number of each parameter (fixed by the text) and the result column names (checked
+/// against the statement on every use: a `SELECT *` changes with the schema), so neither is
+/// read and copied again on every run.
+#[derive(Debug, Default)]
+pub struct StatementInfo {
+    /// Most recently used first (roughly: a hit moves to the front by one swap).
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    sql: Box<str>,
+    numbers: Box<[usize]>,
+    names: Arc<[String]>,
+}
+
+impl StatementInfo {
+    /// Statements remembered (rusqlite's statement cache keeps 16 by default; this is cheap).
+    const MAX: usize = 64;
+
+    fn entry(&mut self, sql: &str, stmt: &Statement<'_>) -> Result<&Entry> {
+        let at = match self.entries.iter().position(|e| &*e.sql == sql) {
+            Some(i) => {
+                let entry = &mut self.entries[i];
+                let same_names = entry.names.len() == stmt.column_count()
+                    && entry
+                        .names
+                        .iter()
+                        .enumerate()
+                        .all(|(c, n)| stmt.column_name(c).is_ok_and(|name| name == n));
+                if !same_names {
+                    entry.names = stmt.column_names().map(String::from).collect();
+                }
+                if i > 0 {
+                    self.entries.swap(0, i);
+                }
+                0
+            }
+            None => {
+                let numbers = parameter_numbers(stmt)?;
+                if self.entries.len() >= Self::MAX {
+                    self.entries.pop();
+                }
+                self.entries.insert(
+                    0,
+                    Entry {
+                        sql: sql.into(),
+                        numbers: numbers.into(),
+                        names: stmt.column_names().map(String::from).collect(),
+                    },
+                );
+                0
+            }
+        };
+        Ok(&self.entries[at])
+    }
+}
+
 /// Prepares (cached) `sql`, binds `values` and returns every row.
 ///
 /// # Errors
 /// Preparing or stepping failed, or binding failed (see [`bind_values`]).
 pub fn query(conn: &Connection, sql: &str, values: &[Value]) -> Result<Vec<Row>> {
+    query_with(
+        conn,
+        sql,
+        Args::Values(values),
+        &mut StatementInfo::default(),
+    )
+}
+
+/// [`query`] with `args`, remembering the statement in `info`.
+pub(crate) fn query_with(
+    conn: &Connection,
+    sql: &str,
+    args: Args<'_>,
+    info: &mut StatementInfo,
+) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    bind_values(&mut stmt, values)?;
+    let entry = info.entry(sql, &stmt)?;
+    bind_numbers(&mut stmt, &entry.numbers, args)?;
     let n = stmt.column_count();
-    let columns: Arc<[String]> = stmt.column_names().map(String::from).collect();
+    let columns = Arc::clone(&entry.names);
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        let mut values = Vec::with_capacity(n);
+        let mut cells = Vec::with_capacity(n);
+        let mut bytes = Vec::new();
         for i in 0..n {
-            values.push(column_value(row, i)?);
+            cells.push(match row.get_ref(i)? {
+                ValueRef::Null => Cell::Null,
+                ValueRef::Integer(v) => Cell::Int(v),
+                ValueRef::Real(v) => Cell::Float(v),
+                ValueRef::Text(t) => {
+                    let at = bytes.len();
+                    bytes.extend_from_slice(t);
+                    if std::str::from_utf8(t).is_ok() {
+                        Cell::Text(at, t.len())
+                    } else {
+                        Cell::Bytes(at, t.len())
+                    }
+                }
+                ValueRef::Blob(b) => {
+                    let at = bytes.len();
+                    bytes.extend_from_slice(b);
+                    Cell::Bytes(at, b.len())
+                }
+            });
         }
-        out.push(Row::from_values(Arc::clone(&columns), values));
+        out.push(Row::from_cells(Arc::clone(&columns), cells, bytes));
     }
     Ok(out)
 }
@@ -161,8 +329,24 @@ pub fn query(conn: &Connection, sql: &str, values: &[Value]) -> Result<Vec<Row>>
 /// # Errors
 /// As [`query`].
 pub fn execute(conn: &Connection, sql: &str, values: &[Value]) -> Result<u64> {
+    execute_with(
+        conn,
+        sql,
+        Args::Values(values),
+        &mut StatementInfo::default(),
+    )
+}
+
+/// [`execute`] with `args`, remembering the statement in `info`.
+pub(crate) fn execute_with(
+    conn: &Connection,
+    sql: &str,
+    args: Args<'_>,
+    info: &mut StatementInfo,
+) -> Result<u64> {
     let mut stmt = conn.prepare_cached(sql)?;
-    bind_values(&mut stmt, values)?;
+    let entry = info.entry(sql, &stmt)?;
+    bind_numbers(&mut stmt, &entry.numbers, args)?;
     if stmt.column_count() == 0 {
         return Ok(stmt.raw_execute()? as u64);
     }

@@ -36,6 +36,8 @@ pub struct SqliteConnection {
     id: ConnectionId,
     tracker: Option<Arc<ConnectionTracker>>,
     open_count: Option<Arc<AtomicUsize>>,
+    /// The portable statements run here (parameter numbers, column names).
+    names: super::bind::StatementInfo,
 }
 
 /// Whether a connection may be used again, and by whom.
@@ -76,6 +78,7 @@ impl SqliteConnection {
             id,
             tracker,
             open_count: None,
+            names: super::bind::StatementInfo::default(),
         }
     }
 
@@ -99,9 +102,18 @@ impl SqliteConnection {
     /// thread.
     pub(crate) fn run_portable<R>(
         &mut self,
-        f: impl FnOnce(&Connection) -> Result<R>,
+        f: impl FnOnce(&Connection, &mut super::bind::StatementInfo) -> Result<R>,
     ) -> Result<R> {
-        f(self.exclusive()?)
+        if self.state == ConnState::Abandoned {
+            return Err(Error::Abandoned);
+        }
+        let Some(mutex) = Arc::get_mut(&mut self.conn) else {
+            return Err(Error::Abandoned);
+        };
+        f(
+            mutex.get_mut().unwrap_or_else(PoisonError::into_inner),
+            &mut self.names,
+        )
     }
 
     /// The connection, when nothing else holds it. Never waits: a cancelled blocking task that

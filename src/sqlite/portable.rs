@@ -1,11 +1,12 @@
 //! The portable [`Executor`] / [`Transaction`] API on SQLite sessions and transactions.
 
 use super::bind;
+use super::bind::Args;
 use super::session::{SqliteSession, SqliteTransaction};
 use crate::error::Result;
 use crate::query::{Executor, Transaction};
 use crate::url::Dialect;
-use crate::value::{Params, Row, values_of};
+use crate::value::{Params, Row};
 
 impl Executor for SqliteSession {
     fn dialect(&self) -> Dialect {
@@ -13,23 +14,21 @@ impl Executor for SqliteSession {
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let values = values_of(params)?;
         self.connection()
             .await?
-            .run_portable(|c| bind::execute(c, sql, &values))
+            .run_portable(|c, info| bind::execute_with(c, sql, Args::Params(params), info))
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let values = values_of(params)?;
         self.connection()
             .await?
-            .run_portable(|c| bind::query(c, sql, &values))
+            .run_portable(|c, info| bind::query_with(c, sql, Args::Params(params), info))
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
         self.connection()
             .await?
-            .run_portable(|c| c.execute_batch(sql).map_err(Into::into))
+            .run_portable(|c, _| c.execute_batch(sql).map_err(Into::into))
     }
 }
 
@@ -39,20 +38,18 @@ impl Executor for SqliteTransaction<'_> {
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let values = values_of(params)?;
         self.connection()
-            .run_portable(|c| bind::execute(c, sql, &values))
+            .run_portable(|c, info| bind::execute_with(c, sql, Args::Params(params), info))
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let values = values_of(params)?;
         self.connection()
-            .run_portable(|c| bind::query(c, sql, &values))
+            .run_portable(|c, info| bind::query_with(c, sql, Args::Params(params), info))
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
         self.connection()
-            .run_portable(|c| c.execute_batch(sql).map_err(Into::into))
+            .run_portable(|c, _| c.execute_batch(sql).map_err(Into::into))
     }
 }
 

@@ -24,6 +24,15 @@ pub trait FromValue: Sized {
     /// # Errors
     /// A message naming what did not fit (the caller names the column and types).
     fn from_value(value: &Value) -> Result<Self, String>;
+
+    /// Converts an owned `value` (a row's column, already copied out): types that hold text or
+    /// bytes take them over instead of copying them again.
+    ///
+    /// # Errors
+    /// As [`from_value`](Self::from_value).
+    fn from_owned(value: Value) -> Result<Self, String> {
+        Self::from_value(&value)
+    }
 }
 
 /// JSON through serde: `Json(my_struct)` binds as a JSON document; `row.get::<Json<T>>(…)`
@@ -108,6 +117,10 @@ impl FromValue for Value {
     fn from_value(value: &Value) -> Result<Self, String> {
         Ok(value.clone())
     }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        Ok(value)
+    }
 }
 
 impl<T: FromValue> FromValue for Option<T> {
@@ -117,6 +130,13 @@ impl<T: FromValue> FromValue for Option<T> {
         match value {
             Value::Null => Ok(None),
             v => T::from_value(v).map(Some),
+        }
+    }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            v => T::from_owned(v).map(Some),
         }
     }
 }
@@ -205,6 +225,13 @@ impl FromValue for String {
             v => mismatch(v),
         }
     }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Text(s) => Ok(s),
+            v => mismatch(&v),
+        }
+    }
 }
 
 impl FromValue for Vec<u8> {
@@ -214,6 +241,13 @@ impl FromValue for Vec<u8> {
         match value {
             Value::Bytes(b) => Ok(b.clone()),
             v => mismatch(v),
+        }
+    }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Bytes(b) => Ok(b),
+            v => mismatch(&v),
         }
     }
 }

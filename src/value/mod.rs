@@ -34,7 +34,7 @@
 //! features, has no C parts, and both drivers support it (tokio-postgres `with-time-0_3`).
 
 mod convert;
-mod row;
+pub(crate) mod row;
 pub(crate) mod text;
 
 #[cfg(feature = "serde")]

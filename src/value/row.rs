@@ -14,10 +14,18 @@ pub struct Row {
 
 #[derive(Clone)]
 enum Inner {
-    /// SQLite's values, read when the row was stepped (the statement is gone by now).
+    /// Values made elsewhere.
     Values {
         columns: Arc<[String]>,
         values: Vec<Value>,
+    },
+    /// SQLite's values, copied when the row was stepped (the statement is gone by now): text and
+    /// bytes in one buffer, so a row costs two allocations whatever its width, and reading a
+    /// column as `String` copies it once.
+    Packed {
+        columns: Arc<[String]>,
+        cells: Vec<Cell>,
+        bytes: Vec<u8>,
     },
     /// PostgreSQL's row, decoded column by column when read.
     #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
@@ -34,6 +42,43 @@ impl std::fmt::Debug for Row {
             };
         }
         map.finish()
+    }
+}
+
+/// One SQLite value of a packed row: text and bytes are ranges of the row's buffer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    /// UTF-8 text at (start, length).
+    Text(usize, usize),
+    /// Bytes at (start, length).
+    Bytes(usize, usize),
+}
+
+impl Cell {
+    fn value(self, bytes: &[u8]) -> Value {
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Int(i) => Value::Int(i),
+            Cell::Float(f) => Value::Float(f),
+            Cell::Text(at, len) => match std::str::from_utf8(&bytes[at..at + len]) {
+                Ok(s) => Value::Text(s.to_owned()),
+                Err(_) => Value::Bytes(bytes[at..at + len].to_vec()),
+            },
+            Cell::Bytes(at, len) => Value::Bytes(bytes[at..at + len].to_vec()),
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Cell::Null => "null",
+            Cell::Int(_) => "integer",
+            Cell::Float(_) => "float",
+            Cell::Text(..) => "text",
+            Cell::Bytes(..) => "bytes",
+        }
     }
 }
 
@@ -76,10 +121,23 @@ impl RowIndex for String {
 }
 
 impl Row {
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) fn from_values(columns: Arc<[String]>, values: Vec<Value>) -> Self {
+    /// A row of `values` under `columns` (names beyond the values are ignored; values beyond
+    /// the names have no name). For tests, and backends of your own.
+    #[must_use]
+    pub fn new(columns: Arc<[String]>, values: Vec<Value>) -> Self {
         Row {
             inner: Inner::Values { columns, values },
+        }
+    }
+
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) fn from_cells(columns: Arc<[String]>, cells: Vec<Cell>, bytes: Vec<u8>) -> Self {
+        Row {
+            inner: Inner::Packed {
+                columns,
+                cells,
+                bytes,
+            },
         }
     }
 
@@ -95,6 +153,7 @@ impl Row {
     pub fn len(&self) -> usize {
         match &self.inner {
             Inner::Values { values, .. } => values.len(),
+            Inner::Packed { cells, .. } => cells.len(),
             #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
             Inner::Postgres(row) => row.len(),
         }
@@ -110,7 +169,9 @@ impl Row {
     #[must_use]
     pub fn column_name(&self, i: usize) -> Option<&str> {
         match &self.inner {
-            Inner::Values { columns, .. } => columns.get(i).map(String::as_str),
+            Inner::Values { columns, .. } | Inner::Packed { columns, .. } => {
+                columns.get(i).map(String::as_str)
+            }
             #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
             Inner::Postgres(row) => row.columns().get(i).map(tokio_postgres::Column::name),
         }
@@ -135,6 +196,7 @@ impl Row {
         };
         match &self.inner {
             Inner::Values { values, .. } => Ok(values[i].clone()),
+            Inner::Packed { cells, bytes, .. } => Ok(cells[i].value(bytes)),
             #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
             Inner::Postgres(row) => row.try_get::<_, Value>(i).map_err(|e| Error::Decode {
                 column: self.column_name(i).unwrap_or_default().to_owned(),
@@ -156,18 +218,21 @@ impl Row {
         let Some(i) = index.position(self) else {
             return Err(self.no_column(&index));
         };
-        let decode = |value: &Value| {
-            T::from_value(value).map_err(|reason| Error::Decode {
-                column: self.column_name(i).unwrap_or_default().to_owned(),
-                rust_type: T::RUST_TYPE,
-                found: self.stored_type(i, value),
-                reason,
-            })
+        let error = |reason: String, found: String| Error::Decode {
+            column: self.column_name(i).unwrap_or_default().to_owned(),
+            rust_type: T::RUST_TYPE,
+            found,
+            reason,
         };
         match &self.inner {
-            Inner::Values { values, .. } => decode(&values[i]),
+            Inner::Values { values, .. } => T::from_value(&values[i])
+                .map_err(|reason| error(reason, values[i].kind().to_owned())),
+            // Made once, then moved into `T` (no second copy of text or bytes).
+            Inner::Packed { cells, bytes, .. } => T::from_owned(cells[i].value(bytes))
+                .map_err(|reason| error(reason, cells[i].kind().to_owned())),
             #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
-            Inner::Postgres(_) => decode(&self.value(i)?),
+            Inner::Postgres(row) => T::from_owned(self.value(i)?)
+                .map_err(|reason| error(reason, row.columns()[i].type_().name().to_owned())),
         }
     }
 
@@ -185,20 +250,6 @@ impl Row {
     /// As [`value`](Self::value).
     pub fn values(&self) -> Result<Vec<Value>> {
         (0..self.len()).map(|i| self.value(i)).collect()
-    }
-
-    fn stored_type(&self, i: usize, value: &Value) -> String {
-        match &self.inner {
-            Inner::Values { .. } => {
-                let _ = i;
-                value.kind().to_owned()
-            }
-            #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
-            Inner::Postgres(row) => {
-                let _ = value;
-                row.columns()[i].type_().name().to_owned()
-            }
-        }
     }
 
     fn no_column(&self, index: &dyn RowIndex) -> Error {
