@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use rusqlite::types::{Null, ValueRef};
-use rusqlite::{Connection, Statement};
+use rusqlite::{Connection, Statement, StatementStatus};
 
 use crate::error::{Error, Result};
 use crate::value::row::Cell;
@@ -209,9 +209,14 @@ pub fn column_value(row: &rusqlite::Row<'_>, i: usize) -> Result<Value> {
 }
 
 /// What dbconfig remembers of the portable statements run on one connection, by SQL text: the
-/// `$N` number of each parameter (fixed by the text) and the result column names (checked
-/// against the statement on every use: a `SELECT *` changes with the schema), so neither is
-/// read and copied again on every run.
+/// `$N` number of each parameter (fixed by the text) and the result column names, so that
+/// neither is read and copied again on every run.
+///
+/// Column names can change under the same text (a `SELECT *` after `ALTER TABLE`): SQLite then
+/// re-prepares the statement during its first step. So names are taken after the first step,
+/// and re-read unless the statement is the same one that ran last time, unchanged: its run
+/// counter is one more than we saw and its re-prepare counter is the same (a statement prepared
+/// afresh, or stepped by someone else meanwhile, fails that test and has its names re-read).
 #[derive(Debug, Default)]
 pub struct StatementInfo {
     /// Most recently used first (roughly: a hit moves to the front by one swap).
@@ -222,31 +227,21 @@ pub struct StatementInfo {
 struct Entry {
     sql: Box<str>,
     numbers: Box<[usize]>,
-    names: Arc<[String]>,
+    names: Option<Arc<[String]>>,
+    /// The statement's run and re-prepare counters when `names` were last checked.
+    runs: i32,
+    reprepares: i32,
 }
 
 impl StatementInfo {
     /// Statements remembered (rusqlite's statement cache keeps 16 by default; this is cheap).
     const MAX: usize = 64;
 
-    fn entry(&mut self, sql: &str, stmt: &Statement<'_>) -> Result<&Entry> {
-        let at = match self.entries.iter().position(|e| &*e.sql == sql) {
-            Some(i) => {
-                let entry = &mut self.entries[i];
-                let same_names = entry.names.len() == stmt.column_count()
-                    && entry
-                        .names
-                        .iter()
-                        .enumerate()
-                        .all(|(c, n)| stmt.column_name(c).is_ok_and(|name| name == n));
-                if !same_names {
-                    entry.names = stmt.column_names().map(String::from).collect();
-                }
-                if i > 0 {
-                    self.entries.swap(0, i);
-                }
-                0
-            }
+    /// The position of `sql`'s entry (always 0: it is moved or inserted at the front).
+    fn entry(&mut self, sql: &str, stmt: &Statement<'_>) -> Result<usize> {
+        match self.entries.iter().position(|e| &*e.sql == sql) {
+            Some(0) => {}
+            Some(i) => self.entries.swap(0, i),
             None => {
                 let numbers = parameter_numbers(stmt)?;
                 if self.entries.len() >= Self::MAX {
@@ -257,15 +252,38 @@ impl StatementInfo {
                     Entry {
                         sql: sql.into(),
                         numbers: numbers.into(),
-                        names: stmt.column_names().map(String::from).collect(),
+                        names: None,
+                        runs: 0,
+                        reprepares: 0,
                     },
                 );
-                0
             }
-        };
-        Ok(&self.entries[at])
+        }
+        Ok(0)
+    }
+
+    /// The column names of `stmt`, which has just taken its first step for this run.
+    fn names(&mut self, at: usize, stmt: &Statement<'_>) -> Arc<[String]> {
+        let entry = &mut self.entries[at];
+        let runs = stmt.get_status(StatementStatus::Run);
+        let reprepares = stmt.get_status(StatementStatus::RePrepare);
+        let same = runs == entry.runs.wrapping_add(1) && reprepares == entry.reprepares;
+        entry.runs = runs;
+        entry.reprepares = reprepares;
+        match &entry.names {
+            Some(names) if same => Arc::clone(names),
+            _ => {
+                let names: Arc<[String]> = stmt.column_names().map(String::from).collect();
+                entry.names = Some(Arc::clone(&names));
+                names
+            }
+        }
     }
 }
+
+/// Text and blob columns packed per row when the row is this narrow (wider rows grow their
+/// buffer as they go).
+const PACK: usize = 16;
 
 /// Prepares (cached) `sql`, binds `values` and returns every row.
 ///
@@ -288,17 +306,32 @@ pub(crate) fn query_with(
     info: &mut StatementInfo,
 ) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let entry = info.entry(sql, &stmt)?;
-    bind_numbers(&mut stmt, &entry.numbers, args)?;
+    let at = info.entry(sql, &stmt)?;
+    bind_numbers(&mut stmt, &info.entries[at].numbers, args)?;
     let n = stmt.column_count();
-    let columns = Arc::clone(&entry.names);
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
+    let mut columns = None;
     while let Some(row) = rows.next()? {
+        let columns = columns.get_or_insert_with(|| info.names(at, row.as_ref()));
+        let mut refs = [ValueRef::Null; PACK];
+        let mut size = 0;
+        if n <= PACK {
+            for (i, slot) in refs.iter_mut().enumerate().take(n) {
+                *slot = row.get_ref(i)?;
+                if let ValueRef::Text(b) | ValueRef::Blob(b) = *slot {
+                    size += b.len();
+                }
+            }
+        }
         let mut cells = Vec::with_capacity(n);
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(size);
         for i in 0..n {
-            cells.push(match row.get_ref(i)? {
+            let value = match refs.get(i) {
+                Some(packed) if n <= PACK => *packed,
+                _ => row.get_ref(i)?,
+            };
+            cells.push(match value {
                 ValueRef::Null => Cell::Null,
                 ValueRef::Integer(v) => Cell::Int(v),
                 ValueRef::Real(v) => Cell::Float(v),
@@ -318,7 +351,7 @@ pub(crate) fn query_with(
                 }
             });
         }
-        out.push(Row::from_cells(Arc::clone(&columns), cells, bytes));
+        out.push(Row::from_cells(Arc::clone(columns), cells, bytes));
     }
     Ok(out)
 }
@@ -345,8 +378,8 @@ pub(crate) fn execute_with(
     info: &mut StatementInfo,
 ) -> Result<u64> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let entry = info.entry(sql, &stmt)?;
-    bind_numbers(&mut stmt, &entry.numbers, args)?;
+    let at = info.entry(sql, &stmt)?;
+    bind_numbers(&mut stmt, &info.entries[at].numbers, args)?;
     if stmt.column_count() == 0 {
         return Ok(stmt.raw_execute()? as u64);
     }
