@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 cargo build --release --target wasm32-unknown-unknown --lib
-wasm-bindgen --target web --out-dir pkg target/wasm32-unknown-unknown/release/dbconfig_wasm.wasm
+wasm-bindgen --target web --out-dir pkg \
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/dbconfig_wasm.wasm"
 [ -x node_modules/.bin/wasm-opt ] || npm install --no-audit --no-fund --silent
 raw=$(stat -c %s pkg/dbconfig_wasm_bg.wasm)
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \

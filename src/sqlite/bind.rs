@@ -152,6 +152,24 @@ impl Used {
     }
 }
 
+/// Binds one `value` to `stmt`'s parameter `index` (SQLite's 1-based numbering), stored as
+/// [`bind_values`] stores it: for callers that bind `?`, `?N` or `:name` parameters themselves
+/// (the browser build binds JavaScript arrays and objects this way).
+///
+/// # Errors
+/// [`Error::Encode`] (naming `index`) for a value SQLite cannot store portably (NaN, a year past
+/// 9999); [`Error::Sqlite`] for an index the statement does not have.
+pub fn bind_value(stmt: &mut Statement<'_>, index: usize, value: &Value) -> Result<()> {
+    bind_one(stmt, index, index, value)
+}
+
+/// True when `name` (a parameter name as [`Statement::parameter_name`] reports it) is a portable
+/// `$N` placeholder, the ones [`bind_values`] binds.
+#[must_use]
+pub fn is_portable_placeholder(name: &str) -> bool {
+    portable_number(name).is_some()
+}
+
 /// `N` for a `$N` parameter name.
 fn portable_number(name: &str) -> Option<usize> {
     let digits = name.strip_prefix('$')?;

@@ -1,7 +1,9 @@
-//! JavaScript values to SQLite values and back.
+//! JavaScript values to dbconfig [`Value`]s (stored exactly as native dbconfig stores them) and
+//! SQLite values back to JavaScript.
 
-use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
-use rusqlite::types::{Value, ValueRef};
+use dbconfig::sqlite::bind::{bind_value, bind_values, column_value, is_portable_placeholder};
+use dbconfig::value::{Date, FromValue, OffsetDateTime, Value};
+use js_sys::{Array, BigInt, Object, Reflect, Symbol, Uint8Array};
 use rusqlite::{Row, Statement};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -10,47 +12,131 @@ use crate::error::{Failure, js_error};
 /// Integers up to this magnitude are exact JavaScript numbers.
 const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-/// A JavaScript value as a SQLite value: `null`/`undefined` → NULL, booleans → 0/1, integral
-/// numbers within ±2^53 → INTEGER, other numbers → REAL, BigInt → INTEGER, strings → TEXT,
-/// `Uint8Array` → BLOB. Anything else is an error naming the parameter.
+/// A JavaScript value as a dbconfig [`Value`]:
+///
+/// | JavaScript | `Value` | stored as |
+/// |---|---|---|
+/// | `null`, `undefined` | `Null` | NULL |
+/// | `true` / `false` | `Bool` | INTEGER 1 / 0 |
+/// | a number with no fraction, within ±(2^53 − 1) | `Int` | INTEGER |
+/// | any other number (`1.5`, `1e300`, `±Infinity`) | `Float` | REAL; `NaN` is refused as natively |
+/// | `BigInt` within the 64-bit range | `Int` | INTEGER |
+/// | string | `Text` | TEXT |
+/// | `Uint8Array` | `Bytes` | BLOB |
+/// | `Date` | `Timestamp` | TEXT `YYYY-MM-DD HH:MM:SS.ffffff+00:00` (UTC) |
+/// | `Temporal.Instant`, `Temporal.ZonedDateTime` | `Timestamp` | the same, microseconds kept |
+/// | `Temporal.PlainDate` | `Date` | TEXT `YYYY-MM-DD` |
+///
+/// Anything else (plain objects and arrays included) is an error naming the parameter: JSON is
+/// passed as text, `JSON.stringify(value)`, which is what native stores for a JSON value. A UUID
+/// is its 36-character lowercase string (`crypto.randomUUID()`), as native stores a `Uuid`.
 pub fn to_value(value: &JsValue, which: &str) -> Result<Value, JsValue> {
     if value.is_null() || value.is_undefined() {
         return Ok(Value::Null);
     }
     if let Some(b) = value.as_bool() {
-        return Ok(Value::Integer(i64::from(b)));
+        return Ok(Value::Bool(b));
     }
     if let Some(n) = value.as_f64() {
         return Ok(if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
-            Value::Integer(n as i64)
+            Value::Int(n as i64)
         } else {
-            Value::Real(n)
+            // NaN stays NaN: binding it is native's `Encode` error.
+            Value::Float(n)
         });
     }
     if value.is_bigint() {
         let big: BigInt = value.clone().unchecked_into();
-        return i64::try_from(big).map(Value::Integer).map_err(|_| {
-            js_error(&Failure::InvalidArgument(format!(
-                "parameter {which}: BigInt out of the 64-bit range"
-            )))
-        });
+        return i64::try_from(big)
+            .map(Value::Int)
+            .map_err(|_| invalid(which, "BigInt out of the 64-bit range"));
     }
     if let Some(text) = value.as_string() {
         return Ok(Value::Text(text));
     }
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        return Ok(Value::Blob(bytes.to_vec()));
+        return Ok(Value::Bytes(bytes.to_vec()));
     }
-    Err(js_error(&Failure::InvalidArgument(format!(
-        "parameter {which}: unsupported type (use null, boolean, number, BigInt, string or Uint8Array)"
-    ))))
+    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
+        let ms = date.get_time();
+        if ms.is_nan() {
+            return Err(invalid(which, "an invalid Date"));
+        }
+        // A Date is a whole number of milliseconds within ±8.64e15.
+        return timestamp(i128::from(ms as i64) * 1_000_000, which);
+    }
+    if value.is_object() {
+        let tag = Reflect::get(value, &Symbol::to_string_tag())
+            .ok()
+            .and_then(|t| t.as_string());
+        match tag.as_deref() {
+            Some("Temporal.Instant" | "Temporal.ZonedDateTime") => {
+                let nanos = Reflect::get(value, &"epochNanoseconds".into())?;
+                let nanos = nanos
+                    .dyn_into::<BigInt>()
+                    .ok()
+                    .and_then(|n| i128::try_from(n).ok())
+                    .ok_or_else(|| invalid(which, "epochNanoseconds is not a BigInt"))?;
+                return timestamp(nanos, which);
+            }
+            Some("Temporal.PlainDate") => {
+                let text = value.unchecked_ref::<Object>().to_string();
+                return Date::from_value(&Value::Text(text.into()))
+                    .map(Value::Date)
+                    .map_err(|e| invalid(which, &e));
+            }
+            _ => {}
+        }
+    }
+    let what = if Array::is_array(value) {
+        "an array"
+    } else if value.is_object() {
+        "an object"
+    } else {
+        "this type"
+    };
+    Err(invalid(
+        which,
+        &format!(
+            "{what} is not a SQL value (use null, a boolean, number, BigInt, string, Uint8Array, \
+             Date or Temporal value; for JSON pass JSON.stringify(value))"
+        ),
+    ))
 }
 
-/// Binds `params` to `stmt`: an array binds `?1…?N` in order; an object binds `:name`,
-/// `@name` or `$name` (a key without a prefix is tried as `:key`).
+fn timestamp(nanos: i128, which: &str) -> Result<Value, JsValue> {
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .map(Value::Timestamp)
+        .map_err(|e| invalid(which, &format!("timestamp out of range: {e}")))
+}
+
+fn invalid(which: &str, reason: &str) -> JsValue {
+    js_error(&Failure::InvalidArgument(format!(
+        "parameter {which}: {reason}"
+    )))
+}
+
+/// Binds `params` to `stmt`.
+///
+/// An array binds the statement's `$1, $2, …` by their digits exactly as native dbconfig does
+/// (`$N` gets element N-1; order and repetition free; a `?` or `:name` mixed in, a `$N` past the
+/// array, a number skipped or extra elements are native's `Placeholders` error). For a statement
+/// without `$N` placeholders an array binds `?`/`?N` in SQLite's order, as before. An object
+/// binds `:name`, `@name` or `$name` (a key without a prefix is tried as `:key`). Either way
+/// values are converted by [`to_value`] and stored as native stores them.
 pub fn bind(stmt: &mut Statement<'_>, params: &JsValue) -> Result<(), JsValue> {
     let count = stmt.parameter_count();
     if let Some(array) = params.dyn_ref::<Array>() {
+        let portable =
+            (1..=count).any(|i| stmt.parameter_name(i).is_some_and(is_portable_placeholder));
+        if portable {
+            let values = array
+                .iter()
+                .enumerate()
+                .map(|(i, v)| to_value(&v, &format!("${}", i + 1)))
+                .collect::<Result<Vec<_>, _>>()?;
+            return bind_values(stmt, &values).map_err(dbconfig_error);
+        }
         if array.length() as usize != count {
             return Err(js_error(&Failure::InvalidArgument(format!(
                 "{} parameters given, the statement has {count}",
@@ -59,7 +145,7 @@ pub fn bind(stmt: &mut Statement<'_>, params: &JsValue) -> Result<(), JsValue> {
         }
         for (i, value) in array.iter().enumerate() {
             let value = to_value(&value, &(i + 1).to_string())?;
-            stmt.raw_bind_parameter(i + 1, value).map_err(sqlite)?;
+            bind_value(stmt, i + 1, &value).map_err(dbconfig_error)?;
         }
         return Ok(());
     }
@@ -85,28 +171,42 @@ pub fn bind(stmt: &mut Statement<'_>, params: &JsValue) -> Result<(), JsValue> {
                 )))
             })?;
         let value = to_value(&pair.get(1), &name)?;
-        stmt.raw_bind_parameter(index, value).map_err(sqlite)?;
+        bind_value(stmt, index, &value).map_err(dbconfig_error)?;
     }
     Ok(())
 }
 
-/// One row as `{ column: value }`.
+/// One row as `{ column: value }`, each column read as native reads it
+/// ([`column_value`]): NULL → `null`, INTEGER → number (BigInt beyond ±(2^53 − 1)), REAL →
+/// number, TEXT → string, BLOB (and text that is not UTF-8) → `Uint8Array`.
 pub fn row_object(row: &Row<'_>, names: &[String]) -> Result<Object, JsValue> {
     let out = Object::new();
     for (i, name) in names.iter().enumerate() {
-        let value = match row.get_ref(i).map_err(sqlite)? {
-            ValueRef::Null => JsValue::NULL,
-            ValueRef::Integer(n) if n.abs() <= MAX_SAFE_INTEGER => JsValue::from_f64(n as f64),
-            ValueRef::Integer(n) => BigInt::from(n).into(),
-            ValueRef::Real(f) => JsValue::from_f64(f),
-            ValueRef::Text(t) => JsValue::from_str(&String::from_utf8_lossy(t)),
-            ValueRef::Blob(b) => Uint8Array::from(b).into(),
+        let value = match column_value(row, i).map_err(dbconfig_error)? {
+            Value::Null => JsValue::NULL,
+            Value::Int(n) if n.unsigned_abs() <= MAX_SAFE_INTEGER as u64 => {
+                JsValue::from_f64(n as f64)
+            }
+            Value::Int(n) => BigInt::from(n).into(),
+            Value::Float(f) => JsValue::from_f64(f),
+            Value::Text(t) => JsValue::from_str(&t),
+            Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+            other => {
+                return Err(js_error(&Failure::InvalidArgument(format!(
+                    "column {name}: unexpected {} value",
+                    other.kind()
+                ))));
+            }
         };
         Reflect::set(&out, &JsValue::from_str(name), &value)?;
     }
     Ok(out)
 }
 
+fn dbconfig_error(e: dbconfig::Error) -> JsValue {
+    js_error(&Failure::Dbconfig(e))
+}
+
 fn sqlite(e: rusqlite::Error) -> JsValue {
-    js_error(&Failure::Dbconfig(dbconfig::Error::Sqlite(e)))
+    dbconfig_error(dbconfig::Error::Sqlite(e))
 }

@@ -32,6 +32,8 @@ impl Failure {
                 dbconfig::Error::Pragma { .. } => "Pragma",
                 dbconfig::Error::TransactionDone => "TransactionDone",
                 dbconfig::Error::WrongDialect { .. } => "WrongDialect",
+                dbconfig::Error::Placeholders { .. } => "Placeholders",
+                dbconfig::Error::Encode { .. } => "Encode",
                 _ => "Dbconfig",
             },
             Failure::InvalidArgument(_) => "InvalidArgument",

@@ -10,10 +10,21 @@
 //! const db = await Database.open("sqlite://");          // in memory (the default)
 //! db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
 //! const tx = db.transaction(true);                      // BEGIN IMMEDIATE
-//! tx.exec("INSERT INTO t (name) VALUES (?)", ["a"]);
+//! tx.exec("INSERT INTO t (name) VALUES ($1)", ["a"]);  // the same SQL as native dbconfig
 //! tx.commit();
-//! db.query("SELECT * FROM t");                          // [{ id: 1, name: "a" }]
+//! db.query("SELECT * FROM t WHERE name = $1", ["a"]);  // [{ id: 1, name: "a" }]
 //! ```
+//!
+//! Parameters: write `$1, $2, …` (PostgreSQL's syntax, what native dbconfig's portable API
+//! takes) and pass an array: `$N` gets element N-1, in any order, repeated or not, bound by
+//! `dbconfig::sqlite::bind::bind_values` exactly as natively. Values are stored as native
+//! stores them: booleans as 0/1, a `Date` (or `Temporal.Instant`/`ZonedDateTime`) as UTC text
+//! `YYYY-MM-DD HH:MM:SS.ffffff+00:00`, a `Temporal.PlainDate` as `YYYY-MM-DD`, `Uint8Array` as
+//! a BLOB; UUIDs are their lowercase 36-character strings and JSON is `JSON.stringify(value)`
+//! (plain objects and arrays are refused as values, not guessed at). `NaN` and a statement
+//! mixing `?` and `$N` are errors with native's message (`kind` `"Encode"` and
+//! `"Placeholders"`). SQLite's own `?`/`?N` (with an array) and `:name`/`@name`/`$name` (with an
+//! object) still work, with the same value mapping.
 //!
 //! Persistent databases (`sqlite:///app.db`, `file:app.db`) live in OPFS through the
 //! `opfs-sahpool` VFS, which only exists in a dedicated worker; opening one on the main thread
@@ -197,8 +208,8 @@ impl Database {
     }
 
     /// Runs `sql`. Without `params` it may hold several `;`-separated statements; with `params`
-    /// (an array for `?`/`?N`, an object for `:name`/`@name`/`$name`) it is one statement.
-    /// Returns the number of rows changed.
+    /// it is one statement: an array for `$1, $2, …` (bound by their digits, as native) or for
+    /// `?`/`?N`, an object for `:name`/`@name`/`$name`. Returns the number of rows changed.
     pub fn exec(&self, sql: &str, params: JsValue) -> Result<f64, JsValue> {
         run(&self.inner.borrow(), sql, &params)
     }
@@ -210,8 +221,10 @@ impl Database {
         run_many(&self.inner.borrow(), sql, &rows)
     }
 
-    /// Runs one query and returns its rows as plain objects (`{ column: value }`): integers as
-    /// numbers (BigInt beyond 2^53), blobs as `Uint8Array`, NULL as `null`.
+    /// Runs one query (`params` as for [`exec`](Self::exec)) and returns its rows as plain
+    /// objects (`{ column: value }`): integers as numbers (BigInt beyond ±(2^53 − 1)), reals as
+    /// numbers, text as strings, blobs (and text that is not UTF-8) as `Uint8Array`, NULL as
+    /// `null`; what native dbconfig stores, so booleans read as 0/1 and timestamps as text.
     pub fn query(&self, sql: &str, params: JsValue) -> Result<js_sys::Array, JsValue> {
         select(&self.inner.borrow(), sql, &params)
     }

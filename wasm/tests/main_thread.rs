@@ -33,6 +33,17 @@ async fn errors_not_panics() {
     common::errors_not_panics().await;
 }
 
+/// The shared portable cases give the rows native dbconfig gives (`tests/portable_cases.rs`).
+#[wasm_bindgen_test]
+async fn portable_cases_equal_native() {
+    common::portable_cases_equal_native().await;
+}
+
+#[wasm_bindgen_test]
+async fn placeholders_share_the_value_mapping() {
+    common::placeholders_share_the_value_mapping().await;
+}
+
 #[wasm_bindgen_test]
 async fn out_of_range_settings_are_errors() {
     common::out_of_range_settings_are_errors().await;

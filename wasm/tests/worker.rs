@@ -28,6 +28,17 @@ async fn errors_not_panics() {
     common::errors_not_panics().await;
 }
 
+/// The shared portable cases give the rows native dbconfig gives (`tests/portable_cases.rs`).
+#[wasm_bindgen_test]
+async fn portable_cases_equal_native() {
+    common::portable_cases_equal_native().await;
+}
+
+#[wasm_bindgen_test]
+async fn placeholders_share_the_value_mapping() {
+    common::placeholders_share_the_value_mapping().await;
+}
+
 /// The example schema on a persistent OPFS database. Journal mode is `delete` here where native
 /// file databases use `wal`: the opfs-sahpool VFS has no shared memory for a WAL index.
 #[wasm_bindgen_test]

@@ -34,7 +34,7 @@ const commands = {
         `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
         JSON.stringify([name, "demo"]),
       ]);
-      const n = tx.execMany("INSERT INTO flow (id, name, tags) VALUES (?, ?, ?)", rows);
+      const n = tx.execMany("INSERT INTO flow (id, name, tags) VALUES ($1, $2, $3)", rows);
       tx.commit();
       return n;
     } catch (e) {

@@ -244,3 +244,216 @@ pub async fn out_of_range_settings_are_errors() {
         Some("2147483647")
     );
 }
+
+pub mod portable_cases;
+
+use dbconfig::value::Value;
+use portable_cases::Expect;
+
+/// `Temporal.<class>.from(text)`.
+fn temporal(class: &str, text: &str) -> JsValue {
+    let temporal = Reflect::get(&js_sys::global(), &"Temporal".into()).unwrap();
+    let class = Reflect::get(&temporal, &class.into()).unwrap();
+    let from: js_sys::Function = Reflect::get(&class, &"from".into())
+        .unwrap()
+        .unchecked_into();
+    from.call1(&class, &text.into()).unwrap()
+}
+
+/// `value` as a JavaScript caller passes it: integers as numbers (BigInt beyond 2^53), a UUID
+/// as the string `crypto.randomUUID()` gives, JSON as `JSON.stringify(document)`, a timestamp
+/// as a `Date` when it has whole milliseconds, else as a `Temporal.ZonedDateTime` (with its
+/// offset), a date as a `Temporal.PlainDate`.
+pub fn js_param(value: &Value) -> JsValue {
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Int(n) if n.unsigned_abs() < 1 << 53 => JsValue::from_f64(*n as f64),
+        Value::Int(n) => BigInt::from(*n).into(),
+        Value::Float(f) => JsValue::from_f64(*f),
+        Value::Text(s) => JsValue::from_str(s),
+        Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+        Value::Uuid(u) => JsValue::from_str(&u.to_string()),
+        Value::Json(j) => {
+            let document = js_sys::JSON::parse(&j.to_string()).unwrap();
+            js_sys::JSON::stringify(&document).unwrap().into()
+        }
+        Value::Timestamp(t) if t.nanosecond() % 1_000_000 == 0 => {
+            let ms = (t.unix_timestamp_nanos() / 1_000_000) as f64;
+            js_sys::Date::new(&JsValue::from_f64(ms)).into()
+        }
+        Value::Timestamp(t) => {
+            let (h, m, _) = t.offset().as_hms();
+            let sign = if t.offset().is_negative() { '-' } else { '+' };
+            let offset = format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs());
+            let iso = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}{offset}[{offset}]",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.nanosecond()
+            );
+            temporal("ZonedDateTime", &iso)
+        }
+        Value::Date(d) => temporal(
+            "PlainDate",
+            &format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
+        ),
+        other => panic!("no JavaScript form for {other:?}"),
+    }
+}
+
+/// A returned row (`{ column: value }`, columns in order) as values; a number is a `Float`
+/// where the expected value is one or it has a fraction, else an `Int`.
+fn row_values(row: &JsValue, expected: &[Value]) -> Vec<Value> {
+    let values: Array = Object::values(row.unchecked_ref());
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v): (usize, JsValue)| {
+            if v.is_null() {
+                Value::Null
+            } else if v.is_bigint() {
+                Value::Int(i64::try_from(v.unchecked_into::<BigInt>()).unwrap())
+            } else if let Some(n) = v.as_f64() {
+                if matches!(expected.get(i), Some(Value::Float(_))) || n.fract() != 0.0 {
+                    Value::Float(n)
+                } else {
+                    Value::Int(n as i64)
+                }
+            } else if let Some(s) = v.as_string() {
+                Value::Text(s)
+            } else if let Some(b) = v.dyn_ref::<Uint8Array>() {
+                Value::Bytes(b.to_vec())
+            } else {
+                Value::Text(format!("unexpected {v:?}"))
+            }
+        })
+        .collect()
+}
+
+fn check_case(case: &portable_cases::Case, via: &str, got: Result<Array, JsValue>) {
+    match (&case.expect, got) {
+        (Expect::Rows(expected), Ok(rows)) => {
+            let got: Vec<Vec<Value>> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| row_values(&row, expected.get(i).map_or(&[], Vec::as_slice)))
+                .collect();
+            assert_eq!(&got, expected, "{} ({via})", case.name);
+        }
+        (
+            Expect::Error {
+                kind: k,
+                message: m,
+            },
+            Err(e),
+        ) => {
+            assert_eq!(kind(&e), *k, "{} ({via}): {}", case.name, message(&e));
+            assert!(
+                message(&e).contains(m),
+                "{} ({via}): {:?} lacks {m:?}",
+                case.name,
+                message(&e)
+            );
+        }
+        (expect, Ok(rows)) => panic!("{} ({via}): expected {expect:?}, got {rows:?}", case.name),
+        (expect, Err(e)) => panic!(
+            "{} ({via}): expected {expect:?}, got {}: {}",
+            case.name,
+            kind(&e),
+            message(&e)
+        ),
+    }
+}
+
+/// The shared portable cases through `Database.query` and `Transaction.query`, parameters
+/// passed as JavaScript values: the rows (or errors) native dbconfig gives, asserted against
+/// the same expected rows as `tests/portable_cases.rs` in the root crate.
+pub async fn portable_cases_equal_native() {
+    for case in portable_cases::cases() {
+        let db = memory().await;
+        if !case.setup.is_empty() {
+            db.exec(case.setup, JsValue::UNDEFINED).unwrap();
+        }
+        let params = || -> JsValue { case.params.iter().map(js_param).collect::<Array>().into() };
+        let mut tx = db.transaction(true).unwrap();
+        check_case(&case, "Transaction.query", tx.query(case.sql, params()));
+        tx.rollback().unwrap();
+        check_case(&case, "Database.query", db.query(case.sql, params()));
+        db.close().unwrap();
+    }
+}
+
+/// `$N` in `exec` and `execMany`; SQLite's `?` and `:name` keep working with the same value
+/// mapping (a `Date` as UTC text, booleans as 0/1, NaN refused); objects are not SQL values.
+pub async fn placeholders_share_the_value_mapping() {
+    let db = memory().await;
+    db.exec("CREATE TABLE t (id INTEGER, name TEXT)", JsValue::UNDEFINED)
+        .unwrap();
+    let one = array(&[JsValue::from_str("a"), JsValue::from_f64(1.0)]);
+    assert_eq!(db.exec("INSERT INTO t VALUES ($2, $1)", one).unwrap(), 1.0);
+    let rows: Array = [
+        array(&[JsValue::from_str("b"), JsValue::from_f64(2.0)]),
+        array(&[JsValue::from_str("c"), JsValue::from_f64(3.0)]),
+    ]
+    .iter()
+    .collect();
+    let mut tx = db.transaction(true).unwrap();
+    assert_eq!(
+        tx.exec_many("INSERT INTO t VALUES ($2, $1)", rows).unwrap(),
+        2.0
+    );
+    tx.commit().unwrap();
+    let got = db
+        .query(
+            "SELECT group_concat(name, '') AS names FROM t WHERE id >= $1",
+            array(&[JsValue::from_f64(1.0)]),
+        )
+        .unwrap();
+    assert_eq!(
+        get(&got.get(0), "names").as_string().as_deref(),
+        Some("abc")
+    );
+
+    // `?` and `:name`: the same mapping as `$N`.
+    let date = js_sys::Date::new(&JsValue::from_f64(946_684_800_500.0));
+    let got = db
+        .query(
+            "SELECT ? AS ts, ? AS yes",
+            array(&[date.into(), JsValue::TRUE]),
+        )
+        .unwrap();
+    let row = got.get(0);
+    assert_eq!(
+        get(&row, "ts").as_string().as_deref(),
+        Some("2000-01-01 00:00:00.500000+00:00")
+    );
+    assert_eq!(get(&row, "yes").as_f64(), Some(1.0));
+    let named = Object::new();
+    Reflect::set(&named, &"v".into(), &JsValue::FALSE).unwrap();
+    let got = db.query("SELECT :v AS v", named.into()).unwrap();
+    assert_eq!(get(&got.get(0), "v").as_f64(), Some(0.0));
+    let e = db
+        .query("SELECT ?1 AS v", array(&[JsValue::from_f64(f64::NAN)]))
+        .unwrap_err();
+    assert_eq!(kind(&e), "Encode", "{}", message(&e));
+    assert!(message(&e).contains("NaN"), "{}", message(&e));
+    for value in [Object::new().into(), array(&[JsValue::from_f64(1.0)])] {
+        let e = db.query("SELECT $1 AS v", array(&[value])).unwrap_err();
+        assert_eq!(kind(&e), "InvalidArgument");
+        assert!(message(&e).contains("JSON.stringify"), "{}", message(&e));
+    }
+    // Mixing in `exec` too, with native's message.
+    let e = db
+        .exec(
+            "INSERT INTO t VALUES (?, $1)",
+            array(&[JsValue::from_f64(1.0)]),
+        )
+        .unwrap_err();
+    assert_eq!(kind(&e), "Placeholders");
+    assert!(message(&e).contains("mixes"), "{}", message(&e));
+}
