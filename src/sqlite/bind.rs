@@ -83,6 +83,7 @@ pub(crate) enum Args<'a> {
     /// Values already made.
     Values(&'a [Value]),
     /// The caller's parameters, converted as they are bound (no intermediate vector).
+    #[cfg_attr(target_family = "wasm", allow(dead_code))]
     Params(Params<'a>),
 }
 
