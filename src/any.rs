@@ -401,6 +401,10 @@ impl DatabaseConfig for AnyConfig {
         dispatch!(engine, AnyEngine, e => e.verify_db(metadata).await)
     }
 
+    fn dialect(&self) -> Dialect {
+        AnyConfig::dialect(self)
+    }
+
     fn is_inmemory(&self) -> bool {
         AnyConfig::is_inmemory(self)
     }

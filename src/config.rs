@@ -20,6 +20,14 @@ use crate::url::Dialect;
 /// | `create_db(connection, metadata)` / `drop_db` | [`create_db`](Self::create_db) / [`drop_db`](Self::drop_db) from [`Metadata`], plus [`verify_db`](Self::verify_db) |
 /// | `is_inmemory()` | [`is_inmemory`](Self::is_inmemory): exact, from the parsed URL |
 /// | `unique_key()` | [`unique_key`](Self::unique_key): dialect, URL and every setting that shapes the engine |
+///
+/// Sessions and transactions run portable SQL through [`Executor`] and [`Transaction`], so a
+/// function generic over `C: DatabaseConfig` runs on every backend (see [`crate::query`]).
+///
+/// A generic `async fn` that holds a `C::Transaction<'_>` across an `.await` may not be accepted
+/// by `tokio::spawn` once `C` is a concrete type ("lifetime bound not satisfied", a compiler
+/// limitation: rust-lang/rust#100013). Write such a function as
+/// `fn f(…) -> impl Future<Output = …> + Send { async move { … } }`, as `examples/jobs` does.
 pub trait DatabaseConfig: Send + Sync {
     /// The pool.
     type Engine: Clone + Send + Sync + 'static;
@@ -74,6 +82,11 @@ pub trait DatabaseConfig: Send + Sync {
 
     /// True when the database lives in memory.
     fn is_inmemory(&self) -> bool;
+
+    /// The backend's dialect, for the few statements generic code must write per dialect.
+    fn dialect(&self) -> Dialect {
+        self.unique_key().dialect()
+    }
 
     /// Configs with equal keys share engines.
     fn unique_key(&self) -> UniqueKey;

@@ -477,3 +477,41 @@ async fn sqlite_placeholder_errors_are_clear() {
         }
     }
 }
+
+/// The same `SELECT *` text after the schema changed: the rows carry the new column names
+/// (SQLite re-prepares the cached statement; dbconfig re-reads the names).
+#[tokio::test]
+async fn sqlite_column_names_follow_schema_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SqliteConfig::new(&common::file_url(dir.path(), "names.db")).unwrap();
+    let engine = cfg.engine().await.unwrap();
+    let mut session = cfg.session(&engine).await.unwrap();
+    session
+        .execute_batch("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    let names = |rows: &[Row]| -> Vec<String> {
+        rows[0]
+            .column_names()
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect()
+    };
+    let rows = session.query("SELECT * FROM t", &[]).await.unwrap();
+    assert_eq!(names(&rows), ["a"]);
+    let rows = session.query("SELECT * FROM t", &[]).await.unwrap();
+    assert_eq!(names(&rows), ["a"], "cached");
+    session
+        .execute_batch("ALTER TABLE t RENAME COLUMN a TO b; ALTER TABLE t ADD COLUMN c TEXT")
+        .await
+        .unwrap();
+    let rows = session.query("SELECT * FROM t", &[]).await.unwrap();
+    assert_eq!(names(&rows), ["b", "c"]);
+    assert_eq!(rows[0].get::<i64>("b").unwrap(), 1);
+    session
+        .execute_batch("ALTER TABLE t RENAME COLUMN b TO d")
+        .await
+        .unwrap();
+    let rows = session.query("SELECT * FROM t", &[]).await.unwrap();
+    assert_eq!(names(&rows), ["d", "c"]);
+}

@@ -156,6 +156,10 @@ impl DatabaseConfig for PostgresConfig {
         engine.verify_db(metadata).await
     }
 
+    fn dialect(&self) -> crate::url::Dialect {
+        crate::url::Dialect::Postgres
+    }
+
     fn is_inmemory(&self) -> bool {
         false
     }

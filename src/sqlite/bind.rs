@@ -327,11 +327,12 @@ pub(crate) fn query_with(
     let mut stmt = conn.prepare_cached(sql)?;
     let at = info.entry(sql, &stmt)?;
     bind_numbers(&mut stmt, &info.entries[at].numbers, args)?;
-    let n = stmt.column_count();
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     let mut columns = None;
     while let Some(row) = rows.next()? {
+        // Counted after the step: a re-prepare during the first step may change the columns.
+        let n = row.as_ref().column_count();
         let columns = columns.get_or_insert_with(|| info.names(at, row.as_ref()));
         let mut refs = [ValueRef::Null; PACK];
         let mut size = 0;

@@ -177,6 +177,10 @@ impl DatabaseConfig for SqliteConfig {
         engine.verify_db(metadata).await
     }
 
+    fn dialect(&self) -> crate::url::Dialect {
+        crate::url::Dialect::Sqlite
+    }
+
     fn is_inmemory(&self) -> bool {
         self.url.is_inmemory()
     }
