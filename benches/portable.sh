@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The portable API's cost against the native one (issue: --api native|portable in loadgen).
+#
+# - SQLite read, C=1: instructions per op under callgrind (deterministic: the difference between
+#   runs of 20k and 40k ops, so preload and start-up cancel out), and CPU seconds (user+sys) per
+#   op over 300k ops, median of 3 alternating runs.
+# - PostgreSQL read and write at C=1 and C=8: ops/s, median of 5 alternating runs of 20k ops.
+#
+#   bash benches/portable.sh            # writes benches/results/<date>-portable.md
+#
+# Needs valgrind for the instruction counts (skipped without it) and a PostgreSQL (see
+# pg-cluster.sh: DBCONFIG_TEST_PG_URL, else a throwaway local cluster).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source benches/pg-cluster.sh
+
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+cargo build --release --example loadgen >&2
+L="$TARGET_DIR/release/examples/loadgen"
+out="benches/results/$(date -u +%Y-%m-%d_%H%M%S)-portable.md"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
+
+{
+echo "# Portable API vs native ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
+echo
+echo "Command: \`bash benches/portable.sh\`"
+echo
+echo "## SQLite read, C=1"
+echo
+echo "| api | instructions/op (callgrind) | CPU µs/op (median of 3 × 300k ops) |"
+echo "|---|---|---|"
+for api in native portable; do
+    ir="n/a"
+    if command -v valgrind >/dev/null; then
+        a=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$L" --backend sqlite --workload read --concurrency 1 --ops 20000 --api $api 2>&1 >/dev/null | sed -n 's/.*Collected : //p')
+        b=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$L" --backend sqlite --workload read --concurrency 1 --ops 40000 --api $api 2>&1 >/dev/null | sed -n 's/.*Collected : //p')
+        ir=$(( (b - a) / 20000 ))
+    fi
+    cpu=$(for i in 1 2 3; do
+        /usr/bin/time -f "%U %S" "$L" --backend sqlite --workload read --concurrency 1 --ops 300000 --api $api 2>&1 >/dev/null | tail -n 1 | awk '{printf "%.3f\n", ($1 + $2) / 300000 * 1e6}'
+    done | median)
+    echo "| $api | $ir | $cpu |"
+done
+echo
+echo "## PostgreSQL, ops/s (median of 5 alternating runs of 20k ops)"
+echo
+echo "| workload | C | native | portable | portable / native |"
+echo "|---|---|---|---|---|"
+for workload in read write; do
+    for c in 1 8; do
+        declare -A runs=([native]="" [portable]="")
+        for i in 1 2 3 4 5; do
+            for api in native portable; do
+                ops=$("$L" --backend postgres --url "$PG_URL" --workload $workload --concurrency $c --ops 20000 --api $api 2>/dev/null | field ops_per_s)
+                runs[$api]+="$ops"$'\n'
+            done
+        done
+        n=$(printf '%s' "${runs[native]}" | median)
+        p=$(printf '%s' "${runs[portable]}" | median)
+        ratio=$(python3 -c "print(f'{$p / $n:.3f}')")
+        printf '| %s | %s | %.0f | %.0f | %s |\n' $workload $c "$n" "$p" "$ratio"
+    done
+done
+} | tee "$out"
+echo "written: $out" >&2
