@@ -39,7 +39,9 @@ use crate::value::{Params, Row};
 /// Runs portable statements: implemented by every session and transaction.
 ///
 /// Every call that goes to the network or the pool is bounded (PostgreSQL: the engine's
-/// [`round_trip_limit`](crate::PostgresEngine::round_trip_limit); SQLite: `busy_timeout`).
+/// [`round_trip_limit`](crate::PostgresEngine::round_trip_limit); SQLite: `busy_timeout`). On
+/// SQLite a statement runs on the calling thread, and one that meets a lock held by another
+/// connection waits for it on tokio's blocking pool, never on the async worker.
 pub trait Executor: Send {
     /// The backend's dialect, for the few statements that must differ (say
     /// `FOR UPDATE SKIP LOCKED`).

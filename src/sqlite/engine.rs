@@ -68,7 +68,7 @@ impl SqliteEngine {
                 tracker.clone(),
                 &database,
                 "keeper",
-            ))
+            )?)
         } else {
             None
         };

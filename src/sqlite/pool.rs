@@ -5,6 +5,11 @@
 //! [`SqliteConnection::interact`] moves long work to tokio's blocking pool. Recycling is a pair
 //! of cheap checks, never a query.
 //!
+//! Lock waits: a portable statement (and our `BEGIN`/`COMMIT`) runs inline with SQLite's busy
+//! timeout at zero, so a lock held by another connection makes it fail at once instead of
+//! sleeping on the async worker; the same statement then runs again on the blocking pool, waiting
+//! out the rest of `busy_timeout` there ([`SqliteConnection::run_portable`]).
+//!
 //! Cancellation: an `interact` future dropped before its closure finished interrupts the running
 //! statement (`sqlite3_interrupt`), makes every later statement of the closure fail with
 //! `SQLITE_INTERRUPT` within ~100 VM steps (a progress handler), and marks the connection *abandoned*: nothing runs on it
@@ -17,16 +22,19 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
 use rusqlite::Connection;
 
+use super::bind::{Args, StatementInfo};
 use super::connect::{OnConnect, open_connection_until};
 use super::target::OpenTarget;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::tracker::{ConnectionId, ConnectionTracker, next_connection_id};
 use crate::url::Dialect;
+use crate::value::values_of;
 
 /// One SQLite connection owned by dbconfig (pooled, or an in-memory database's keeper).
 pub struct SqliteConnection {
@@ -37,7 +45,10 @@ pub struct SqliteConnection {
     tracker: Option<Arc<ConnectionTracker>>,
     open_count: Option<Arc<AtomicUsize>>,
     /// The portable statements run here (parameter numbers, column names).
-    names: super::bind::StatementInfo,
+    names: StatementInfo,
+    /// The connection's lock wait as set up (`busy_timeout`, or what the `on_connect` hook set):
+    /// restored after every inline portable statement, the limit of its blocking retry.
+    busy_timeout: Duration,
 }
 
 /// Whether a connection may be used again, and by whom.
@@ -66,20 +77,25 @@ impl SqliteConnection {
         tracker: Option<Arc<ConnectionTracker>>,
         database: &str,
         role: &'static str,
-    ) -> Self {
+    ) -> Result<Self> {
+        // Read back rather than taken from the settings: the `on_connect` hook may have changed
+        // it. No lock is needed to read it.
+        let busy_ms: i64 = conn.pragma_query_value(None, "busy_timeout", |r| r.get(0))?;
+        let busy_timeout = Duration::from_millis(busy_ms.max(0).unsigned_abs());
         let id = next_connection_id();
         if let Some(tracker) = &tracker {
             tracker.on_connect(id, Dialect::Sqlite, database.to_owned(), role);
         }
-        SqliteConnection {
+        Ok(SqliteConnection {
             interrupt: Arc::new(conn.get_interrupt_handle()),
             conn: Arc::new(Mutex::new(conn)),
             state: ConnState::Ready,
             id,
             tracker,
             open_count: None,
-            names: super::bind::StatementInfo::default(),
-        }
+            names: StatementInfo::default(),
+            busy_timeout,
+        })
     }
 
     /// This connection's process-unique id (as the [`ConnectionTracker`] shows it).
@@ -90,6 +106,12 @@ impl SqliteConnection {
 
     /// Runs `f` on this connection, on the calling thread. For short statements: no thread hop.
     ///
+    /// `f` runs with the configured `busy_timeout`: a statement in it that meets a lock held by
+    /// another connection (another process, or a connection of this process outside the writer
+    /// lane) waits for it *on the calling thread*, holding up every other task of that tokio
+    /// worker for up to `busy_timeout`. The portable API ([`Executor`](crate::query::Executor))
+    /// and [`interact`](Self::interact) never wait on the caller's thread.
+    ///
     /// # Errors
     /// Whatever `f` returns, as [`Error::Sqlite`]; [`Error::Abandoned`] when an earlier
     /// [`interact`](Self::interact) on this connection was cancelled (nothing runs then).
@@ -98,22 +120,72 @@ impl SqliteConnection {
         f(conn).map_err(Error::Sqlite)
     }
 
-    /// Runs `f` (one portable statement, [`super::bind`]) on this connection, on the calling
-    /// thread.
-    pub(crate) fn run_portable<R>(
+    /// Runs `op` (one portable statement, a batch, or our `BEGIN`/`COMMIT`) on `sql` and
+    /// `args`: first on the calling thread with no lock wait at all, then, if it met a lock
+    /// (`SQLITE_BUSY`) and may be retried ([`Failure::resume`]), again on tokio's blocking pool
+    /// with the rest of `busy_timeout` to wait. No async worker thread ever sleeps in SQLite's
+    /// busy handler. Cancel-safe as [`interact`](Self::interact).
+    ///
+    /// # Errors
+    /// What `op` returns; a lock still held after `busy_timeout` is `SQLITE_BUSY`
+    /// ([`Error::is_busy`]).
+    pub(crate) async fn run_portable<R: Send + 'static>(
         &mut self,
-        f: impl FnOnce(&Connection, &mut super::bind::StatementInfo) -> Result<R>,
+        op: Op<R>,
+        sql: &str,
+        args: Args<'_>,
     ) -> Result<R> {
+        let wait = self.busy_timeout;
+        let started = Instant::now();
         if self.state == ConnState::Abandoned {
             return Err(Error::Abandoned);
         }
         let Some(mutex) = Arc::get_mut(&mut self.conn) else {
             return Err(Error::Abandoned);
         };
-        f(
-            mutex.get_mut().unwrap_or_else(PoisonError::into_inner),
-            &mut self.names,
-        )
+        let conn = mutex.get_mut().unwrap_or_else(PoisonError::into_inner);
+        // Two plain C calls; SQLite's busy timeout is per connection, so it is set around the
+        // attempt rather than once (native `run` closures and `interact` keep the full wait).
+        conn.busy_timeout(Duration::ZERO)?;
+        let inline = op(conn, sql, args, &mut self.names);
+        if let Err(e) = conn.busy_timeout(wait) {
+            // Left without its lock wait: never pooled again.
+            self.set_dirty(true);
+            return Err(e.into());
+        }
+        let rest = match inline {
+            Ok(r) => return Ok(r),
+            Err(Failure {
+                error,
+                resume: Some(at),
+            }) if !wait.is_zero() => match sql.get(at..) {
+                Some(rest) => rest.to_owned(),
+                None => return Err(error),
+            },
+            Err(failure) => return Err(failure.error),
+        };
+        // Owned, for the blocking pool (only here: the inline path binds without copying).
+        let values = match args {
+            Args::Values(values) => values.to_vec(),
+            Args::Params(params) => values_of(params)?,
+        };
+        self.blocking(move |c, cancelled| {
+            let mut waiting = BusyWait {
+                cancelled,
+                wait,
+                deadline: started.checked_add(wait).unwrap_or(started),
+                first: true,
+            };
+            c.busy_handler(Some(move |count| waiting.call(count)))?;
+            // A statement info of its own: the connection's stays with the connection (it
+            // re-reads what this run changed, as after any statement it did not see).
+            let mut info = StatementInfo::default();
+            let result = op(c, &rest, Args::Values(&values), &mut info).map_err(|f| f.error);
+            // Replaces our handler with SQLite's own, as `busy_timeout` had it before.
+            c.busy_timeout(wait)?;
+            result
+        })
+        .await
     }
 
     /// The connection, when nothing else holds it. Never waits: a cancelled blocking task that
@@ -147,6 +219,16 @@ impl SqliteConnection {
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     {
+        self.blocking(|c, _| f(c).map_err(Error::Sqlite)).await
+    }
+
+    /// Runs `f` on tokio's blocking pool, cancel-safe as [`interact`](Self::interact) says. `f`
+    /// also gets the cancellation flag (set when this future is dropped).
+    async fn blocking<R, F>(&mut self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection, Arc<AtomicBool>) -> Result<R> + Send + 'static,
+    {
         self.exclusive()?;
         let conn = Arc::clone(&self.conn);
         // Marked before the first await; cleared only when the closure's result is in.
@@ -158,12 +240,22 @@ impl SqliteConnection {
         };
         let joined = tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let autocommit = conn.is_autocommit();
             // `sqlite3_interrupt` stops only the statement running at that instant; this stops
             // every statement `f` starts after the cancellation too.
             let flag = Arc::clone(&cancelled);
             conn.progress_handler(PROGRESS_OPS, Some(move || flag.load(Ordering::Relaxed)))?;
-            let result = f(&mut conn);
-            if !cancelled.load(Ordering::Relaxed) {
+            let result = f(&mut conn, Arc::clone(&cancelled));
+            if cancelled.load(Ordering::Relaxed) {
+                // Nobody will use this connection again, but it closes only when its session
+                // lets go of it: a transaction `f` opened (a `BEGIN` that got its lock just as
+                // the caller left) must not keep the database locked until then. A transaction
+                // that was open before is rolled back by `SqliteTransaction`'s drop.
+                if autocommit && !conn.is_autocommit() {
+                    conn.progress_handler(0, None::<fn() -> bool>)?;
+                    conn.execute_batch("ROLLBACK")?;
+                }
+            } else {
                 conn.progress_handler(0, None::<fn() -> bool>)?;
             }
             result
@@ -173,7 +265,7 @@ impl SqliteConnection {
         let result = joined.map_err(|e| Error::Blocking(e.to_string()))?;
         // A panic inside `f` leaves the abandoned mark: what it did is unknown.
         self.state = before;
-        result.map_err(Error::Sqlite)
+        result
     }
 
     /// Interrupts whatever statement runs on this connection now (from any thread).
@@ -216,6 +308,109 @@ impl SqliteConnection {
 
 /// Virtual-machine steps between two checks of an `interact`'s cancellation flag.
 const PROGRESS_OPS: std::ffi::c_int = 100;
+
+/// One portable operation for [`SqliteConnection::run_portable`]: runs `sql` with `args` and
+/// says, when it fails, whether and from where it may run again. A plain function, so that the
+/// retry on the blocking pool can take it along.
+pub(crate) type Op<R> =
+    fn(&Connection, &str, Args<'_>, &mut StatementInfo) -> std::result::Result<R, Failure>;
+
+/// A failed [`Op`].
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    /// `Some(n)`: the operation met a lock before doing anything from byte `n` of its SQL on
+    /// (0 for a single statement; a batch's statements before `n` have run), and may run again
+    /// from there once the lock is free. `None`: final.
+    pub(crate) resume: Option<usize>,
+}
+
+/// Runs one statement (`f`) of an [`Op`] and classifies its failure.
+///
+/// Why running the statement again after `SQLITE_BUSY` is safe: SQLite only reports it (and
+/// only calls the busy handler, which is what our retry stands in for) where nothing of the
+/// statement is done. Outside an explicit transaction the statement is its own transaction,
+/// rolled back on failure, and SQLite documents that it may be retried; so may a `COMMIT`, which
+/// stays pending on `SQLITE_BUSY`. Inside an explicit transaction SQLite invokes the busy handler
+/// only when the database has no transaction yet (the loop in `sqlite3BtreeBeginTrans`), i.e.
+/// before the statement did anything; where it would not invoke it (upgrading a read
+/// transaction, which could deadlock), the retry fails again at once, as the statement did
+/// before. `SQLITE_BUSY_SNAPSHOT` is final: the transaction's snapshot is stale, and only a new
+/// transaction can help. Should SQLite have rolled the transaction back (it may, on
+/// `SQLITE_BUSY`), the autocommit state has changed and the statement is not run again: it would
+/// run outside the transaction it was written for.
+pub(crate) fn once<R>(
+    conn: &Connection,
+    f: impl FnOnce() -> Result<R>,
+) -> std::result::Result<R, Failure> {
+    let autocommit = conn.is_autocommit();
+    f().map_err(|error| failure(conn, autocommit, error))
+}
+
+/// The failure of a statement (see [`once`]) begun when the connection's autocommit state was
+/// `autocommit`.
+pub(crate) fn failure(conn: &Connection, autocommit: bool, error: Error) -> Failure {
+    Failure {
+        resume: (waits_for_lock(&error) && conn.is_autocommit() == autocommit).then_some(0),
+        error,
+    }
+}
+
+impl Failure {
+    /// This failure, for a statement that starts at byte `at` of a batch (`None`: unknown).
+    pub(crate) fn starting_at(self, at: Option<usize>) -> Failure {
+        Failure {
+            resume: self.resume.and(at),
+            error: self.error,
+        }
+    }
+}
+
+/// True for a `SQLITE_BUSY` that waiting can resolve (not `SQLITE_BUSY_SNAPSHOT`).
+fn waits_for_lock(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DatabaseBusy
+                && e.extended_code != rusqlite::ffi::SQLITE_BUSY_SNAPSHOT
+    )
+}
+
+/// The busy handler of a retry on the blocking pool: SQLite's own back-off, the first lock wait
+/// cut to what is left of `busy_timeout` since the inline attempt began, each later one (a
+/// batch's next statements) given the full `busy_timeout`, and every wait cut short when the
+/// caller has gone.
+struct BusyWait {
+    cancelled: Arc<AtomicBool>,
+    wait: Duration,
+    deadline: Instant,
+    first: bool,
+}
+
+impl BusyWait {
+    /// SQLite's delays (`sqliteDefaultBusyCallback`), in milliseconds; the last one repeats.
+    const DELAYS_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+
+    /// `count`: how often the handler ran for this lock wait (0 when it starts). True to try
+    /// again.
+    fn call(&mut self, count: i32) -> bool {
+        let now = Instant::now();
+        if count == 0 && !std::mem::take(&mut self.first) {
+            self.deadline = now.checked_add(self.wait).unwrap_or(now);
+        }
+        if self.cancelled.load(Ordering::Relaxed) || now >= self.deadline {
+            return false;
+        }
+        let step = usize::try_from(count)
+            .unwrap_or(0)
+            .min(Self::DELAYS_MS.len() - 1);
+        let delay = Duration::from_millis(Self::DELAYS_MS[step]);
+        std::thread::sleep(delay.min(self.deadline - now));
+        // Checked again: the caller may have gone while we slept, and trying again now could
+        // take the lock for nobody.
+        !self.cancelled.load(Ordering::Relaxed)
+    }
+}
 
 /// Cancels the blocking task of an `interact` unless defused: held across its await, so that
 /// dropping the future stops the SQL it runs now (interrupt) and every statement it starts later
@@ -309,7 +504,7 @@ impl Manager for SqliteManager {
         .await;
         guard.defuse();
         let conn = conn.map_err(|e| Error::Blocking(e.to_string()))??;
-        let mut conn = SqliteConnection::new(conn, self.tracker.clone(), &self.database, "pool");
+        let mut conn = SqliteConnection::new(conn, self.tracker.clone(), &self.database, "pool")?;
         self.open_count.fetch_add(1, Ordering::Relaxed);
         conn.open_count = Some(Arc::clone(&self.open_count));
         Ok(conn)

@@ -1,12 +1,78 @@
 //! The portable [`Executor`] / [`Transaction`] API on SQLite sessions and transactions.
+//!
+//! Every statement runs through [`SqliteConnection::run_portable`]: inline, and on the blocking
+//! pool only when it meets a lock.
 
-use super::bind;
-use super::bind::Args;
+use rusqlite::Connection;
+use rusqlite::fallible_iterator::FallibleIterator;
+
+use super::bind::{self, Args, StatementInfo};
+use super::pool::{Failure, SqliteConnection, failure, once};
 use super::session::{SqliteSession, SqliteTransaction};
 use crate::error::Result;
 use crate::query::{Executor, Transaction};
 use crate::url::Dialect;
 use crate::value::{Params, Row};
+
+fn execute(
+    c: &Connection,
+    sql: &str,
+    args: Args<'_>,
+    info: &mut StatementInfo,
+) -> Result<u64, Failure> {
+    once(c, || bind::execute_with(c, sql, args, info))
+}
+
+fn query(
+    c: &Connection,
+    sql: &str,
+    args: Args<'_>,
+    info: &mut StatementInfo,
+) -> Result<Vec<Row>, Failure> {
+    once(c, || bind::query_with(c, sql, args, info))
+}
+
+/// `BEGIN …`, `COMMIT`, `ROLLBACK`.
+pub(super) fn control(
+    c: &Connection,
+    sql: &str,
+    _: Args<'_>,
+    _: &mut StatementInfo,
+) -> Result<(), Failure> {
+    once(c, || Ok(c.prepare_cached(sql)?.execute([]).map(drop)?))
+}
+
+/// `;`-separated statements, each stepped once (as rusqlite's `execute_batch`). A statement that
+/// meets a lock resumes, with the statements after it, from its own first byte: those before it
+/// have run and must not run again.
+fn batch(c: &Connection, sql: &str, _: Args<'_>, _: &mut StatementInfo) -> Result<(), Failure> {
+    let mut statements = rusqlite::Batch::new(c, sql);
+    // Where the next statement's text begins, while it is known.
+    let mut at = Some(0);
+    loop {
+        let mut stmt = match statements.next() {
+            Ok(Some(stmt)) => stmt,
+            Ok(None) => return Ok(()),
+            // Preparing reads the schema, which can meet a lock too; nothing of it ran.
+            Err(e) => return Err(failure(c, c.is_autocommit(), e.into()).starting_at(at)),
+        };
+        // SQLite keeps each statement's text exactly as it was cut from the batch (leading
+        // blanks, comments and empty statements included), so the next one starts right after
+        // it. Checked, not assumed: a text that does not match (parameters expanded) ends the
+        // tracking, and a lock met after that is final.
+        let next = at.and_then(|at| {
+            let text = stmt.expanded_sql()?;
+            sql.get(at..)?.starts_with(&text).then_some(at + text.len())
+        });
+        once(c, || {
+            let mut rows = stmt.raw_query();
+            rows.next()?;
+            Ok(())
+        })
+        .map_err(|f| f.starting_at(at))?;
+        at = next;
+    }
+}
 
 impl Executor for SqliteSession {
     fn dialect(&self) -> Dialect {
@@ -14,21 +80,18 @@ impl Executor for SqliteSession {
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        self.connection()
-            .await?
-            .run_portable(|c, info| bind::execute_with(c, sql, Args::Params(params), info))
+        let conn = self.connection().await?;
+        conn.run_portable(execute, sql, Args::Params(params)).await
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        self.connection()
-            .await?
-            .run_portable(|c, info| bind::query_with(c, sql, Args::Params(params), info))
+        let conn = self.connection().await?;
+        conn.run_portable(query, sql, Args::Params(params)).await
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
-        self.connection()
-            .await?
-            .run_portable(|c, _| c.execute_batch(sql).map_err(Into::into))
+        let conn = self.connection().await?;
+        conn.run_portable(batch, sql, Args::Values(&[])).await
     }
 }
 
@@ -38,18 +101,20 @@ impl Executor for SqliteTransaction<'_> {
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        self.connection()
-            .run_portable(|c, info| bind::execute_with(c, sql, Args::Params(params), info))
+        let conn: &mut SqliteConnection = self.connection();
+        conn.run_portable(execute, sql, Args::Params(params)).await
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         self.connection()
-            .run_portable(|c, info| bind::query_with(c, sql, Args::Params(params), info))
+            .run_portable(query, sql, Args::Params(params))
+            .await
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
         self.connection()
-            .run_portable(|c, _| c.execute_batch(sql).map_err(Into::into))
+            .run_portable(batch, sql, Args::Values(&[]))
+            .await
     }
 }
 
@@ -72,5 +137,40 @@ impl Transaction for SqliteTransaction<'_> {
         let rows = Executor::query(&mut self, sql, params).await?;
         SqliteTransaction::commit(self).await?;
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch statement that meets a lock resumes exactly at its own text: empty statements,
+    /// comments and the statements before it are not run again.
+    #[test]
+    fn a_busy_batch_resumes_at_the_statement_that_met_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let holder = Connection::open(&path).unwrap();
+        holder
+            .execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (0)")
+            .unwrap();
+        let c = Connection::open(&path).unwrap();
+        c.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let rest = " -- why; not\n INSERT INTO t VALUES (1); SELECT 3";
+        let sql = format!("SELECT 1; ;; /* a; comment */ SELECT 2;{rest}");
+        let failure =
+            batch(&c, &sql, Args::Values(&[]), &mut StatementInfo::default()).unwrap_err();
+        assert!(failure.error.is_busy(), "{:?}", failure.error);
+        assert_eq!(failure.resume.map(|at| &sql[at..]), Some(rest));
+
+        // Parameters make the statement's text differ from the batch: not resumable.
+        let failure = batch(
+            &c,
+            "SELECT ?1; INSERT INTO t VALUES (1)",
+            Args::Values(&[]),
+            &mut StatementInfo::default(),
+        )
+        .unwrap_err();
+        assert_eq!(failure.resume, None);
     }
 }

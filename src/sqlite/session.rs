@@ -4,9 +4,11 @@ use deadpool::managed::Object;
 use rusqlite::Connection;
 
 use super::begin::BeginMode;
+use super::bind::Args;
 use super::engine::SqliteEngine;
 use super::lane::{LaneGuard, enter};
 use super::pool::{ConnState, SqliteConnection, SqliteManager};
+use super::portable::control;
 use crate::error::{Error, Result};
 
 /// A unit of work on one pooled connection, taken lazily on first use and returned when the
@@ -57,6 +59,11 @@ impl SqliteSession {
 
     /// Runs `f` in autocommit mode on the session's connection, on the calling thread.
     ///
+    /// A statement in `f` that meets a lock held by another process waits for it on the calling
+    /// thread (up to `busy_timeout`), holding up the other tasks of that tokio worker: see
+    /// [`SqliteConnection::run`]. The portable API ([`Executor`](crate::query::Executor)) and
+    /// [`SqliteConnection::interact`] wait off the async workers.
+    ///
     /// # Errors
     /// As [`connection`](Self::connection), or whatever `f` returns.
     pub async fn run<R>(
@@ -94,7 +101,9 @@ impl SqliteSession {
             None
         };
         let conn = self.connection().await?;
-        conn.run(|c| c.prepare_cached(mode.sql())?.execute([]).map(drop))?;
+        // Waits for another process's lock off the async worker.
+        conn.run_portable(control, mode.sql(), Args::Values(&[]))
+            .await?;
         Ok(SqliteTransaction {
             conn,
             lane,
@@ -156,7 +165,9 @@ impl SqliteTransaction<'_> {
         self.conn
     }
 
-    /// Runs `f` inside the transaction, on the calling thread.
+    /// Runs `f` inside the transaction, on the calling thread. As with
+    /// [`SqliteSession::run`], a statement of `f` that meets a lock waits on the calling thread
+    /// (a `BEGIN IMMEDIATE` transaction holds the write lock already, so its writes do not wait).
     ///
     /// # Errors
     /// Whatever `f` returns.
@@ -182,7 +193,7 @@ impl SqliteTransaction<'_> {
     /// `COMMIT` failed, or [`Error::Abandoned`]: an [`interact`](Self::interact) of this
     /// transaction was cancelled, so it can only roll back.
     pub async fn commit(mut self) -> Result<()> {
-        self.finish("COMMIT")
+        self.finish("COMMIT").await
     }
 
     /// Rolls back. A transaction whose [`interact`](Self::interact) was cancelled rolls back as
@@ -195,15 +206,17 @@ impl SqliteTransaction<'_> {
         if self.conn.state() == ConnState::Abandoned {
             return Ok(());
         }
-        self.finish("ROLLBACK")
+        self.finish("ROLLBACK").await
     }
 
-    fn finish(&mut self, sql: &'static str) -> Result<()> {
+    async fn finish(&mut self, sql: &'static str) -> Result<()> {
         if self.finished {
             return Err(Error::TransactionDone);
         }
+        // `COMMIT` may wait for readers (rollback-journal mode): off the async worker.
         self.conn
-            .run(|c| c.prepare_cached(sql)?.execute([]).map(drop))?;
+            .run_portable(control, sql, Args::Values(&[]))
+            .await?;
         self.finished = true;
         self.lane = None;
         Ok(())
