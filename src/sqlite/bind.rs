@@ -103,8 +103,17 @@ impl Args<'_> {
     }
 }
 
-fn bind_numbers(stmt: &mut Statement<'_>, numbers: &[usize], args: Args<'_>) -> Result<()> {
-    check_numbers(numbers, args.len())?;
+fn bind_numbers(
+    stmt: &mut Statement<'_>,
+    numbers: &[usize],
+    args: Args<'_>,
+    checked: &mut Option<usize>,
+) -> Result<()> {
+    // The numbers are fixed by the SQL text: checked once per count of values given.
+    if *checked != Some(args.len()) {
+        check_numbers(numbers, args.len())?;
+        *checked = Some(args.len());
+    }
     for (i, &n) in numbers.iter().enumerate() {
         bind_one(stmt, i + 1, n, &args.get(n - 1))?;
     }
@@ -119,7 +128,7 @@ fn bind_numbers(stmt: &mut Statement<'_>, numbers: &[usize], args: Args<'_>) -> 
 /// value SQLite cannot store portably (NaN, a year past 9999).
 pub fn bind_values(stmt: &mut Statement<'_>, values: &[Value]) -> Result<()> {
     let numbers = parameter_numbers(stmt)?;
-    bind_numbers(stmt, &numbers, Args::Values(values))
+    bind_numbers(stmt, &numbers, Args::Values(values), &mut None)
 }
 
 /// Which of the values a statement used: a bit mask for up to 64, else a vector (no allocation
@@ -247,6 +256,8 @@ struct Entry {
     sql: Box<str>,
     numbers: Box<[usize]>,
     names: Option<Arc<[String]>>,
+    /// The number of values `numbers` were last found to fit.
+    checked: Option<usize>,
     /// The statement's run and re-prepare counters when `names` were last checked.
     runs: i32,
     reprepares: i32,
@@ -272,6 +283,7 @@ impl StatementInfo {
                         sql: sql.into(),
                         numbers: numbers.into(),
                         names: None,
+                        checked: None,
                         runs: 0,
                         reprepares: 0,
                     },
@@ -326,7 +338,8 @@ pub(crate) fn query_with(
 ) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let at = info.entry(sql, &stmt)?;
-    bind_numbers(&mut stmt, &info.entries[at].numbers, args)?;
+    let entry = &mut info.entries[at];
+    bind_numbers(&mut stmt, &entry.numbers, args, &mut entry.checked)?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     let mut columns = None;
@@ -399,7 +412,8 @@ pub(crate) fn execute_with(
 ) -> Result<u64> {
     let mut stmt = conn.prepare_cached(sql)?;
     let at = info.entry(sql, &stmt)?;
-    bind_numbers(&mut stmt, &info.entries[at].numbers, args)?;
+    let entry = &mut info.entries[at];
+    bind_numbers(&mut stmt, &entry.numbers, args, &mut entry.checked)?;
     if stmt.column_count() == 0 {
         return Ok(stmt.raw_execute()? as u64);
     }

@@ -157,8 +157,6 @@ impl SqliteConnection {
         self.fail_fast.store(true, Ordering::Relaxed);
         let inline = op(conn, sql, args, &mut self.names);
         self.fail_fast.store(false, Ordering::Relaxed);
-        // The inline attempt did not wait: the retry may wait all of `busy_timeout`.
-        let started = Instant::now();
         let rest = match inline {
             Ok(r) => return Ok(r),
             Err(Failure {
@@ -170,6 +168,8 @@ impl SqliteConnection {
             },
             Err(failure) => return Err(failure.error),
         };
+        // The inline attempt did not wait: the retry may wait all of `busy_timeout`.
+        let started = Instant::now();
         // Owned, for the blocking pool (only here: the inline path binds without copying).
         let values = match args {
             Args::Values(values) => values.to_vec(),
