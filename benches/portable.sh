@@ -48,23 +48,26 @@ done
 echo
 echo "## PostgreSQL, ops/s (median of 6 runs of 20k ops, order ABBA…)"
 echo
-echo "| workload | C | native | portable | portable / native |"
-echo "|---|---|---|---|---|"
+echo "| workload | C | native | portable | portable / native | client CPU µs/op native | portable |"
+echo "|---|---|---|---|---|---|---|"
 for workload in read write; do
     for c in 1 8; do
-        declare -A runs=([native]="" [portable]="")
+        declare -A runs=([native]="" [portable]="") cpu=([native]="" [portable]="")
         for i in 1 2 3 4 5 6; do
             order="native portable"
             ((i % 2 == 0)) && order="portable native"
             for api in $order; do
-                ops=$("$L" --backend postgres --url "$PG_URL" --workload $workload --concurrency $c --ops 20000 --api $api 2>/dev/null | field ops_per_s)
-                runs[$api]+="$ops"$'\n'
+                line=$(/usr/bin/time -o /tmp/portable-bench.time -f "%U %S" "$L" --backend postgres --url "$PG_URL" --workload $workload --concurrency $c --ops 20000 --api $api 2>/dev/null)
+                runs[$api]+="$(printf '%s' "$line" | field ops_per_s)"$'\n'
+                cpu[$api]+="$(awk '{printf "%.2f", ($1 + $2) / 20000 * 1e6}' /tmp/portable-bench.time)"$'\n'
             done
         done
         n=$(printf '%s' "${runs[native]}" | median)
         p=$(printf '%s' "${runs[portable]}" | median)
+        cn=$(printf '%s' "${cpu[native]}" | median)
+        cp=$(printf '%s' "${cpu[portable]}" | median)
         ratio=$(python3 -c "print(f'{$p / $n:.3f}')")
-        printf '| %s | %s | %.0f | %.0f | %s |\n' $workload $c "$n" "$p" "$ratio"
+        printf '| %s | %s | %.0f | %.0f | %s | %s | %s |\n' $workload $c "$n" "$p" "$ratio" "$cn" "$cp"
     done
 done
 } | tee "$out"
