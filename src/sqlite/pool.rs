@@ -47,11 +47,8 @@ pub struct SqliteConnection {
     /// The portable statements run here (parameter numbers, column names).
     names: StatementInfo,
     /// The connection's lock wait as set up (`busy_timeout`, or what the `on_connect` hook set):
-    /// what its busy handler waits, and the limit of a portable statement's blocking retry.
+    /// restored after every inline portable statement, the limit of its blocking retry.
     busy_timeout: Duration,
-    /// Read by the connection's busy handler ([`LockWait`]): set while a portable statement runs
-    /// inline, so that it gets `SQLITE_BUSY` at once instead of sleeping on the caller's thread.
-    fail_fast: Arc<AtomicBool>,
 }
 
 /// Whether a connection may be used again, and by whom.
@@ -76,7 +73,7 @@ impl std::fmt::Debug for SqliteConnection {
 
 impl SqliteConnection {
     pub(crate) fn new(
-        mut conn: Connection,
+        conn: Connection,
         tracker: Option<Arc<ConnectionTracker>>,
         database: &str,
         role: &'static str,
@@ -85,8 +82,6 @@ impl SqliteConnection {
         // it. No lock is needed to read it.
         let busy_ms: i64 = conn.pragma_query_value(None, "busy_timeout", |r| r.get(0))?;
         let busy_timeout = Duration::from_millis(busy_ms.max(0).unsigned_abs());
-        let fail_fast = Arc::new(AtomicBool::new(false));
-        LockWait::install(&mut conn, &fail_fast, busy_timeout)?;
         let id = next_connection_id();
         if let Some(tracker) = &tracker {
             tracker.on_connect(id, Dialect::Sqlite, database.to_owned(), role);
@@ -100,7 +95,6 @@ impl SqliteConnection {
             open_count: None,
             names: StatementInfo::default(),
             busy_timeout,
-            fail_fast,
         })
     }
 
@@ -116,9 +110,7 @@ impl SqliteConnection {
     /// another connection (another process, or a connection of this process outside the writer
     /// lane) waits for it *on the calling thread*, holding up every other task of that tokio
     /// worker for up to `busy_timeout`. The portable API ([`Executor`](crate::query::Executor))
-    /// and [`interact`](Self::interact) never wait on the caller's thread. (Both rely on the busy
-    /// handler dbconfig installs on each connection: leave `PRAGMA busy_timeout` to the
-    /// settings, as setting it on a connection replaces that handler.)
+    /// and [`interact`](Self::interact) never wait on the caller's thread.
     ///
     /// # Errors
     /// Whatever `f` returns, as [`Error::Sqlite`]; [`Error::Abandoned`] when an earlier
@@ -144,6 +136,7 @@ impl SqliteConnection {
         args: Args<'_>,
     ) -> Result<R> {
         let wait = self.busy_timeout;
+        let started = Instant::now();
         if self.state == ConnState::Abandoned {
             return Err(Error::Abandoned);
         }
@@ -151,12 +144,15 @@ impl SqliteConnection {
             return Err(Error::Abandoned);
         };
         let conn = mutex.get_mut().unwrap_or_else(PoisonError::into_inner);
-        // Two relaxed stores, read by the connection's busy handler: inline, a lock held by
-        // another connection is `SQLITE_BUSY` at once (native `run` closures and `interact`
-        // keep the full wait).
-        self.fail_fast.store(true, Ordering::Relaxed);
+        // Two plain C calls; SQLite's busy timeout is per connection, so it is set around the
+        // attempt rather than once (native `run` closures and `interact` keep the full wait).
+        conn.busy_timeout(Duration::ZERO)?;
         let inline = op(conn, sql, args, &mut self.names);
-        self.fail_fast.store(false, Ordering::Relaxed);
+        if let Err(e) = conn.busy_timeout(wait) {
+            // Left without its lock wait: never pooled again.
+            self.set_dirty(true);
+            return Err(e.into());
+        }
         let rest = match inline {
             Ok(r) => return Ok(r),
             Err(Failure {
@@ -168,14 +164,11 @@ impl SqliteConnection {
             },
             Err(failure) => return Err(failure.error),
         };
-        // The inline attempt did not wait: the retry may wait all of `busy_timeout`.
-        let started = Instant::now();
         // Owned, for the blocking pool (only here: the inline path binds without copying).
         let values = match args {
             Args::Values(values) => values.to_vec(),
             Args::Params(params) => values_of(params)?,
         };
-        let fail_fast = Arc::clone(&self.fail_fast);
         self.blocking(move |c, cancelled| {
             let mut waiting = BusyWait {
                 cancelled,
@@ -188,8 +181,8 @@ impl SqliteConnection {
             // re-reads what this run changed, as after any statement it did not see).
             let mut info = StatementInfo::default();
             let result = op(c, &rest, Args::Values(&values), &mut info).map_err(|f| f.error);
-            // The connection's own handler again.
-            LockWait::install(c, &fail_fast, wait)?;
+            // Replaces our handler with SQLite's own, as `busy_timeout` had it before.
+            c.busy_timeout(wait)?;
             result
         })
         .await
@@ -416,46 +409,6 @@ impl BusyWait {
         // Checked again: the caller may have gone while we slept, and trying again now could
         // take the lock for nobody.
         !self.cancelled.load(Ordering::Relaxed)
-    }
-}
-
-/// Every pooled connection's busy handler: SQLite's own back-off (as `busy_timeout` installs
-/// it) up to the connection's `busy_timeout`, except while `fail_fast` is set (a portable
-/// statement running inline on an async worker), when a lock is `SQLITE_BUSY` at once.
-struct LockWait {
-    fail_fast: Arc<AtomicBool>,
-    wait: Duration,
-    deadline: Instant,
-}
-
-impl LockWait {
-    fn install(conn: &mut Connection, fail_fast: &Arc<AtomicBool>, wait: Duration) -> Result<()> {
-        let mut handler = LockWait {
-            fail_fast: Arc::clone(fail_fast),
-            wait,
-            deadline: Instant::now(),
-        };
-        conn.busy_handler(Some(move |count| handler.call(count)))?;
-        Ok(())
-    }
-
-    fn call(&mut self, count: i32) -> bool {
-        if self.fail_fast.load(Ordering::Relaxed) {
-            return false;
-        }
-        let now = Instant::now();
-        if count == 0 {
-            self.deadline = now.checked_add(self.wait).unwrap_or(now);
-        }
-        if now >= self.deadline {
-            return false;
-        }
-        let step = usize::try_from(count)
-            .unwrap_or(0)
-            .min(BusyWait::DELAYS_MS.len() - 1);
-        let delay = Duration::from_millis(BusyWait::DELAYS_MS[step]);
-        std::thread::sleep(delay.min(self.deadline - now));
-        true
     }
 }
 
