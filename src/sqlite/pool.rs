@@ -82,6 +82,9 @@ impl SqliteConnection {
         // it. No lock is needed to read it.
         let busy_ms: i64 = conn.pragma_query_value(None, "busy_timeout", |r| r.get(0))?;
         let busy_timeout = Duration::from_millis(busy_ms.max(0).unsigned_abs());
+        // Between uses, and for portable statements run inline, a connection does not wait for
+        // locks; `run` and the blocking pool set `busy_timeout` around what they run.
+        conn.busy_timeout(Duration::ZERO)?;
         let id = next_connection_id();
         if let Some(tracker) = &tracker {
             tracker.on_connect(id, Dialect::Sqlite, database.to_owned(), role);
@@ -116,8 +119,12 @@ impl SqliteConnection {
     /// Whatever `f` returns, as [`Error::Sqlite`]; [`Error::Abandoned`] when an earlier
     /// [`interact`](Self::interact) on this connection was cancelled (nothing runs then).
     pub fn run<R>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+        let wait = self.busy_timeout;
         let conn = self.exclusive()?;
-        f(conn).map_err(Error::Sqlite)
+        conn.busy_timeout(wait)?;
+        let result = f(conn);
+        conn.busy_timeout(Duration::ZERO)?;
+        result.map_err(Error::Sqlite)
     }
 
     /// Runs `op` (one portable statement, a batch, or our `BEGIN`/`COMMIT`) on `sql` and
@@ -144,15 +151,9 @@ impl SqliteConnection {
             return Err(Error::Abandoned);
         };
         let conn = mutex.get_mut().unwrap_or_else(PoisonError::into_inner);
-        // Two plain C calls; SQLite's busy timeout is per connection, so it is set around the
-        // attempt rather than once (native `run` closures and `interact` keep the full wait).
-        conn.busy_timeout(Duration::ZERO)?;
+        // The connection's busy timeout is 0 here (see `new`; native `run` closures and the
+        // blocking pool set the full wait around what they run): a lock is `SQLITE_BUSY` at once.
         let inline = op(conn, sql, args, &mut self.names);
-        if let Err(e) = conn.busy_timeout(wait) {
-            // Left without its lock wait: never pooled again.
-            self.set_dirty(true);
-            return Err(e.into());
-        }
         let rest = match inline {
             Ok(r) => return Ok(r),
             Err(Failure {
@@ -181,7 +182,7 @@ impl SqliteConnection {
             // re-reads what this run changed, as after any statement it did not see).
             let mut info = StatementInfo::default();
             let result = op(c, &rest, Args::Values(&values), &mut info).map_err(|f| f.error);
-            // Replaces our handler with SQLite's own, as `busy_timeout` had it before.
+            // Replaces our handler (`blocking` sets the timeout back to 0 afterwards).
             c.busy_timeout(wait)?;
             result
         })
@@ -231,6 +232,7 @@ impl SqliteConnection {
     {
         self.exclusive()?;
         let conn = Arc::clone(&self.conn);
+        let wait = self.busy_timeout;
         // Marked before the first await; cleared only when the closure's result is in.
         let before = std::mem::replace(&mut self.state, ConnState::Abandoned);
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -245,7 +247,10 @@ impl SqliteConnection {
             // every statement `f` starts after the cancellation too.
             let flag = Arc::clone(&cancelled);
             conn.progress_handler(PROGRESS_OPS, Some(move || flag.load(Ordering::Relaxed)))?;
+            // Off the runtime, lock waits are fine; back to none afterwards (see `new`).
+            conn.busy_timeout(wait)?;
             let result = f(&mut conn, Arc::clone(&cancelled));
+            conn.busy_timeout(Duration::ZERO)?;
             if cancelled.load(Ordering::Relaxed) {
                 // Nobody will use this connection again, but it closes only when its session
                 // lets go of it: a transaction `f` opened (a `BEGIN` that got its lock just as
