@@ -5,10 +5,12 @@
 //! [`SqliteConnection::interact`] moves long work to tokio's blocking pool. Recycling is a pair
 //! of cheap checks, never a query.
 //!
-//! Lock waits: a portable statement (and our `BEGIN`/`COMMIT`) runs inline with SQLite's busy
-//! timeout at zero, so a lock held by another connection makes it fail at once instead of
-//! sleeping on the async worker; the same statement then runs again on the blocking pool, waiting
-//! out the rest of `busy_timeout` there ([`SqliteConnection::run_portable`]).
+//! Lock waits: a connection rests with SQLite's busy timeout at zero, and only native `run`
+//! closures and work on the blocking pool set `busy_timeout` around what they run. So a portable
+//! statement (and our `BEGIN`/`COMMIT`), run inline, fails at once on a lock held by another
+//! connection instead of sleeping on the async worker; the same statement then runs again on the
+//! blocking pool, waiting out the rest of `busy_timeout` there
+//! ([`SqliteConnection::run_portable`]).
 //!
 //! Cancellation: an `interact` future dropped before its closure finished interrupts the running
 //! statement (`sqlite3_interrupt`), makes every later statement of the closure fail with
@@ -47,7 +49,8 @@ pub struct SqliteConnection {
     /// The portable statements run here (parameter numbers, column names).
     names: StatementInfo,
     /// The connection's lock wait as set up (`busy_timeout`, or what the `on_connect` hook set):
-    /// restored after every inline portable statement, the limit of its blocking retry.
+    /// set around native `run` closures and blocking work, the limit of a portable statement's
+    /// blocking retry (the connection itself rests at 0).
     busy_timeout: Duration,
 }
 
