@@ -37,7 +37,8 @@ fn child_process_entry() {
         .unwrap();
     println!("locked");
     match role.as_str() {
-        // Holds for a fixed time: the parent cannot release it early.
+        // Holds for a fixed time: the lock held for 2 s is the fault under test (issue 13), not
+        // a synchronisation; the parent waits on events (the `locked` line, its write's result).
         "hold-for" => {
             let ms: u64 = std::env::var(HOLD_MS).unwrap().parse().unwrap();
             std::thread::sleep(Duration::from_millis(ms));
