@@ -6,7 +6,7 @@ use tokio_postgres::Statement;
 use tokio_postgres::types::ToSql;
 
 use super::classify;
-use super::session::{PostgresSession, PostgresTransaction, answer_within, prepare};
+use super::session::{Own, PostgresSession, PostgresTransaction, answer_within, prepare};
 use super::value::Param;
 use crate::error::{Error, Result};
 use crate::query::{Executor, Transaction};
@@ -44,13 +44,10 @@ fn echo(on: bool, sql: &str) {
     }
 }
 
-impl Executor for PostgresSession {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-
-    async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let values = values_of(params)?;
+impl PostgresSession {
+    /// The session's connection, and `sql` prepared on it (through its statement cache), with
+    /// the limit and echo flag every round trip of the portable API runs under.
+    async fn prepared(&mut self, sql: &str) -> Result<(Own, Statement)> {
         let own = self.own("");
         let cache = self.engine().inner.limits.statement_cache;
         self.client().await?;
@@ -60,6 +57,21 @@ impl Executor for PostgresSession {
         let statement = answer_within(own.limit, &mut self.health, prepare(client, cache, sql))
             .await?
             .map_err(classify)?;
+        Ok((own, statement))
+    }
+}
+
+impl Executor for PostgresSession {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
+        let values = values_of(params)?;
+        let (own, statement) = self.prepared(sql).await?;
+        let Some(client) = self.conn.as_deref() else {
+            return Err(Error::Disposed);
+        };
         let params = bind(&statement, &values)?;
         echo(own.echo, sql);
         answer_within(
@@ -73,15 +85,10 @@ impl Executor for PostgresSession {
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         let values = values_of(params)?;
-        let own = self.own("");
-        let cache = self.engine().inner.limits.statement_cache;
-        self.client().await?;
+        let (own, statement) = self.prepared(sql).await?;
         let Some(client) = self.conn.as_deref() else {
             return Err(Error::Disposed);
         };
-        let statement = answer_within(own.limit, &mut self.health, prepare(client, cache, sql))
-            .await?
-            .map_err(classify)?;
         let params = bind(&statement, &values)?;
         echo(own.echo, sql);
         let rows = answer_within(
