@@ -1,9 +1,15 @@
 //! The portable [`Executor`] / [`Transaction`] API on PostgreSQL sessions and transactions:
-//! statements prepared through the connection's statement cache, [`Value`]s encoded for the
+//! statements prepared through the connection's statement cache, parameters encoded for the
 //! types the server inferred, every round trip bounded by the engine's round-trip limit.
+//!
+//! Parameters go to tokio-postgres's `*_raw` calls as an iterator and rows are read off the
+//! stream into [`Row`]s, so the portable path allocates nothing per call that the native one
+//! does not (`benches/portable.sh` measures the rest).
 
-use tokio_postgres::Statement;
-use tokio_postgres::types::ToSql;
+use std::future::Future;
+
+use futures_util::TryStreamExt;
+use tokio_postgres::{RowStream, Statement};
 
 use super::classify;
 use super::session::{Own, PostgresSession, PostgresTransaction, answer_within, prepare};
@@ -11,31 +17,38 @@ use super::value::Param;
 use crate::error::{Error, Result};
 use crate::query::{Executor, Transaction};
 use crate::url::Dialect;
-use crate::value::{Params, Row, Value, values_of};
+use crate::value::{Params, Row};
 
-/// Pairs `values` with `$1…$N` after checking the statement takes that many.
-fn bind<'a>(statement: &Statement, values: &'a [Value]) -> Result<Vec<Param<'a>>> {
+/// `params` as tokio-postgres parameters `$1…$N`, after checking the statement takes that many.
+fn bind<'a>(
+    statement: &Statement,
+    params: Params<'a>,
+) -> Result<impl ExactSizeIterator<Item = Param<'a>>> {
     let wanted = statement.params().len();
-    if wanted != values.len() {
+    if wanted != params.len() {
         return Err(Error::Placeholders {
             reason: format!(
                 "{} parameter(s) were given, the statement uses {wanted}",
-                values.len()
+                params.len()
             ),
         });
     }
-    Ok(values
-        .iter()
-        .enumerate()
-        .map(|(i, value)| Param {
-            parameter: i + 1,
-            value,
-        })
-        .collect())
+    Ok(params.iter().enumerate().map(|(i, &value)| Param {
+        parameter: i + 1,
+        value,
+    }))
 }
 
-fn refs<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
-    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+/// The rows of `stream` (a `query_raw` request), as portable rows.
+async fn rows(
+    stream: impl Future<Output = std::result::Result<RowStream, tokio_postgres::Error>>,
+) -> std::result::Result<Vec<Row>, tokio_postgres::Error> {
+    let mut stream = std::pin::pin!(stream.await?);
+    let mut rows = Vec::new();
+    while let Some(row) = stream.try_next().await? {
+        rows.push(Row::from_postgres(row));
+    }
+    Ok(rows)
 }
 
 fn echo(on: bool, sql: &str) {
@@ -67,38 +80,35 @@ impl Executor for PostgresSession {
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let values = values_of(params)?;
         let (own, statement) = self.prepared(sql).await?;
+        let params = bind(&statement, params)?;
         let Some(client) = self.conn.as_deref() else {
             return Err(Error::Disposed);
         };
-        let params = bind(&statement, &values)?;
         echo(own.echo, sql);
         answer_within(
             own.limit,
             &mut self.health,
-            client.execute(&statement, &refs(&params)),
+            client.execute_raw(&statement, params),
         )
         .await?
         .map_err(classify)
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let values = values_of(params)?;
         let (own, statement) = self.prepared(sql).await?;
+        let params = bind(&statement, params)?;
         let Some(client) = self.conn.as_deref() else {
             return Err(Error::Disposed);
         };
-        let params = bind(&statement, &values)?;
         echo(own.echo, sql);
-        let rows = answer_within(
+        answer_within(
             own.limit,
             &mut self.health,
-            client.query(&statement, &refs(&params)),
+            rows(client.query_raw(&statement, params)),
         )
         .await?
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(Row::from_postgres).collect())
+        .map_err(classify)
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
@@ -120,27 +130,23 @@ impl Executor for PostgresTransaction<'_> {
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let values = values_of(params)?;
         let statement = self.prepare_cached(sql).await?;
-        let params = bind(&statement, &values)?;
+        let params = bind(&statement, params)?;
         echo(self.own.echo, sql);
         let client = self.connection();
-        self.answer_within(1, client.execute(&statement, &refs(&params)))
+        self.answer_within(1, client.execute_raw(&statement, params))
             .await?
             .map_err(classify)
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let values = values_of(params)?;
         let statement = self.prepare_cached(sql).await?;
-        let params = bind(&statement, &values)?;
+        let params = bind(&statement, params)?;
         echo(self.own.echo, sql);
         let client = self.connection();
-        let rows = self
-            .answer_within(1, client.query(&statement, &refs(&params)))
+        self.answer_within(1, rows(client.query_raw(&statement, params)))
             .await?
-            .map_err(classify)?;
-        Ok(rows.into_iter().map(Row::from_postgres).collect())
+            .map_err(classify)
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
@@ -161,23 +167,21 @@ impl Transaction for PostgresTransaction<'_> {
         PostgresTransaction::rollback(self).await
     }
 
-    async fn execute_and_commit(self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let values = values_of(params)?;
+    async fn execute_and_commit(mut self, sql: &str, params: Params<'_>) -> Result<u64> {
         let statement = self.prepare_cached(sql).await?;
-        let params = bind(&statement, &values)?;
+        let params = bind(&statement, params)?;
         echo(self.own.echo, sql);
-        self.execute_prepared_and_commit(&statement, &refs(&params))
+        let client = self.connection();
+        self.finish_after(client.execute_raw(&statement, params))
             .await
     }
 
-    async fn query_and_commit(self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let values = values_of(params)?;
+    async fn query_and_commit(mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         let statement = self.prepare_cached(sql).await?;
-        let params = bind(&statement, &values)?;
+        let params = bind(&statement, params)?;
         echo(self.own.echo, sql);
-        let rows = self
-            .query_prepared_and_commit(&statement, &refs(&params))
-            .await?;
-        Ok(rows.into_iter().map(Row::from_postgres).collect())
+        let client = self.connection();
+        self.finish_after(rows(client.query_raw(&statement, params)))
+            .await
     }
 }

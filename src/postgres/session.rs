@@ -376,7 +376,7 @@ impl<'s> PostgresTransaction<'s> {
 
     /// Sends `last` (already a future of a request on this connection), then COMMIT, and reads
     /// BEGIN's, `last`'s and COMMIT's answers.
-    async fn finish_after<T>(
+    pub(super) async fn finish_after<T>(
         &mut self,
         last: impl Future<Output = std::result::Result<T, tokio_postgres::Error>> + Send,
     ) -> Result<T> {

@@ -7,7 +7,7 @@ use bytes::BytesMut;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 
-use crate::value::{Value, text};
+use crate::value::{ToValue, Value, text};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -27,11 +27,17 @@ impl std::fmt::Display for EncodeError {
 
 impl StdError for EncodeError {}
 
-/// A [`Value`] bound as parameter `$parameter`.
-#[derive(Debug)]
+/// A portable parameter bound as `$parameter`: converted to a [`Value`] when tokio-postgres
+/// encodes it, for the type the server inferred (no copy of the parameter list beforehand).
 pub(super) struct Param<'a> {
     pub(super) parameter: usize,
-    pub(super) value: &'a Value,
+    pub(super) value: &'a (dyn ToValue + Sync),
+}
+
+impl std::fmt::Debug for Param<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "${} = {:?}", self.parameter, self.value.to_value())
+    }
 }
 
 /// Text-like types a text value (or a number's or UUID's text form) binds to.
@@ -45,7 +51,7 @@ fn is_text(ty: &Type) -> bool {
 
 impl ToSql for Param<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-        encode(self.value, ty, out).map_err(|reason| -> BoxError {
+        encode(&self.value.to_value(), ty, out).map_err(|reason| -> BoxError {
             Box::new(EncodeError {
                 parameter: self.parameter,
                 reason,
@@ -101,9 +107,10 @@ fn encode(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, String
             _ if is_text(ty) => put_text(&i.to_string(), out),
             _ => refuse(),
         },
-        Value::Float(f) if f.is_nan() => {
-            Err("NaN is not stored portably (SQLite would store NULL)".into())
-        }
+        Value::Float(f) if f.is_nan() => Err(
+            "NaN is not stored portably (SQLite would store NULL); bind NULL or an infinity instead"
+                .into(),
+        ),
         Value::Float(f) => match *ty {
             Type::FLOAT8 => driver(f, ty, out),
             #[allow(clippy::cast_possible_truncation)]

@@ -36,7 +36,6 @@ use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::tracker::{ConnectionId, ConnectionTracker, next_connection_id};
 use crate::url::Dialect;
-use crate::value::values_of;
 
 /// One SQLite connection owned by dbconfig (pooled, or an in-memory database's keeper).
 pub struct SqliteConnection {
@@ -168,10 +167,11 @@ impl SqliteConnection {
             },
             Err(failure) => return Err(failure.error),
         };
-        // Owned, for the blocking pool (only here: the inline path binds without copying).
-        let values = match args {
+        // Owned, for the blocking pool (only here: the inline path binds without copying). The
+        // retry binds them through the same checks (NaN refused) as the inline attempt.
+        let values: Vec<_> = match args {
             Args::Values(values) => values.to_vec(),
-            Args::Params(params) => values_of(params)?,
+            Args::Params(params) => params.iter().map(|p| p.to_value()).collect(),
         };
         self.blocking(move |c, cancelled| {
             let mut waiting = BusyWait {

@@ -123,28 +123,5 @@ impl fmt::Debug for Value {
 /// `&[&id, &name, &None::<i64>]`. Anything that is [`ToValue`] goes in.
 pub type Params<'a> = &'a [&'a (dyn ToValue + Sync)];
 
-/// Converts `params` to values (checking the NaN policy once for both backends).
-#[cfg_attr(target_family = "wasm", allow(dead_code))]
-pub(crate) fn values_of(params: &[&(dyn ToValue + Sync)]) -> crate::Result<Vec<Value>> {
-    params
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let value = p.to_value();
-            if let Value::Float(f) = value
-                && f.is_nan()
-            {
-                return Err(crate::Error::Encode {
-                    parameter: i + 1,
-                    reason: "NaN is not stored portably (SQLite would store NULL); bind NULL or \
-                             an infinity instead"
-                        .into(),
-                });
-            }
-            Ok(value)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests;

@@ -65,13 +65,3 @@ fn conversions_are_lenient_only_where_nothing_is_lost() {
     );
     assert!(String::from_value(&Value::Int(7)).is_err());
 }
-
-#[test]
-fn nan_is_refused_when_parameters_are_converted() {
-    let err = values_of(&[&1_i64, &f64::NAN]).unwrap_err();
-    assert!(
-        matches!(err, crate::Error::Encode { parameter: 2, .. }),
-        "{err:?}"
-    );
-    assert!(values_of(&[&f64::INFINITY]).is_ok());
-}
