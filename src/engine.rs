@@ -15,7 +15,7 @@ use tokio::runtime::{Handle, Id as RuntimeId};
 use tokio::task::AbortHandle;
 
 use crate::config::UniqueKey;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, WaitingFor};
 
 /// Pool status: how many connections exist, how many are idle, how many sessions wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,15 +45,15 @@ where
     use deadpool::managed::{PoolError, TimeoutType};
     match e {
         PoolError::Timeout(TimeoutType::Wait) => Error::Timeout {
-            waiting_for: "a pooled connection",
+            waiting_for: WaitingFor::PooledConnection,
             after: pool_timeout,
         },
         PoolError::Timeout(TimeoutType::Create) => Error::Timeout {
-            waiting_for: "a new connection",
+            waiting_for: WaitingFor::NewConnection,
             after: connect_limit,
         },
         PoolError::Timeout(TimeoutType::Recycle) => Error::Timeout {
-            waiting_for: "a connection to be recycled",
+            waiting_for: WaitingFor::Recycle,
             after: connect_limit,
         },
         PoolError::Backend(e) => backend(e),

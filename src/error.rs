@@ -5,6 +5,34 @@ use std::time::Duration;
 use crate::settings::SettingsError;
 use crate::url::{Dialect, UrlError};
 
+/// What an [`Error::Timeout`] was waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WaitingFor {
+    /// A connection from the pool (`pool_timeout`).
+    PooledConnection,
+    /// A new connection to open (`connection_timeout`).
+    NewConnection,
+    /// A connection to be checked before reuse (`pool_pre_ping`, `pool_recycle`).
+    Recycle,
+    /// SQLite's writer lane: another write transaction of this process holds it.
+    WriterLane,
+    /// The PostgreSQL server to answer a round trip.
+    ServerAnswer,
+}
+
+impl std::fmt::Display for WaitingFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WaitingFor::PooledConnection => "a pooled connection",
+            WaitingFor::NewConnection => "a new connection",
+            WaitingFor::Recycle => "a connection to be recycled",
+            WaitingFor::WriterLane => "the writer lane",
+            WaitingFor::ServerAnswer => "the server to answer",
+        })
+    }
+}
+
 /// Everything that can go wrong in dbconfig.
 ///
 /// Messages are lowercase and never contain a password: URLs are always shown redacted.
@@ -65,8 +93,11 @@ pub enum Error {
     /// certificate does not name, a refused client certificate…).
     #[error("tls handshake failed: {reason}")]
     Tls {
-        /// What rustls or the server reported.
+        /// What rustls or the server reported (the causes of `source`, in one line).
         reason: String,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A TLS file (CA, client certificate or key) could not be used.
     #[error("{key} {path:?}: {reason}")]
@@ -100,9 +131,8 @@ pub enum Error {
     /// server took too long.
     #[error("timed out after {after:?} waiting for {waiting_for}")]
     Timeout {
-        /// What was being waited for: `"a pooled connection"`, `"a new connection"`,
-        /// `"the writer lane"`, `"a connection to be recycled"`, `"the server to answer"`.
-        waiting_for: &'static str,
+        /// What was being waited for.
+        waiting_for: WaitingFor,
         /// How long we waited.
         after: Duration,
     },
@@ -115,9 +145,10 @@ pub enum Error {
     /// The user's `on_connect` hook failed.
     #[error("the on_connect hook failed")]
     Hook(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// A blocking task running a closure (`interact`) panicked or was cancelled.
-    #[error("a blocking database task failed: {0}")]
-    Blocking(String),
+    /// A blocking task running a closure (`interact`) panicked or was cancelled; the source is
+    /// the runtime's join error.
+    #[error("a blocking database task panicked or was cancelled")]
+    Blocking(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A transaction was used after it had finished.
     #[error("the transaction has already been committed or rolled back")]
     TransactionDone,
@@ -214,7 +245,7 @@ impl Error {
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
-            Error::Timeout { waiting_for, .. } => *waiting_for == "the writer lane",
+            Error::Timeout { waiting_for, .. } => *waiting_for == WaitingFor::WriterLane,
             _ => false,
         }
     }
@@ -252,15 +283,6 @@ impl From<SettingsError> for Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Sqlite(e)
-    }
-}
-
-#[cfg(all(feature = "postgres", not(target_family = "wasm")))]
-impl From<tokio_postgres::Error> for Error {
-    /// Classifies the driver's error: a statement cancelled by `statement_timeout` becomes
-    /// [`Error::StatementTimeout`], a failed TLS handshake [`Error::Tls`].
-    fn from(e: tokio_postgres::Error) -> Self {
-        crate::postgres::classify(e)
     }
 }
 

@@ -30,7 +30,7 @@ pub use any::{AnyConfig, AnyEngine, AnySession, AnyTransaction};
 pub use config::{DatabaseConfig, UniqueKey};
 #[cfg(not(target_family = "wasm"))]
 pub use engine::{PoolStatus, dispose_all, registered_engines};
-pub use error::{Error, Result};
+pub use error::{Error, Result, WaitingFor};
 #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
 pub use postgres::{PostgresConfig, PostgresEngine, PostgresSession, PostgresTransaction};
 pub use query::{Executor, Transaction};

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{backend_pid, eventually, pg_admin, pg_backends, pg_dbname, pg_url};
-use dbconfig::{ConnectionTracker, DatabaseConfig, Error, PostgresConfig, Settings};
+use dbconfig::{ConnectionTracker, DatabaseConfig, Error, PostgresConfig, Settings, WaitingFor};
 
 fn config(url: &str, tune: impl FnOnce(&mut Settings)) -> PostgresConfig {
     let mut settings = Settings::default().with_url(url.parse().unwrap());
@@ -37,7 +37,7 @@ async fn exhausted_pool_gives_a_typed_acquire_timeout() {
     let err = engine.session().ping().await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(
-        matches!(err, Error::Timeout { waiting_for: "a pooled connection", after } if after == wait),
+        matches!(err, Error::Timeout { waiting_for: WaitingFor::PooledConnection, after } if after == wait),
         "{err:?}"
     );
     assert!(err.is_timeout());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{pg_admin, pg_dbname, pg_url};
-use dbconfig::{DatabaseConfig, Error, PostgresConfig, Settings};
+use dbconfig::{DatabaseConfig, Error, PostgresConfig, Settings, WaitingFor};
 use tokio::net::TcpListener;
 
 fn config(url: &str, tune: impl FnOnce(&mut Settings)) -> PostgresConfig {
@@ -97,7 +97,7 @@ async fn connecting_to_a_silent_listener_times_out() {
     let err = engine.session().ping().await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(
-        matches!(err, Error::Timeout { waiting_for: "a new connection", after } if after == limit),
+        matches!(err, Error::Timeout { waiting_for: WaitingFor::NewConnection, after } if after == limit),
         "{err:?}"
     );
     assert!(

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::pg_url;
 use common::proxy::{SilentProxy, tcp_target};
 use dbconfig::schema::{Column, ColumnType, Index, Metadata, Table};
-use dbconfig::{Error, PostgresConfig, PostgresEngine, Settings};
+use dbconfig::{Error, PostgresConfig, PostgresEngine, Settings, WaitingFor};
 
 /// `timeout` (the server's statement_timeout).
 const TIMEOUT: Duration = Duration::from_secs(1);
@@ -89,7 +89,7 @@ async fn next_session_needs_a_new_connection(engine: &PostgresEngine) {
         matches!(
             err,
             Error::Timeout {
-                waiting_for: "a new connection",
+                waiting_for: WaitingFor::NewConnection,
                 ..
             }
         ),
@@ -104,7 +104,7 @@ async fn verify_db_times_out() {
     };
     let err = times_out("verify_db", ROUND_TRIP, engine.verify_db(&metadata())).await;
     assert!(
-        matches!(err, Error::Timeout { waiting_for: "the server to answer", after } if after == ROUND_TRIP),
+        matches!(err, Error::Timeout { waiting_for: WaitingFor::ServerAnswer, after } if after == ROUND_TRIP),
         "{err:?}"
     );
     next_session_needs_a_new_connection(&engine).await;

@@ -148,7 +148,7 @@ async fn tls_verification_against_a_real_server() {
     );
     let err = connect(&wrong, |_| {}).await.unwrap_err();
     match &err {
-        Error::Tls { reason } => assert!(reason.contains("UnknownIssuer"), "{reason}"),
+        Error::Tls { reason, .. } => assert!(reason.contains("UnknownIssuer"), "{reason}"),
         other => panic!("expected a TLS error, got {other:?}"),
     }
     assert!(err.to_string().starts_with("tls handshake failed"), "{err}");
@@ -162,7 +162,7 @@ async fn tls_verification_against_a_real_server() {
     );
     let err = connect(&by_ip, |_| {}).await.unwrap_err();
     match &err {
-        Error::Tls { reason } => assert!(reason.contains("not valid for name"), "{reason}"),
+        Error::Tls { reason, .. } => assert!(reason.contains("not valid for name"), "{reason}"),
         other => panic!("expected a TLS error, got {other:?}"),
     }
     // verify-ca checks the chain only, and so does check_hostname = false.

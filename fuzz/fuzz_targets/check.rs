@@ -30,7 +30,7 @@ pub fn check_url(text: &str) {
         assert_eq!(shown.ports(), pg.ports());
         assert_eq!(shown.dbname(), pg.dbname());
         assert_eq!(shown.tls(), pg.tls());
-        assert_eq!(shown.params(), pg.params());
+        assert_eq!(shown.options(), pg.options());
         assert_eq!(shown.server_settings(), pg.server_settings());
         let debug = format!("{pg:?}");
         assert!(debug.contains("password: None") || debug.contains("password: Some(\"***\")"));

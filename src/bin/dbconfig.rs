@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use dbconfig::schema::{Metadata, ddl};
 use dbconfig::url::{ConnectionUrl, PgHost, SqliteLocation};
-use dbconfig::{AnyConfig, AnyEngine, Dialect, Settings};
+use dbconfig::{AnyConfig, AnyEngine, Dialect, Settings, WaitingFor};
 use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, SimpleQueryMessage};
@@ -291,7 +291,7 @@ impl Bounded<'_> {
         match tokio::time::timeout(self.1, fut).await {
             Ok(answer) => Ok(answer?),
             Err(_) => Err(dbconfig::Error::Timeout {
-                waiting_for: "the server to answer",
+                waiting_for: WaitingFor::ServerAnswer,
                 after: self.1,
             }),
         }
@@ -334,7 +334,7 @@ fn describe(url: &ConnectionUrl) -> Value {
             "user": u.user(),
             "password": u.password().map(|_| "***"),
             "dbname": u.dbname(),
-            "params": u.params().iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+            "params": u.params().into_iter().map(|(k, v)| (k.to_owned(), Value::from(v))).collect::<serde_json::Map<_, _>>(),
             "server_settings": u.server_settings().iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
             "tls": {
                 "sslmode": u.tls().sslmode.map(|m| m.to_string()),

@@ -1,17 +1,17 @@
 //! The URL and [`Settings`] become one `tokio_postgres::Config`, plus the SQL run right after
 //! connecting in PgBouncer mode and the TLS plan.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
-use tokio_postgres::config::{
-    ChannelBinding, LoadBalanceHosts, SslNegotiation, TargetSessionAttrs,
-};
+use tokio_postgres::config as pg;
 
 use super::tls::TlsPlan;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
-use crate::url::{PgHost, PostgresUrl};
+use crate::url::{
+    ChannelBinding, LoadBalanceHosts, PgHost, PgOptions, PostgresUrl, SslNegotiation,
+    TargetSessionAttrs,
+};
 
 /// Everything needed to open one connection.
 #[derive(Debug)]
@@ -69,10 +69,7 @@ impl ConnectPlan {
             config.connect_timeout(limit);
         }
 
-        let mut user_options = None;
-        for (key, value) in url.params() {
-            apply_param(&mut config, key, value, &mut user_options)?;
-        }
+        apply_options(&mut config, url.options());
         if let Some(name) = application_name {
             config.application_name(name);
         }
@@ -90,7 +87,7 @@ impl ConnectPlan {
             server_settings.push((name.as_str(), value.clone()));
         }
         let mut after_connect = None;
-        let mut options = user_options.unwrap_or_default();
+        let mut options = url.options().options.clone().unwrap_or_default();
         if *pgbouncer_mode {
             if !server_settings.is_empty() {
                 after_connect = Some(set_config_sql(&server_settings)?);
@@ -126,100 +123,60 @@ impl ConnectPlan {
     }
 }
 
-/// Applies one libpq parameter the URL parser kept (keys lowercase, values validated).
-fn apply_param(
-    config: &mut tokio_postgres::Config,
-    key: &str,
-    value: &str,
-    options: &mut Option<String>,
-) -> Result<()> {
-    let secs = |v: &str| {
-        v.parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Duration::from_secs)
-    };
-    let unsupported = |reason: &str| Error::Unsupported {
-        key: key.to_owned(),
-        reason: reason.to_owned(),
-    };
-    match key {
-        "hostaddr" => {
-            for addr in value.split(',') {
-                let addr: IpAddr = addr
-                    .parse()
-                    .map_err(|_| unsupported("not a list of ip addresses"))?;
-                config.hostaddr(addr);
-            }
-        }
-        "connect_timeout" => {
-            if let Some(limit) = secs(value) {
-                config.connect_timeout(limit);
-            }
-        }
-        // libpq reads tcp_user_timeout in milliseconds (tokio-postgres's own parser reads
-        // seconds); the libpq meaning is kept.
-        "tcp_user_timeout" => {
-            if let Some(ms) = value.parse::<u64>().ok().filter(|n| *n > 0) {
-                config.tcp_user_timeout(Duration::from_millis(ms));
-            }
-        }
-        "keepalives" => {
-            config.keepalives(value != "0");
-        }
-        "keepalives_idle" => {
-            if let Some(d) = secs(value) {
-                config.keepalives_idle(d);
-            }
-        }
-        "keepalives_interval" => {
-            if let Some(d) = secs(value) {
-                config.keepalives_interval(d);
-            }
-        }
-        "keepalives_retries" => {
-            if let Ok(n) = value.parse() {
-                config.keepalives_retries(n);
-            }
-        }
-        "target_session_attrs" => {
-            config.target_session_attrs(match value {
-                "any" => TargetSessionAttrs::Any,
-                "read-write" => TargetSessionAttrs::ReadWrite,
-                "read-only" => TargetSessionAttrs::ReadOnly,
-                _ => {
-                    return Err(unsupported(
-                        "tokio-postgres supports only any, read-write and read-only",
-                    ));
-                }
-            });
-        }
-        "channel_binding" => {
-            config.channel_binding(match value {
-                "disable" => ChannelBinding::Disable,
-                "require" => ChannelBinding::Require,
-                _ => ChannelBinding::Prefer,
-            });
-        }
-        "load_balance_hosts" => {
-            config.load_balance_hosts(match value {
-                "random" => LoadBalanceHosts::Random,
-                _ => LoadBalanceHosts::Disable,
-            });
-        }
-        "sslnegotiation" => {
-            config.ssl_negotiation(match value {
-                "direct" => SslNegotiation::Direct,
-                _ => SslNegotiation::Postgres,
-            });
-        }
-        "options" => *options = Some(value.to_owned()),
-        "application_name" => {
-            config.application_name(value);
-        }
-        _ => return Err(unsupported("not supported by the postgres backend")),
+/// Copies the url's typed connection parameters (parsed and checked by the url parser; nothing
+/// here can refuse one). Zero durations mean "no limit", as in libpq.
+fn apply_options(config: &mut tokio_postgres::Config, o: &PgOptions) {
+    let some = |d: Option<Duration>| d.filter(|d| !d.is_zero());
+    for addr in &o.hostaddr {
+        config.hostaddr(*addr);
     }
-    Ok(())
+    if let Some(limit) = some(o.connect_timeout) {
+        config.connect_timeout(limit);
+    }
+    if let Some(limit) = some(o.tcp_user_timeout) {
+        config.tcp_user_timeout(limit);
+    }
+    if let Some(on) = o.keepalives {
+        config.keepalives(on);
+    }
+    if let Some(d) = some(o.keepalives_idle) {
+        config.keepalives_idle(d);
+    }
+    if let Some(d) = some(o.keepalives_interval) {
+        config.keepalives_interval(d);
+    }
+    if let Some(n) = o.keepalives_retries {
+        config.keepalives_retries(n);
+    }
+    if let Some(attrs) = o.target_session_attrs {
+        config.target_session_attrs(match attrs {
+            TargetSessionAttrs::ReadWrite => pg::TargetSessionAttrs::ReadWrite,
+            TargetSessionAttrs::ReadOnly => pg::TargetSessionAttrs::ReadOnly,
+            TargetSessionAttrs::Any => pg::TargetSessionAttrs::Any,
+        });
+    }
+    if let Some(binding) = o.channel_binding {
+        config.channel_binding(match binding {
+            ChannelBinding::Disable => pg::ChannelBinding::Disable,
+            ChannelBinding::Require => pg::ChannelBinding::Require,
+            ChannelBinding::Prefer => pg::ChannelBinding::Prefer,
+        });
+    }
+    if let Some(order) = o.load_balance_hosts {
+        config.load_balance_hosts(match order {
+            LoadBalanceHosts::Random => pg::LoadBalanceHosts::Random,
+            LoadBalanceHosts::Disable => pg::LoadBalanceHosts::Disable,
+        });
+    }
+    if let Some(negotiation) = o.sslnegotiation {
+        config.ssl_negotiation(match negotiation {
+            SslNegotiation::Direct => pg::SslNegotiation::Direct,
+            SslNegotiation::Postgres => pg::SslNegotiation::Postgres,
+        });
+    }
+    if let Some(name) = &o.application_name {
+        config.application_name(name);
+    }
 }
 
 fn millis(d: Duration) -> u128 {
@@ -345,20 +302,11 @@ mod tests {
         assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_millis(2500)));
         assert_eq!(c.get_keepalives_idle(), Duration::from_secs(30));
         assert_eq!(c.get_connect_timeout(), Some(&Duration::from_secs(3)));
-        assert_eq!(c.get_target_session_attrs(), TargetSessionAttrs::ReadWrite);
-        assert_eq!(c.get_application_name(), Some("url-app"));
-    }
-
-    #[test]
-    fn unsupported_target_session_attrs_is_an_error() {
-        let url: PostgresUrl = "postgresql://h/db?target_session_attrs=primary"
-            .parse()
-            .unwrap();
-        let err = ConnectPlan::new(&url, &Settings::default()).unwrap_err();
-        assert!(
-            err.to_string().starts_with("target_session_attrs:"),
-            "{err}"
+        assert_eq!(
+            c.get_target_session_attrs(),
+            pg::TargetSessionAttrs::ReadWrite
         );
+        assert_eq!(c.get_application_name(), Some("url-app"));
     }
 
     #[test]

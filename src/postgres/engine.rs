@@ -12,7 +12,6 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::classify;
 use super::connect::ConnectPlan;
 use super::pool::{PgConnector, PgManager};
-use super::session::{Health, PostgresSession};
 use crate::engine::{PoolStatus, RegisteredEngine};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -145,12 +144,6 @@ impl PostgresEngine {
     #[must_use]
     pub fn id(&self) -> u64 {
         self.inner.id
-    }
-
-    /// A new session (it takes a pooled connection on first use).
-    #[must_use]
-    pub fn session(&self) -> PostgresSession {
-        PostgresSession::new(self.clone())
     }
 
     /// Takes a connection from the pool: waits at most `pool_timeout` for a free slot, then
@@ -312,5 +305,34 @@ mod tests {
         assert_eq!(with(None, secs(5)).answer, Duration::from_secs(305));
         // No connection_timeout: connects are bounded by pool_timeout, at least 30 s.
         assert_eq!(with(secs(1), None).connect, Duration::from_secs(30));
+    }
+}
+
+/// Whether a connection may still have a request running on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Health {
+    /// Every request sent on it has been answered (as far as dbconfig can tell: statements
+    /// run on the client outside a transaction are not tracked).
+    Idle,
+    /// A request may still be running: a transaction was dropped before it finished, or a
+    /// round trip of ours was abandoned (its future dropped) before its answer arrived.
+    Busy,
+    /// A round trip of ours timed out: the connection's state is unknown.
+    Broken,
+}
+
+impl Health {
+    /// A request of ours is about to be sent.
+    pub(super) fn sending(&mut self) {
+        if *self == Health::Idle {
+            *self = Health::Busy;
+        }
+    }
+
+    /// Its answer arrived.
+    pub(super) fn answered(&mut self) {
+        if *self == Health::Busy {
+            *self = Health::Idle;
+        }
     }
 }

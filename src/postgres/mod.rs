@@ -45,7 +45,18 @@ pub(crate) fn classify(e: tokio_postgres::Error) -> Error {
         return Error::StatementTimeout(e);
     }
     if let Some(reason) = tls::handshake_failure(&e) {
-        return Error::Tls { reason };
+        return Error::Tls {
+            reason,
+            source: Box::new(e),
+        };
     }
     Error::Postgres(e)
+}
+
+impl From<tokio_postgres::Error> for Error {
+    /// Classifies the driver's error: a statement cancelled by `statement_timeout` becomes
+    /// [`Error::StatementTimeout`], a failed TLS handshake [`Error::Tls`].
+    fn from(e: tokio_postgres::Error) -> Self {
+        classify(e)
+    }
 }

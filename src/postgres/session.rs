@@ -13,9 +13,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
 
 use super::classify;
-use super::engine::PostgresEngine;
+use super::engine::{Health, PostgresEngine};
 use super::pool::PgManager;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, WaitingFor};
 
 /// A unit of work on one pooled connection, taken lazily on first use and returned when the
 /// session is dropped.
@@ -27,32 +27,11 @@ pub struct PostgresSession {
     pub(super) health: Health,
 }
 
-/// Whether a connection may still have a request running on the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Health {
-    /// Every request sent on it has been answered (as far as dbconfig can tell: statements
-    /// run on the client outside a transaction are not tracked).
-    Idle,
-    /// A request may still be running: a transaction was dropped before it finished, or a
-    /// round trip of ours was abandoned (its future dropped) before its answer arrived.
-    Busy,
-    /// A round trip of ours timed out: the connection's state is unknown.
-    Broken,
-}
-
-impl Health {
-    /// A request of ours is about to be sent.
-    fn sending(&mut self) {
-        if *self == Health::Idle {
-            *self = Health::Busy;
-        }
-    }
-
-    /// Its answer arrived.
-    fn answered(&mut self) {
-        if *self == Health::Busy {
-            *self = Health::Idle;
-        }
+impl PostgresEngine {
+    /// A new session (it takes a pooled connection on first use).
+    #[must_use]
+    pub fn session(&self) -> PostgresSession {
+        PostgresSession::new(self.clone())
     }
 }
 
@@ -107,7 +86,7 @@ pub(super) async fn answer_within<T, E>(
         Err(_) => {
             *health = Health::Broken;
             Err(Error::Timeout {
-                waiting_for: "the server to answer",
+                waiting_for: WaitingFor::ServerAnswer,
                 after: limit,
             })
         }
@@ -315,7 +294,7 @@ impl<'s> PostgresTransaction<'s> {
         match tokio::time::timeout(limit, prepare(self.client, self.statement_cache, sql)).await {
             Ok(prepared) => prepared.map_err(classify),
             Err(_) => Err(Error::Timeout {
-                waiting_for: "the server to answer",
+                waiting_for: WaitingFor::ServerAnswer,
                 after: limit,
             }),
         }

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::pragma::{Pragma, effective_journal_mode};
 use super::target::OpenTarget;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, WaitingFor};
 use crate::settings::Settings;
 
 /// The oldest SQLite dbconfig accepts: 3.24.0 added `INSERT … ON CONFLICT DO UPDATE`, which the
@@ -92,17 +92,15 @@ pub(crate) fn open_connection_until(
     }
     if let (Some(limit), Some(Duration::ZERO)) = (settings.connection_timeout, left()) {
         return Err(Error::Timeout {
-            waiting_for: "a new connection",
+            waiting_for: WaitingFor::NewConnection,
             after: limit,
         });
     }
     Ok(conn)
 }
 
-/// Applies the PRAGMAs of [`super::pragma::pragmas`] in their documented order.
-///
-/// The journal mode is read first and set only when it differs: WAL is stored in the database
-/// file, so it is set once per file and merely checked by every later connection.
+/// Applies the PRAGMAs of [`super::pragma::pragmas`], in that list's order (the list is also
+/// what `pragmas_in_effect` and the CLI show, and what the module docs' table is checked against).
 ///
 /// # Errors
 /// `timeout` or `busy_timeout` out of range ([`Error::Settings`]), a PRAGMA fails, or the
@@ -128,33 +126,38 @@ fn apply_pragmas_with(
     // were.
     settings.check_range("timeout")?;
     settings.check_range("busy_timeout")?;
-    let p = &settings.pragmas;
     conn.busy_timeout(setup_wait)?;
-    if !target.read_only {
-        let wanted = effective_journal_mode(p.journal_mode, target.in_memory);
-        let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
-        if !current.eq_ignore_ascii_case(wanted.as_str()) {
-            let now: String =
-                conn.pragma_update_and_check(None, "journal_mode", wanted.as_str(), |r| r.get(0))?;
-            if !now.eq_ignore_ascii_case(wanted.as_str()) && !target.in_memory {
-                return Err(Error::Pragma {
-                    pragma: "journal_mode",
-                    expected: wanted.as_str().into(),
-                    found: now,
-                });
-            }
+    for Pragma { name, value, .. } in super::pragma::pragmas(settings) {
+        match name.as_str() {
+            "journal_mode" if !target.read_only => set_journal_mode(conn, target, settings)?,
+            "journal_mode" => {}
+            // Last of dbconfig's own: the setup wait above holds until here.
+            "busy_timeout" => conn.busy_timeout(settings.busy_timeout)?,
+            _ => match value.parse::<i64>() {
+                Ok(number) => conn.pragma_update(None, &name, number)?,
+                Err(_) => conn.pragma_update(None, &name, value.as_str())?,
+            },
         }
     }
-    conn.pragma_update(None, "foreign_keys", p.foreign_keys)?;
-    conn.pragma_update(None, "legacy_alter_table", p.legacy_alter_table)?;
-    conn.pragma_update(None, "synchronous", p.synchronous.as_number())?;
-    conn.pragma_update(None, "cache_size", p.cache_size)?;
-    conn.busy_timeout(settings.busy_timeout)?;
-    for (name, value) in &p.extra {
-        match value.parse::<i64>() {
-            Ok(number) => conn.pragma_update(None, name, number)?,
-            Err(_) => conn.pragma_update(None, name, value.as_str())?,
-        }
+    Ok(())
+}
+
+/// Sets the journal mode only when it differs: WAL is stored in the file, so it is set once per
+/// file and merely checked by every later connection (setting it can itself hit a lock).
+fn set_journal_mode(conn: &Connection, target: &OpenTarget, settings: &Settings) -> Result<()> {
+    let wanted = effective_journal_mode(settings.pragmas.journal_mode, target.in_memory);
+    let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+    if current.eq_ignore_ascii_case(wanted.as_str()) {
+        return Ok(());
+    }
+    let now: String =
+        conn.pragma_update_and_check(None, "journal_mode", wanted.as_str(), |r| r.get(0))?;
+    if !now.eq_ignore_ascii_case(wanted.as_str()) && !target.in_memory {
+        return Err(Error::Pragma {
+            pragma: "journal_mode",
+            expected: wanted.as_str().into(),
+            found: now,
+        });
     }
     Ok(())
 }

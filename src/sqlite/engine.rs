@@ -10,7 +10,6 @@ use deadpool::managed::{Object, Pool, QueueMode};
 use super::connect::{OnConnect, check_sqlite_version, open_connection};
 use super::lane::{Lane, lane_for};
 use super::pool::{SqliteConnection, SqliteManager};
-use super::session::SqliteSession;
 use super::target::OpenTarget;
 use crate::engine::{PoolStatus, RegisteredEngine};
 use crate::error::{Error, Result};
@@ -108,12 +107,6 @@ impl SqliteEngine {
     #[must_use]
     pub fn id(&self) -> u64 {
         self.inner.id
-    }
-
-    /// A new session (it takes a pooled connection on first use).
-    #[must_use]
-    pub fn session(&self) -> SqliteSession {
-        SqliteSession::new(self.clone())
     }
 
     /// Takes a connection from the pool, waiting at most `pool_timeout`.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, WaitingFor};
 
 /// The lane of one database.
 pub(crate) type Lane = Arc<AsyncMutex<()>>;
@@ -41,7 +41,7 @@ pub(crate) async fn enter(lane: &Lane, wait: Duration) -> Result<LaneGuard> {
     tokio::time::timeout(wait, Arc::clone(lane).lock_owned())
         .await
         .map_err(|_| Error::Timeout {
-            waiting_for: "the writer lane",
+            waiting_for: WaitingFor::WriterLane,
             after: wait,
         })
 }

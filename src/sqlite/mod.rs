@@ -16,6 +16,8 @@ mod engine;
 #[cfg(not(target_family = "wasm"))]
 mod lane;
 #[cfg(not(target_family = "wasm"))]
+mod op;
+#[cfg(not(target_family = "wasm"))]
 mod pool;
 #[cfg(not(target_family = "wasm"))]
 mod portable;

@@ -7,7 +7,8 @@ use rusqlite::Connection;
 use rusqlite::fallible_iterator::FallibleIterator;
 
 use super::bind::{self, Args, StatementInfo};
-use super::pool::{Failure, SqliteConnection, failure, once};
+use super::op::{Failure, failure, once};
+use super::pool::SqliteConnection;
 use super::session::{SqliteSession, SqliteTransaction};
 use crate::error::Result;
 use crate::query::{Executor, Transaction};
@@ -30,16 +31,6 @@ fn query(
     info: &mut StatementInfo,
 ) -> Result<Vec<Row>, Failure> {
     once(c, || bind::query_with(c, sql, args, info))
-}
-
-/// `BEGIN …`, `COMMIT`, `ROLLBACK`.
-pub(super) fn control(
-    c: &Connection,
-    sql: &str,
-    _: Args<'_>,
-    _: &mut StatementInfo,
-) -> Result<(), Failure> {
-    once(c, || Ok(c.prepare_cached(sql)?.execute([]).map(drop)?))
 }
 
 /// `;`-separated statements, each stepped once (as rusqlite's `execute_batch`). A statement that

@@ -1,14 +1,17 @@
 //! The PRAGMAs dbconfig applies to every new SQLite connection, in a fixed order.
 //!
-//! | # | PRAGMA | why |
-//! |---|---|---|
-//! | 1 | `journal_mode = WAL` | readers never block the writer; set once per file (WAL is persistent), only checked later, because setting it can itself hit "database is locked" |
-//! | 2 | `foreign_keys = ON` | SQLite does not enforce foreign keys unless asked |
-//! | 3 | `legacy_alter_table = OFF` | renaming a table must update the references to it |
-//! | 4 | `synchronous = NORMAL` | with WAL, durable against application crashes and much faster than FULL |
-//! | 5 | `cache_size = 20000` | a larger page cache than SQLite's 2 MiB default |
-//! | 6 | `busy_timeout = 60000` | wait for locks held by other connections instead of failing at once |
-//! | 7 | the `extra` PRAGMAs | in the order given |
+//! [`pragmas`] is the one list: connections apply it in order, `pragmas_in_effect` and the CLI
+//! show it, and this table is checked against it (`the_docs_table_is_the_list`). Defaults:
+//!
+//! | # | PRAGMA | default | why |
+//! |---|---|---|---|
+//! | 1 | `journal_mode` | `wal` | readers never block the writer; set once per file (WAL is persistent), only checked later, because setting it can itself hit a lock |
+//! | 2 | `foreign_keys` | `1` | SQLite does not enforce foreign keys unless asked |
+//! | 3 | `legacy_alter_table` | `0` | renaming a table must update the references to it |
+//! | 4 | `synchronous` | `1` | NORMAL: with WAL, durable against application crashes and much faster than FULL |
+//! | 5 | `cache_size` | `20000` | a larger page cache than SQLite's 2 MiB default |
+//! | 6 | `busy_timeout` | `60000` | wait for locks held by other connections instead of failing at once |
+//! | 7 | the `extra` PRAGMAs | | in the order given |
 
 use crate::settings::{JournalMode, Settings};
 
@@ -32,38 +35,38 @@ pub fn pragmas(settings: &Settings) -> Vec<Pragma> {
         Pragma {
             name: "journal_mode".into(),
             value: p.journal_mode.as_str().into(),
-            reason: "WAL lets readers run during a write; set once per file, then only checked",
+            reason: "readers never block the writer; set once per file (WAL is persistent), only checked later, because setting it can itself hit a lock",
         },
         Pragma {
             name: "foreign_keys".into(),
             value: bool_value(p.foreign_keys),
-            reason: "enforce foreign keys (off by default in SQLite)",
+            reason: "SQLite does not enforce foreign keys unless asked",
         },
         Pragma {
             name: "legacy_alter_table".into(),
             value: bool_value(p.legacy_alter_table),
-            reason: "renaming a table updates references to it",
+            reason: "renaming a table must update the references to it",
         },
         Pragma {
             name: "synchronous".into(),
             value: p.synchronous.as_number().to_string(),
-            reason: "with WAL, NORMAL is crash-safe for the application and much faster",
+            reason: "NORMAL: with WAL, durable against application crashes and much faster than FULL",
         },
         Pragma {
             name: "cache_size".into(),
             value: p.cache_size.to_string(),
-            reason: "larger page cache than SQLite's default",
+            reason: "a larger page cache than SQLite's 2 MiB default",
         },
         Pragma {
             name: "busy_timeout".into(),
             value: settings.busy_timeout.as_millis().to_string(),
-            reason: "wait for other connections' locks instead of failing at once",
+            reason: "wait for locks held by other connections instead of failing at once",
         },
     ];
     out.extend(p.extra.iter().map(|(name, value)| Pragma {
         name: name.clone(),
         value: value.clone(),
-        reason: "user-supplied",
+        reason: "in the order given",
     }));
     out
 }
@@ -102,6 +105,27 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
         assert_eq!(list, expected);
+    }
+
+    /// The module docs' table shows the same names, defaults and reasons, in the same order.
+    #[test]
+    fn the_docs_table_is_the_list() {
+        let rows: Vec<String> = include_str!("pragma.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! | "))
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+            .map(str::to_owned)
+            .collect();
+        let list = pragmas(&Settings::default());
+        assert_eq!(
+            rows.len(),
+            list.len() + 1,
+            "one row per PRAGMA, then `extra`"
+        );
+        for (i, (row, p)) in rows.iter().zip(&list).enumerate() {
+            let expected = format!("{} | `{}` | `{}` | {} |", i + 1, p.name, p.value, p.reason);
+            assert_eq!(row, &expected);
+        }
     }
 
     #[test]

@@ -7,8 +7,8 @@ use super::begin::BeginMode;
 use super::bind::Args;
 use super::engine::SqliteEngine;
 use super::lane::{LaneGuard, enter};
+use super::op::control;
 use super::pool::{ConnState, SqliteConnection, SqliteManager};
-use super::portable::control;
 use crate::error::{Error, Result};
 
 /// A unit of work on one pooled connection, taken lazily on first use and returned when the
@@ -19,6 +19,14 @@ use crate::error::{Error, Result};
 pub struct SqliteSession {
     engine: SqliteEngine,
     conn: Option<Object<SqliteManager>>,
+}
+
+impl SqliteEngine {
+    /// A new session (it takes a pooled connection on first use).
+    #[must_use]
+    pub fn session(&self) -> SqliteSession {
+        SqliteSession::new(self.clone())
+    }
 }
 
 impl std::fmt::Debug for SqliteSession {

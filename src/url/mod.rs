@@ -109,7 +109,10 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use error::UrlError;
-pub use postgres::{PgHost, PgTlsParams, PostgresUrl, SslMode};
+pub use postgres::{
+    ChannelBinding, LoadBalanceHosts, PgHost, PgOptions, PgTlsParams, PostgresUrl, SslMode,
+    SslNegotiation, TargetSessionAttrs,
+};
 pub use sqlite::{CacheMode, OpenMode, SqliteLocation, SqliteUrl};
 
 /// A database dialect.

@@ -3,7 +3,9 @@
 //! shortened with a hash suffix when longer than PostgreSQL's 63 bytes.
 
 use super::super::{ForeignKey, Table};
-use crate::schema::validate::PG_MAX_NAME;
+
+/// PostgreSQL keeps identifiers up to `NAMEDATALEN - 1` bytes and silently truncates longer ones.
+pub(crate) const PG_MAX_NAME: usize = 63;
 
 /// `schema.table` or `table`, for messages.
 pub(crate) fn display(schema: Option<&str>, name: &str) -> String {
