@@ -158,7 +158,7 @@ impl PostgresEngine {
     }
 
     /// The longest dbconfig waits for the server to answer one round trip of its own (BEGIN,
-    /// COMMIT, ROLLBACK, [`ping`](PostgresSession::ping), each statement of
+    /// COMMIT, ROLLBACK, [`ping`](super::PostgresSession::ping), each statement of
     /// [`create_db`](Self::create_db) and [`drop_db`](Self::drop_db), each query of
     /// [`verify_db`](Self::verify_db)): `timeout + connection_timeout`, with 300 s standing in
     /// for a `timeout` of `None` and `max(pool_timeout, 30 s)` for a `connection_timeout` of

@@ -196,7 +196,7 @@ impl PgOptions {
         Ok(())
     }
 
-    /// The parameters as `(key, value)`, in [`KEYS`] order, canonically spelled: what a url
+    /// The parameters as `(key, value)`, in a fixed order, canonically spelled: what a url
     /// shows and what parses back to equal options.
     #[must_use]
     pub fn params(&self) -> Vec<(&'static str, String)> {
