@@ -4,7 +4,7 @@
 //! `AnyConfig` implements [`DatabaseConfig`], so generic code (`fn f<C: DatabaseConfig>`) takes it
 //! as it takes `SqliteConfig` or `PostgresConfig`. Its inherent `create_db(metadata)`,
 //! `execute_batch`, `ping`… are shortcuts that draw the engine themselves.
-use crate::config::{DatabaseConfig, UniqueKey};
+use crate::config::{DatabaseConfig, LockMode, UniqueKey};
 use crate::error::{Error, Result};
 #[cfg(feature = "postgres")]
 use crate::postgres::{PostgresConfig, PostgresEngine, PostgresSession, PostgresTransaction};
@@ -15,6 +15,18 @@ use crate::settings::Settings;
 use crate::sqlite::{SqliteConfig, SqliteEngine, SqliteSession, SqliteTransaction};
 use crate::url::{ConnectionUrl, Dialect};
 use crate::value::{Params, Row};
+
+/// Dispatches one call to the backend of an [`AnySession`] or [`AnyTransaction`].
+macro_rules! dispatch {
+    ($self:expr, $enum:ident, $inner:ident => $call:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            $enum::Sqlite($inner) => $call,
+            #[cfg(feature = "postgres")]
+            $enum::Postgres($inner) => $call,
+        }
+    };
+}
 
 /// A config chosen from the URL's dialect, for code that does not care which backend it
 /// runs on.
@@ -97,12 +109,7 @@ impl AnyConfig {
     /// The settings.
     #[must_use]
     pub fn settings(&self) -> &Settings {
-        match self {
-            #[cfg(feature = "sqlite")]
-            AnyConfig::Sqlite(c) => c.settings(),
-            #[cfg(feature = "postgres")]
-            AnyConfig::Postgres(c) => c.settings(),
-        }
+        dispatch!(self, AnyConfig, c => c.settings())
     }
 
     /// The engine (cached per runtime, as [`DatabaseConfig::engine`]).
@@ -164,12 +171,7 @@ impl AnyConfig {
     /// # Errors
     /// Invalid metadata, or a statement failed (nothing is committed).
     pub async fn create_db(&self, metadata: &Metadata) -> Result<()> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            AnyConfig::Sqlite(c) => c.create_db(&c.engine().await?, metadata).await,
-            #[cfg(feature = "postgres")]
-            AnyConfig::Postgres(c) => c.create_db(&c.engine().await?, metadata).await,
-        }
+        self.engine().await?.create_db(metadata).await
     }
 
     /// [`DatabaseConfig::drop_db`] on this config's engine.
@@ -177,12 +179,7 @@ impl AnyConfig {
     /// # Errors
     /// Invalid metadata, or a statement failed (nothing is committed).
     pub async fn drop_db(&self, metadata: &Metadata) -> Result<()> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            AnyConfig::Sqlite(c) => c.drop_db(&c.engine().await?, metadata).await,
-            #[cfg(feature = "postgres")]
-            AnyConfig::Postgres(c) => c.drop_db(&c.engine().await?, metadata).await,
-        }
+        self.engine().await?.drop_db(metadata).await
     }
 
     /// [`DatabaseConfig::verify_db`] on this config's engine.
@@ -190,46 +187,50 @@ impl AnyConfig {
     /// # Errors
     /// Invalid metadata, or reading the catalog failed.
     pub async fn verify_db(&self, metadata: &Metadata) -> Result<Vec<Difference>> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            AnyConfig::Sqlite(c) => c.verify_db(&c.engine().await?, metadata).await,
-            #[cfg(feature = "postgres")]
-            AnyConfig::Postgres(c) => c.verify_db(&c.engine().await?, metadata).await,
-        }
+        self.engine().await?.verify_db(metadata).await
     }
 
     /// True when the database lives in memory.
     #[must_use]
     pub fn is_inmemory(&self) -> bool {
-        match self {
-            #[cfg(feature = "sqlite")]
-            AnyConfig::Sqlite(c) => c.is_inmemory(),
-            #[cfg(feature = "postgres")]
-            AnyConfig::Postgres(c) => c.is_inmemory(),
-        }
+        dispatch!(self, AnyConfig, c => c.is_inmemory())
     }
 
     /// The config's [`UniqueKey`].
     #[must_use]
     pub fn unique_key(&self) -> UniqueKey {
-        match self {
-            #[cfg(feature = "sqlite")]
-            AnyConfig::Sqlite(c) => c.unique_key(),
-            #[cfg(feature = "postgres")]
-            AnyConfig::Postgres(c) => c.unique_key(),
-        }
+        dispatch!(self, AnyConfig, c => c.unique_key())
     }
 }
 
 impl AnyEngine {
     /// Disposes the engine.
     pub fn dispose(&self) {
-        match self {
-            #[cfg(feature = "sqlite")]
-            AnyEngine::Sqlite(e) => e.dispose(),
-            #[cfg(feature = "postgres")]
-            AnyEngine::Postgres(e) => e.dispose(),
-        }
+        dispatch!(self, AnyEngine, e => e.dispose())
+    }
+
+    /// [`DatabaseConfig::create_db`] on this engine.
+    ///
+    /// # Errors
+    /// Invalid metadata, or a statement failed (nothing is committed).
+    pub async fn create_db(&self, metadata: &Metadata) -> Result<()> {
+        dispatch!(self, AnyEngine, e => e.create_db(metadata).await)
+    }
+
+    /// [`DatabaseConfig::drop_db`] on this engine.
+    ///
+    /// # Errors
+    /// Invalid metadata, or a statement failed (nothing is committed).
+    pub async fn drop_db(&self, metadata: &Metadata) -> Result<()> {
+        dispatch!(self, AnyEngine, e => e.drop_db(metadata).await)
+    }
+
+    /// [`DatabaseConfig::verify_db`] on this engine.
+    ///
+    /// # Errors
+    /// Invalid metadata, or reading the catalog failed.
+    pub async fn verify_db(&self, metadata: &Metadata) -> Result<Vec<Difference>> {
+        dispatch!(self, AnyEngine, e => e.verify_db(metadata).await)
     }
 }
 
@@ -271,37 +272,26 @@ impl AnyEngine {
 }
 
 impl AnySession {
-    /// Begins a transaction (SQLite: `BEGIN IMMEDIATE` when `with_for_update`, else `BEGIN
-    /// DEFERRED`; PostgreSQL: READ COMMITTED, lock rows with `SELECT … FOR UPDATE`).
+    /// Begins a transaction (SQLite: `BEGIN IMMEDIATE` for [`LockMode::ForUpdate`] or `true`,
+    /// else `BEGIN DEFERRED`; PostgreSQL: READ COMMITTED, lock rows with `SELECT … FOR UPDATE`).
     ///
     /// # Errors
     /// As the backend's `begin_transaction`.
-    pub async fn begin_transaction(&mut self, with_for_update: bool) -> Result<AnyTransaction<'_>> {
+    pub async fn begin_transaction(
+        &mut self,
+        mode: impl Into<LockMode>,
+    ) -> Result<AnyTransaction<'_>> {
+        let mode = mode.into();
         match self {
             #[cfg(feature = "sqlite")]
-            AnySession::Sqlite(s) => s
-                .begin_transaction(with_for_update)
-                .await
-                .map(AnyTransaction::Sqlite),
+            AnySession::Sqlite(s) => s.begin_transaction(mode).await.map(AnyTransaction::Sqlite),
             #[cfg(feature = "postgres")]
             AnySession::Postgres(s) => s
-                .begin_transaction(with_for_update)
+                .begin_transaction(mode)
                 .await
                 .map(AnyTransaction::Postgres),
         }
     }
-}
-
-/// Dispatches one call to the backend of an [`AnySession`] or [`AnyTransaction`].
-macro_rules! dispatch {
-    ($self:expr, $enum:ident, $inner:ident => $call:expr) => {
-        match $self {
-            #[cfg(feature = "sqlite")]
-            $enum::Sqlite($inner) => $call,
-            #[cfg(feature = "postgres")]
-            $enum::Postgres($inner) => $call,
-        }
-    };
 }
 
 impl Executor for AnySession {
@@ -378,28 +368,7 @@ impl DatabaseConfig for AnyConfig {
         Ok(session)
     }
 
-    async fn begin_transaction<'s>(
-        &self,
-        session: &'s mut AnySession,
-        with_for_update: bool,
-    ) -> Result<AnyTransaction<'s>>
-    where
-        Self: 's,
-    {
-        session.begin_transaction(with_for_update).await
-    }
-
-    async fn create_db(&self, engine: &AnyEngine, metadata: &Metadata) -> Result<()> {
-        dispatch!(engine, AnyEngine, e => e.create_db(metadata).await)
-    }
-
-    async fn drop_db(&self, engine: &AnyEngine, metadata: &Metadata) -> Result<()> {
-        dispatch!(engine, AnyEngine, e => e.drop_db(metadata).await)
-    }
-
-    async fn verify_db(&self, engine: &AnyEngine, metadata: &Metadata) -> Result<Vec<Difference>> {
-        dispatch!(engine, AnyEngine, e => e.verify_db(metadata).await)
-    }
+    crate::config::delegate_to_engine!(AnyEngine, AnySession, AnyTransaction);
 
     fn dialect(&self) -> Dialect {
         AnyConfig::dialect(self)

@@ -4,11 +4,37 @@
 use std::fmt;
 use std::future::Future;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::query::{Executor, Transaction};
 use crate::schema::{Difference, Metadata};
 use crate::settings::Settings;
-use crate::url::Dialect;
+use crate::url::{ConnectionUrl, Dialect};
+
+/// How a transaction begins: the original's `with_for_update` flag, named. `true` and `false`
+/// convert (`true` is [`ForUpdate`](Self::ForUpdate)), so `begin_transaction(s, true)` reads as
+/// the original and `begin_transaction(s, LockMode::ForUpdate)` says what it does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LockMode {
+    /// No lock up front (`with_for_update=False`): SQLite `BEGIN DEFERRED`, which takes locks
+    /// as statements need them; PostgreSQL `BEGIN`.
+    #[default]
+    Deferred,
+    /// The transaction will write (`with_for_update=True`): SQLite `BEGIN IMMEDIATE`, the write
+    /// lock at once (through the writer lane), so a read-then-write never meets a stale
+    /// snapshot; PostgreSQL `BEGIN` as well (lock rows with `SELECT … FOR UPDATE`).
+    ForUpdate,
+}
+
+impl From<bool> for LockMode {
+    fn from(with_for_update: bool) -> Self {
+        if with_for_update {
+            LockMode::ForUpdate
+        } else {
+            LockMode::Deferred
+        }
+    }
+}
 
 /// What the original's `BaseDatabaseConfiguration` exposes, in Rust shape.
 ///
@@ -28,6 +54,14 @@ use crate::url::Dialect;
 /// by `tokio::spawn` once `C` is a concrete type ("lifetime bound not satisfied", a compiler
 /// limitation: rust-lang/rust#100013). Write such a function as
 /// `fn f(…) -> impl Future<Output = …> + Send { async move { … } }`, as `examples/jobs` does.
+///
+/// **Implementable, not sealed**: a backend of your own (or a test double wrapping one of
+/// dbconfig's) may implement it, with sessions and transactions implementing [`Executor`] and
+/// [`Transaction`] ([`Row::new`](crate::Row::new) builds rows from [`Value`](crate::Value)s).
+/// The contract the generic code relies on is what `tests/portable.rs` checks for the built-in
+/// backends: `$N` placeholders, values stored as [`crate::value`] describes, a transaction
+/// dropped without `commit` rolls back. New methods will come with default bodies, so that an
+/// implementation keeps compiling.
 pub trait DatabaseConfig: Send + Sync {
     /// The pool.
     type Engine: Clone + Send + Sync + 'static;
@@ -45,11 +79,11 @@ pub trait DatabaseConfig: Send + Sync {
     /// A new session on `engine`.
     fn session(&self, engine: &Self::Engine) -> impl Future<Output = Result<Self::Session>> + Send;
 
-    /// Begins a transaction on `session`.
+    /// Begins a transaction on `session` (see [`LockMode`]; `true` / `false` work too).
     fn begin_transaction<'s>(
         &self,
         session: &'s mut Self::Session,
-        with_for_update: bool,
+        mode: impl Into<LockMode> + Send,
     ) -> impl Future<Output = Result<Self::Transaction<'s>>> + Send
     where
         Self: 's;
@@ -144,3 +178,60 @@ impl fmt::Debug for UniqueKey {
             .finish()
     }
 }
+
+/// `settings.connection_url`, checked to be a `dialect` URL: what each backend's
+/// `from_settings` requires.
+pub(crate) fn url_of(settings: &Settings, dialect: Dialect) -> Result<&ConnectionUrl> {
+    match &settings.connection_url {
+        Some(url) if url.dialect() == dialect => Ok(url),
+        Some(other) => Err(Error::WrongDialect {
+            expected: dialect,
+            found: other.dialect(),
+        }),
+        None => Err(Error::MissingUrl),
+    }
+}
+
+/// The [`DatabaseConfig`] methods every backend writes alike, handing over to its session
+/// (`begin_transaction`) and its engine (`create_db`, `drop_db`, `verify_db`).
+#[cfg(not(target_family = "wasm"))]
+macro_rules! delegate_to_engine {
+    ($engine:ty, $session:ty, $transaction:ident) => {
+        async fn begin_transaction<'s>(
+            &self,
+            session: &'s mut $session,
+            mode: impl Into<$crate::config::LockMode> + Send,
+        ) -> $crate::error::Result<$transaction<'s>>
+        where
+            Self: 's,
+        {
+            session.begin_transaction(mode).await
+        }
+
+        async fn create_db(
+            &self,
+            engine: &$engine,
+            metadata: &$crate::schema::Metadata,
+        ) -> $crate::error::Result<()> {
+            engine.create_db(metadata).await
+        }
+
+        async fn drop_db(
+            &self,
+            engine: &$engine,
+            metadata: &$crate::schema::Metadata,
+        ) -> $crate::error::Result<()> {
+            engine.drop_db(metadata).await
+        }
+
+        async fn verify_db(
+            &self,
+            engine: &$engine,
+            metadata: &$crate::schema::Metadata,
+        ) -> $crate::error::Result<Vec<$crate::schema::Difference>> {
+            engine.verify_db(metadata).await
+        }
+    };
+}
+#[cfg(not(target_family = "wasm"))]
+pub(crate) use delegate_to_engine;

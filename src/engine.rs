@@ -8,14 +8,19 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
+
+use deadpool::Runtime;
+use deadpool::managed::{Manager, Object, Pool, QueueMode};
 
 use tokio::runtime::{Handle, Id as RuntimeId};
 use tokio::task::AbortHandle;
 
 use crate::config::UniqueKey;
 use crate::error::{Error, Result, WaitingFor};
+use crate::settings::Settings;
 
 /// Pool status: how many connections exist, how many are idle, how many sessions wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +34,129 @@ pub struct PoolStatus {
     /// Sessions waiting for a connection.
     pub waiting: usize,
 }
+
+/// What both backends' engines share: the pool (LIFO, `pool_size + max_overflow` connections,
+/// `pool_timeout` to wait for one), the engine's id, settings and database label, and whether
+/// it was disposed. Status, checkout errors, the overflow policy and disposal are written here
+/// once.
+pub(crate) struct PoolCore<M: Manager> {
+    pub(crate) id: u64,
+    pub(crate) pool: Pool<M>,
+    pub(crate) settings: Arc<Settings>,
+    /// The redacted URL, for `Debug` and the tracker.
+    pub(crate) database: String,
+    disposed: AtomicBool,
+}
+
+impl<M: Manager> PoolCore<M> {
+    /// A pool of `manager`'s connections; creating one is bounded by `create`, checking one
+    /// before reuse by `recycle`.
+    ///
+    /// # Errors
+    /// [`Error::NoRuntime`]: deadpool's only build error (timeouts without a runtime).
+    pub(crate) fn new(
+        manager: M,
+        settings: Arc<Settings>,
+        database: String,
+        create: Option<Duration>,
+        recycle: Option<Duration>,
+    ) -> Result<Self> {
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_connections())
+            .queue_mode(QueueMode::Lifo)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(settings.pool_timeout))
+            .create_timeout(create)
+            .recycle_timeout(recycle)
+            .build()
+            .map_err(|_| Error::NoRuntime)?;
+        Ok(PoolCore {
+            id: next_engine_id(),
+            pool,
+            settings,
+            database,
+            disposed: AtomicBool::new(false),
+        })
+    }
+
+    /// Takes a connection, waiting at most `pool_timeout`; a timeout names what it waited for
+    /// (`connect_limit` for creating or recycling one), a backend error goes through `backend`.
+    pub(crate) async fn checkout(
+        &self,
+        connect_limit: Duration,
+        backend: impl FnOnce(M::Error) -> Error,
+    ) -> Result<Object<M>>
+    where
+        M::Error: std::error::Error + Send + Sync + 'static,
+    {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| pool_error(e, self.settings.pool_timeout, connect_limit, backend))
+    }
+
+    /// The overflow policy: with `open` connections, a returned one is kept only up to
+    /// `pool_size` (none with `pool_size = 0`).
+    pub(crate) fn keeps(&self, open: usize) -> bool {
+        open <= self.settings.pool_size as usize
+    }
+
+    /// Pool status.
+    pub(crate) fn status(&self) -> PoolStatus {
+        let s = self.pool.status();
+        PoolStatus {
+            max_size: s.max_size,
+            size: s.size,
+            idle: s.available,
+            waiting: s.waiting,
+        }
+    }
+
+    /// True once disposed.
+    pub(crate) fn is_disposed(&self) -> bool {
+        self.disposed.load(Ordering::SeqCst)
+    }
+
+    /// Marks the engine disposed and closes the pool (idle connections now, busy ones when
+    /// they are returned). False when it already was.
+    pub(crate) fn close(&self) -> bool {
+        if self.disposed.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        self.pool.close();
+        true
+    }
+}
+
+/// The public methods both engines have alike, over their `inner.core` ([`PoolCore`]).
+macro_rules! pooled_engine_methods {
+    () => {
+        /// This engine's process-unique id.
+        #[must_use]
+        pub fn id(&self) -> u64 {
+            self.inner.core.id
+        }
+
+        /// Pool status.
+        #[must_use]
+        pub fn status(&self) -> $crate::engine::PoolStatus {
+            self.inner.core.status()
+        }
+
+        /// The settings this engine was built from.
+        #[must_use]
+        pub fn settings(&self) -> &$crate::settings::Settings {
+            &self.inner.core.settings
+        }
+
+        /// True once disposed.
+        #[must_use]
+        pub fn is_disposed(&self) -> bool {
+            self.inner.core.is_disposed()
+        }
+    };
+}
+pub(crate) use pooled_engine_methods;
 
 /// Maps a deadpool checkout error: timeouts become [`Error::Timeout`] naming what was awaited
 /// (`pool_timeout` for the wait, `connect_limit` for creating or recycling), backend errors go

@@ -5,8 +5,8 @@ mod common;
 
 use common::{pg_admin, pg_url};
 use dbconfig::schema::{
-    Action, Column, ColumnType, Default, EnumType, ForeignKey, Index, IndexPart, Literal, Metadata,
-    Table,
+    Action, Column, ColumnDefault, ColumnType, EnumType, ForeignKey, Index, IndexPart, Literal,
+    Metadata, Table,
 };
 use dbconfig::{DatabaseConfig, Error, PostgresConfig, PostgresEngine};
 
@@ -61,13 +61,13 @@ fn metadata() -> Metadata {
                 .column(
                     Column::new("occurred", ColumnType::TimestampTz)
                         .not_null()
-                        .default(Default::CurrentTimestamp),
+                        .default(ColumnDefault::CurrentTimestamp),
                 )
                 .column(Column::new("state", ColumnType::Enum("run_state".into())))
                 .column(
                     Column::new("payload", ColumnType::Jsonb)
                         .not_null()
-                        .default(Default::Value(Literal::Text("{}".into()))),
+                        .default(ColumnDefault::Value(Literal::Text("{}".into()))),
                 )
                 .column(Column::new(
                     "amount",
@@ -81,7 +81,7 @@ fn metadata() -> Metadata {
                 .column(Column::new("note", ColumnType::Varchar(200)))
                 .column(
                     Column::new("flag", ColumnType::Boolean)
-                        .default(Default::Value(Literal::Bool(false))),
+                        .default(ColumnDefault::Value(Literal::Bool(false))),
                 )
                 .primary_key(["id"])
                 .check(Some("ck_event_amount"), "amount >= 0")

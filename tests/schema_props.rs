@@ -2,8 +2,8 @@
 //! reports no difference, and drop leaves nothing behind.
 
 use dbconfig::schema::{
-    Action, Column, ColumnType, Default, EnumType, ForeignKey, Index, IndexPart, Literal, Metadata,
-    Table,
+    Action, Column, ColumnDefault, ColumnType, EnumType, ForeignKey, Index, IndexPart, Literal,
+    Metadata, Table,
 };
 use dbconfig::{DatabaseConfig, SqliteConfig};
 use proptest::prelude::*;
@@ -46,15 +46,15 @@ fn column_type() -> impl Strategy<Value = ColumnType> {
     ]
 }
 
-fn default_value() -> impl Strategy<Value = Option<Default>> {
+fn default_value() -> impl Strategy<Value = Option<ColumnDefault>> {
     prop_oneof![
         Just(None),
-        any::<i64>().prop_map(|i| Some(Default::Value(Literal::Int(i)))),
-        (-1e6f64..1e6).prop_map(|f| Some(Default::Value(Literal::Float(f)))),
-        any::<bool>().prop_map(|b| Some(Default::Value(Literal::Bool(b)))),
-        "[a-z'\"\\\\ ]{0,6}".prop_map(|t| Some(Default::Value(Literal::Text(t)))),
-        Just(Some(Default::CurrentTimestamp)),
-        Just(Some(Default::Value(Literal::Null))),
+        any::<i64>().prop_map(|i| Some(ColumnDefault::Value(Literal::Int(i)))),
+        (-1e6f64..1e6).prop_map(|f| Some(ColumnDefault::Value(Literal::Float(f)))),
+        any::<bool>().prop_map(|b| Some(ColumnDefault::Value(Literal::Bool(b)))),
+        "[a-z'\"\\\\ ]{0,6}".prop_map(|t| Some(ColumnDefault::Value(Literal::Text(t)))),
+        Just(Some(ColumnDefault::CurrentTimestamp)),
+        Just(Some(ColumnDefault::Value(Literal::Null))),
     ]
 }
 
@@ -63,7 +63,7 @@ struct ColumnSpec {
     name: String,
     ty: ColumnType,
     nullable: bool,
-    default: Option<Default>,
+    default: Option<ColumnDefault>,
 }
 
 fn column_spec() -> impl Strategy<Value = ColumnSpec> {

@@ -6,7 +6,7 @@
 use arbitrary::Arbitrary;
 use dbconfig::Dialect;
 use dbconfig::schema::{
-    Action, Column, ColumnType, Default, EnumType, ForeignKey, Index, IndexPart, Literal,
+    Action, Column, ColumnType, ColumnDefault, EnumType, ForeignKey, Index, IndexPart, Literal,
     Metadata, Table, ddl, reflect,
 };
 use libfuzzer_sys::fuzz_target;
@@ -171,13 +171,13 @@ fn build(input: &Input) -> Metadata {
             column.nullable = c.nullable;
             column.identity = c.identity;
             column.default = c.default.as_ref().map(|d| match d {
-                Def::Null => Default::Value(Literal::Null),
-                Def::Bool(b) => Default::Value(Literal::Bool(*b)),
-                Def::Int(i) => Default::Value(Literal::Int(*i)),
-                Def::Float(f) => Default::Value(Literal::Float(*f)),
-                Def::Text(s) => Default::Value(Literal::Text(s.clone())),
-                Def::Now => Default::CurrentTimestamp,
-                Def::Expr(i) => Default::Expr(EXPRS[*i as usize % EXPRS.len()].to_owned()),
+                Def::Null => ColumnDefault::Value(Literal::Null),
+                Def::Bool(b) => ColumnDefault::Value(Literal::Bool(*b)),
+                Def::Int(i) => ColumnDefault::Value(Literal::Int(*i)),
+                Def::Float(f) => ColumnDefault::Value(Literal::Float(*f)),
+                Def::Text(s) => ColumnDefault::Value(Literal::Text(s.clone())),
+                Def::Now => ColumnDefault::CurrentTimestamp,
+                Def::Expr(i) => ColumnDefault::Expr(EXPRS[*i as usize % EXPRS.len()].to_owned()),
             });
             table = table.column(column);
         }

@@ -6,8 +6,7 @@ use super::connect::ConnectPlan;
 use super::engine::PostgresEngine;
 use super::session::{PostgresSession, PostgresTransaction};
 use crate::config::{DatabaseConfig, UniqueKey};
-use crate::error::{Error, Result};
-use crate::schema::{Difference, Metadata};
+use crate::error::Result;
 use crate::settings::Settings;
 use crate::tracker::ConnectionTracker;
 use crate::url::{ConnectionUrl, Dialect, PostgresUrl};
@@ -30,8 +29,9 @@ use crate::url::{ConnectionUrl, Dialect, PostgresUrl};
 /// ```
 #[derive(Clone)]
 pub struct PostgresConfig {
+    /// Its `connection_url` is a PostgreSQL URL (checked by `from_settings`): the config's only
+    /// copy of it.
     settings: Arc<Settings>,
-    url: PostgresUrl,
     tracker: Option<Arc<ConnectionTracker>>,
 }
 
@@ -39,7 +39,7 @@ impl std::fmt::Debug for PostgresConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL's Display and the settings' Debug are redacted.
         f.debug_struct("PostgresConfig")
-            .field("url", &self.url.redacted())
+            .field("url", &self.url().redacted())
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -63,20 +63,11 @@ impl PostgresConfig {
     /// example `sslmode=disable` with `tls.enabled`).
     pub fn from_settings(settings: Settings) -> Result<Self> {
         settings.validate()?;
-        let url = match &settings.connection_url {
-            Some(ConnectionUrl::Postgres(url)) => url.clone(),
-            Some(other) => {
-                return Err(Error::WrongDialect {
-                    expected: Dialect::Postgres,
-                    found: other.dialect(),
-                });
-            }
-            None => return Err(Error::MissingUrl),
-        };
-        ConnectPlan::new(&url, &settings)?;
+        if let ConnectionUrl::Postgres(url) = crate::config::url_of(&settings, Dialect::Postgres)? {
+            ConnectPlan::new(url, &settings)?;
+        }
         Ok(PostgresConfig {
             settings: Arc::new(settings),
-            url,
             tracker: None,
         })
     }
@@ -97,7 +88,11 @@ impl PostgresConfig {
     /// The parsed URL.
     #[must_use]
     pub fn url(&self) -> &PostgresUrl {
-        &self.url
+        match &self.settings.connection_url {
+            Some(ConnectionUrl::Postgres(url)) => url,
+            // `from_settings` checked it, and the settings cannot change afterwards.
+            _ => unreachable!("a PostgresConfig holds a PostgreSQL url"),
+        }
     }
 
     /// Builds a new engine that is not cached in the registry; dispose it yourself (or drop
@@ -106,12 +101,12 @@ impl PostgresConfig {
     /// # Errors
     /// A TLS file could not be read, or no runtime is running.
     pub fn build_engine(&self) -> Result<PostgresEngine> {
-        let plan = ConnectPlan::new(&self.url, &self.settings)?;
+        let plan = ConnectPlan::new(self.url(), &self.settings)?;
         PostgresEngine::build(
             Arc::clone(&self.settings),
             plan,
             ConnectionTracker::for_new_engine(self.tracker.as_ref()),
-            self.url.redacted(),
+            self.url().redacted(),
         )
     }
 }
@@ -129,32 +124,7 @@ impl DatabaseConfig for PostgresConfig {
         Ok(engine.session())
     }
 
-    async fn begin_transaction<'s>(
-        &self,
-        session: &'s mut PostgresSession,
-        with_for_update: bool,
-    ) -> Result<PostgresTransaction<'s>>
-    where
-        Self: 's,
-    {
-        session.begin_transaction(with_for_update).await
-    }
-
-    async fn create_db(&self, engine: &PostgresEngine, metadata: &Metadata) -> Result<()> {
-        engine.create_db(metadata).await
-    }
-
-    async fn drop_db(&self, engine: &PostgresEngine, metadata: &Metadata) -> Result<()> {
-        engine.drop_db(metadata).await
-    }
-
-    async fn verify_db(
-        &self,
-        engine: &PostgresEngine,
-        metadata: &Metadata,
-    ) -> Result<Vec<Difference>> {
-        engine.verify_db(metadata).await
-    }
+    crate::config::delegate_to_engine!(PostgresEngine, PostgresSession, PostgresTransaction);
 
     fn dialect(&self) -> crate::url::Dialect {
         crate::url::Dialect::Postgres

@@ -1,19 +1,17 @@
 //! [`PostgresEngine`]: the pool of one PostgreSQL database.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use deadpool::Runtime;
-use deadpool::managed::{Object, Pool, QueueMode};
+use deadpool::managed::Object;
 use tokio_postgres::NoTls;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::classify;
 use super::connect::ConnectPlan;
 use super::pool::{PgConnector, PgManager};
-use crate::engine::{PoolStatus, RegisteredEngine};
-use crate::error::{Error, Result};
+use crate::engine::{PoolCore, RegisteredEngine, pooled_engine_methods};
+use crate::error::Result;
 use crate::settings::Settings;
 use crate::tracker::ConnectionTracker;
 
@@ -27,11 +25,7 @@ pub struct PostgresEngine {
 }
 
 pub(crate) struct EngineInner {
-    id: u64,
-    pool: Pool<PgManager>,
-    settings: Arc<Settings>,
-    database: String,
-    disposed: AtomicBool,
+    core: PoolCore<PgManager>,
     pub(crate) limits: Limits,
     /// The TLS connector of the engine's connections, for cancel requests (which open a
     /// connection of their own).
@@ -89,8 +83,8 @@ impl Limits {
 impl std::fmt::Debug for PostgresEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresEngine")
-            .field("id", &self.inner.id)
-            .field("database", &self.inner.database)
+            .field("id", &self.inner.core.id)
+            .field("database", &self.inner.core.database)
             .field("status", &self.status())
             .finish()
     }
@@ -117,44 +111,24 @@ impl PostgresEngine {
             settings.pool_recycle,
             settings.pool_pre_ping,
         );
-        let pool = Pool::builder(manager)
-            .max_size(settings.max_connections())
-            .queue_mode(QueueMode::Lifo)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(settings.pool_timeout))
-            .create_timeout(Some(limits.connect))
-            .recycle_timeout(Some(limits.connect))
-            .build()
-            // deadpool's only build error: timeouts without a runtime.
-            .map_err(|_| Error::NoRuntime)?;
+        let connect = Some(limits.connect);
         Ok(PostgresEngine {
             inner: Arc::new(EngineInner {
-                id: crate::engine::next_engine_id(),
-                pool,
-                settings,
-                database,
-                disposed: AtomicBool::new(false),
+                core: PoolCore::new(manager, settings, database, connect, connect)?,
                 limits,
                 cancel_tls: tls,
             }),
         })
     }
 
-    /// This engine's process-unique id.
-    #[must_use]
-    pub fn id(&self) -> u64 {
-        self.inner.id
-    }
+    pooled_engine_methods!();
 
     /// Takes a connection from the pool: waits at most `pool_timeout` for a free slot, then
     /// verifies an idle connection (a round trip, bounded by `connection_timeout`) or opens a
     /// new one (bounded by `connection_timeout`).
     pub(crate) async fn checkout(&self) -> Result<Object<PgManager>> {
-        let settings = &self.inner.settings;
-        let limits = &self.inner.limits;
-        self.inner.pool.get().await.map_err(|e| {
-            crate::engine::pool_error(e, settings.pool_timeout, limits.connect, classify)
-        })
+        let connect_limit = self.inner.limits.connect;
+        self.inner.core.checkout(connect_limit, classify).await
     }
 
     /// The longest dbconfig waits for the server to answer one round trip of its own (BEGIN,
@@ -196,8 +170,7 @@ impl PostgresEngine {
     }
 
     fn give_back(&self, conn: Object<PgManager>) {
-        let size = self.inner.pool.status().size;
-        if size > self.inner.settings.pool_size as usize {
+        if !self.inner.core.keeps(self.inner.core.pool.status().size) {
             drop(Object::take(conn));
         }
     }
@@ -238,48 +211,21 @@ impl PostgresEngine {
         }));
     }
 
-    /// Pool status.
-    #[must_use]
-    pub fn status(&self) -> PoolStatus {
-        let s = self.inner.pool.status();
-        PoolStatus {
-            max_size: s.max_size,
-            size: s.size,
-            idle: s.available,
-            waiting: s.waiting,
-        }
-    }
-
-    /// The settings this engine was built from.
-    #[must_use]
-    pub fn settings(&self) -> &Settings {
-        &self.inner.settings
-    }
-
     /// Closes every connection (idle ones now, busy ones when they are returned) and removes
     /// the engine from the registry. Idempotent.
     pub fn dispose(&self) {
-        crate::engine::forget(self.inner.id);
+        crate::engine::forget(self.inner.core.id);
         self.dispose_now();
-    }
-
-    /// True once disposed.
-    #[must_use]
-    pub fn is_disposed(&self) -> bool {
-        self.inner.disposed.load(Ordering::SeqCst)
     }
 }
 
 impl RegisteredEngine for PostgresEngine {
     fn dispose_now(&self) {
-        if self.inner.disposed.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        self.inner.pool.close();
+        self.inner.core.close();
     }
 
     fn engine_id(&self) -> u64 {
-        self.inner.id
+        self.inner.core.id
     }
 }
 

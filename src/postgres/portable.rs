@@ -7,12 +7,15 @@
 //! does not (`benches/portable.sh` measures the rest).
 
 use std::future::Future;
+use std::time::Duration;
 
+use deadpool_postgres::ClientWrapper;
 use futures_util::TryStreamExt;
 use tokio_postgres::{RowStream, Statement};
 
 use super::classify;
-use super::session::{Own, PostgresSession, PostgresTransaction, answer_within, prepare};
+use super::engine::Health;
+use super::session::{PostgresSession, PostgresTransaction, answer_within, prepare};
 use super::value::Param;
 use crate::error::{Error, Result};
 use crate::query::{Executor, Transaction};
@@ -23,7 +26,7 @@ use crate::value::{Params, Row};
 fn bind<'a>(
     statement: &Statement,
     params: Params<'a>,
-) -> Result<impl ExactSizeIterator<Item = Param<'a>>> {
+) -> Result<impl ExactSizeIterator<Item = Param<'a>> + use<'a>> {
     let wanted = statement.params().len();
     if wanted != params.len() {
         return Err(Error::Placeholders {
@@ -57,20 +60,43 @@ fn echo(on: bool, sql: &str) {
     }
 }
 
+/// A portable statement ready to send on a session's connection.
+struct Ready<'a, P> {
+    client: &'a ClientWrapper,
+    health: &'a mut Health,
+    limit: Duration,
+    statement: Statement,
+    params: P,
+}
+
 impl PostgresSession {
-    /// The session's connection, and `sql` prepared on it (through its statement cache), with
-    /// the limit and echo flag every round trip of the portable API runs under.
-    async fn prepared(&mut self, sql: &str) -> Result<(Own, Statement)> {
+    /// The session's connection (taken now if needed), with `sql` prepared on it (through its
+    /// statement cache), `params` bound and the statement echoed: what each portable round trip
+    /// starts with.
+    async fn ready<'p>(
+        &mut self,
+        sql: &str,
+        params: Params<'p>,
+    ) -> Result<Ready<'_, impl ExactSizeIterator<Item = Param<'p>> + use<'p>>> {
         let own = self.own("");
         let cache = self.engine().inner.limits.statement_cache;
         self.client().await?;
-        let Some(client) = self.conn.as_deref() else {
+        let Self { conn, health, .. } = self;
+        let Some(client) = conn.as_deref() else {
             return Err(Error::Disposed);
         };
-        let statement = answer_within(own.limit, &mut self.health, prepare(client, cache, sql))
+        let statement = answer_within(own.limit, health, prepare(client, cache, sql))
             .await?
             .map_err(classify)?;
-        Ok((own, statement))
+        let params = bind(&statement, params)?;
+        echo(own.echo, sql);
+        Ok(Ready {
+            client,
+            health,
+            limit: own.limit,
+            statement,
+            params,
+        })
     }
 }
 
@@ -80,35 +106,19 @@ impl Executor for PostgresSession {
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let (own, statement) = self.prepared(sql).await?;
-        let params = bind(&statement, params)?;
-        let Some(client) = self.conn.as_deref() else {
-            return Err(Error::Disposed);
-        };
-        echo(own.echo, sql);
-        answer_within(
-            own.limit,
-            &mut self.health,
-            client.execute_raw(&statement, params),
-        )
-        .await?
-        .map_err(classify)
+        let r = self.ready(sql, params).await?;
+        let answer = r.client.execute_raw(&r.statement, r.params);
+        answer_within(r.limit, r.health, answer)
+            .await?
+            .map_err(classify)
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let (own, statement) = self.prepared(sql).await?;
-        let params = bind(&statement, params)?;
-        let Some(client) = self.conn.as_deref() else {
-            return Err(Error::Disposed);
-        };
-        echo(own.echo, sql);
-        answer_within(
-            own.limit,
-            &mut self.health,
-            rows(client.query_raw(&statement, params)),
-        )
-        .await?
-        .map_err(classify)
+        let r = self.ready(sql, params).await?;
+        let answer = rows(r.client.query_raw(&r.statement, r.params));
+        answer_within(r.limit, r.health, answer)
+            .await?
+            .map_err(classify)
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
@@ -124,29 +134,39 @@ impl Executor for PostgresSession {
     }
 }
 
+impl PostgresTransaction<'_> {
+    /// `sql` prepared (through the connection's statement cache), `params` bound, the statement
+    /// echoed: what each portable statement of a transaction starts with.
+    async fn ready<'p>(
+        &mut self,
+        sql: &str,
+        params: Params<'p>,
+    ) -> Result<(
+        Statement,
+        impl ExactSizeIterator<Item = Param<'p>> + use<'p>,
+    )> {
+        let statement = self.prepare_cached(sql).await?;
+        let params = bind(&statement, params)?;
+        echo(self.own.echo, sql);
+        Ok((statement, params))
+    }
+}
+
 impl Executor for PostgresTransaction<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let statement = self.prepare_cached(sql).await?;
-        let params = bind(&statement, params)?;
-        echo(self.own.echo, sql);
-        let client = self.connection();
-        self.answer_within(1, client.execute_raw(&statement, params))
-            .await?
-            .map_err(classify)
+        let (statement, params) = self.ready(sql, params).await?;
+        let answer = self.connection().execute_raw(&statement, params);
+        self.answer_within(1, answer).await?.map_err(classify)
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let statement = self.prepare_cached(sql).await?;
-        let params = bind(&statement, params)?;
-        echo(self.own.echo, sql);
-        let client = self.connection();
-        self.answer_within(1, rows(client.query_raw(&statement, params)))
-            .await?
-            .map_err(classify)
+        let (statement, params) = self.ready(sql, params).await?;
+        let answer = rows(self.connection().query_raw(&statement, params));
+        self.answer_within(1, answer).await?.map_err(classify)
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
@@ -168,20 +188,14 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     async fn execute_and_commit(mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let statement = self.prepare_cached(sql).await?;
-        let params = bind(&statement, params)?;
-        echo(self.own.echo, sql);
-        let client = self.connection();
-        self.finish_after(client.execute_raw(&statement, params))
-            .await
+        let (statement, params) = self.ready(sql, params).await?;
+        let answer = self.connection().execute_raw(&statement, params);
+        self.finish_after(answer).await
     }
 
     async fn query_and_commit(mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let statement = self.prepare_cached(sql).await?;
-        let params = bind(&statement, params)?;
-        echo(self.own.echo, sql);
-        let client = self.connection();
-        self.finish_after(rows(client.query_raw(&statement, params)))
-            .await
+        let (statement, params) = self.ready(sql, params).await?;
+        let answer = rows(self.connection().query_raw(&statement, params));
+        self.finish_after(answer).await
     }
 }

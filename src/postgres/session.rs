@@ -15,6 +15,7 @@ use tokio_postgres::{Row, Statement};
 use super::classify;
 use super::engine::{Health, PostgresEngine};
 use super::pool::PgManager;
+use crate::config::LockMode;
 use crate::error::{Error, Result, WaitingFor};
 
 /// A unit of work on one pooled connection, taken lazily on first use and returned when the
@@ -159,7 +160,7 @@ impl PostgresSession {
     /// together with your first statement's, so BEGIN costs no round trip of its own. End with
     /// [`execute_prepared_and_commit`](PostgresTransaction::execute_prepared_and_commit) or
     /// [`query_prepared_and_commit`](PostgresTransaction::query_prepared_and_commit) and neither does COMMIT.
-    /// `with_for_update` does not change `BEGIN` on PostgreSQL (it exists for SQLite's
+    /// The [`LockMode`] does not change `BEGIN` on PostgreSQL (it exists for SQLite's
     /// `BEGIN IMMEDIATE`): lock rows with `SELECT … FOR UPDATE`. A transaction dropped without
     /// [`commit`](PostgresTransaction::commit) rolls back.
     ///
@@ -174,9 +175,9 @@ impl PostgresSession {
     /// As [`client`](Self::client), or the connection is closed.
     pub async fn begin_transaction(
         &mut self,
-        with_for_update: bool,
+        mode: impl Into<LockMode>,
     ) -> Result<PostgresTransaction<'_>> {
-        let _ = with_for_update;
+        let _: LockMode = mode.into();
         let statement_cache = self.engine.inner.limits.statement_cache;
         let own = self.own(BEGIN);
         self.client().await?;

@@ -30,7 +30,7 @@
 //! types are strings (`"varchar(255)"`, `"numeric(10,2)"`, `"enum:state_type"`).
 //!
 //! Names are always quoted in the SQL, so any name is safe. SQL *expressions* (check
-//! constraints, partial-index `WHERE`, expression indexes, `Default::Expr`) are trusted text,
+//! constraints, partial-index `WHERE`, expression indexes, `ColumnDefault::Expr`) are trusted text,
 //! written by the schema's author, and emitted as given.
 
 pub mod ddl;
@@ -46,7 +46,7 @@ pub use error::SchemaError;
 pub use keys::{
     Action, CheckConstraint, ForeignKey, Index, IndexPart, IndexTarget, UniqueConstraint,
 };
-pub use model::{Column, Default, EnumType, Literal, Metadata, Table};
+pub use model::{Column, ColumnDefault, EnumType, Literal, Metadata, Table};
 pub use reflect::{Difference, DifferenceKind, ObjectKind};
 pub use types::ColumnType;
 
@@ -82,11 +82,11 @@ mod tests {
                     .column(
                         Column::new("state", ColumnType::Enum("state".into()))
                             .not_null()
-                            .default(Default::Value(Literal::Text("ready".into()))),
+                            .default(ColumnDefault::Value(Literal::Text("ready".into()))),
                     )
                     .column(
                         Column::new("at", ColumnType::TimestampTz)
-                            .default(Default::CurrentTimestamp),
+                            .default(ColumnDefault::CurrentTimestamp),
                     )
                     .primary_key(["id"])
                     .index(

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::ddl::names;
-use super::{ColumnType, Default, Index, IndexTarget, Literal, Metadata, SchemaError, Table};
+use super::{ColumnDefault, ColumnType, Index, IndexTarget, Literal, Metadata, SchemaError, Table};
 
 pub(super) fn name_ok(what: impl Fn() -> String, name: &str) -> Result<(), SchemaError> {
     if name.is_empty() || name.contains('\0') {
@@ -136,19 +136,19 @@ impl Metadata {
                 });
             }
             match &column.default {
-                Some(Default::Value(Literal::Float(f))) if !f.is_finite() => {
+                Some(ColumnDefault::Value(Literal::Float(f))) if !f.is_finite() => {
                     return Err(SchemaError::Invalid {
                         object: object(),
                         reason: "a float default must be finite".into(),
                     });
                 }
-                Some(Default::Value(Literal::Text(t))) if t.contains('\0') => {
+                Some(ColumnDefault::Value(Literal::Text(t))) if t.contains('\0') => {
                     return Err(SchemaError::Invalid {
                         object: object(),
                         reason: "a text default cannot contain a NUL byte".into(),
                     });
                 }
-                Some(Default::Expr(e)) => expr_ok(object, e)?,
+                Some(ColumnDefault::Expr(e)) => expr_ok(object, e)?,
                 _ => {}
             }
         }

@@ -9,8 +9,7 @@ use super::engine::SqliteEngine;
 use super::session::{SqliteSession, SqliteTransaction};
 use super::target::OpenTarget;
 use crate::config::{DatabaseConfig, UniqueKey};
-use crate::error::{Error, Result};
-use crate::schema::{Difference, Metadata};
+use crate::error::Result;
 use crate::settings::Settings;
 use crate::tracker::ConnectionTracker;
 use crate::url::{ConnectionUrl, Dialect, SqliteUrl};
@@ -31,8 +30,9 @@ use crate::url::{ConnectionUrl, Dialect, SqliteUrl};
 /// ```
 #[derive(Clone)]
 pub struct SqliteConfig {
+    /// Its `connection_url` is a SQLite URL (checked by `from_settings`): the config's only
+    /// copy of it.
     settings: Arc<Settings>,
-    url: SqliteUrl,
     on_connect: Option<OnConnect>,
     tracker: Option<Arc<ConnectionTracker>>,
 }
@@ -40,7 +40,7 @@ pub struct SqliteConfig {
 impl std::fmt::Debug for SqliteConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteConfig")
-            .field("url", &self.url.to_url())
+            .field("url", &self.url().to_url())
             .field("settings", &self.settings)
             .field("on_connect", &self.on_connect.is_some())
             .finish_non_exhaustive()
@@ -66,20 +66,12 @@ impl SqliteConfig {
     /// No URL, a non-SQLite URL, or invalid settings.
     pub fn from_settings(mut settings: Settings) -> Result<Self> {
         settings.validate()?;
-        let url = match &settings.connection_url {
-            Some(ConnectionUrl::Sqlite(url)) => url.clone(),
-            Some(other) => {
-                return Err(Error::WrongDialect {
-                    expected: Dialect::Sqlite,
-                    found: other.dialect(),
-                });
-            }
-            None => return Err(Error::MissingUrl),
-        };
-        super::target::apply_driver_params(&url, &mut settings);
+        let url = crate::config::url_of(&settings, Dialect::Sqlite)?.clone();
+        if let ConnectionUrl::Sqlite(url) = &url {
+            super::target::apply_driver_params(url, &mut settings);
+        }
         Ok(SqliteConfig {
             settings: Arc::new(settings),
-            url,
             on_connect: None,
             tracker: None,
         })
@@ -115,7 +107,11 @@ impl SqliteConfig {
     /// The parsed URL.
     #[must_use]
     pub fn url(&self) -> &SqliteUrl {
-        &self.url
+        match &self.settings.connection_url {
+            Some(ConnectionUrl::Sqlite(url)) => url,
+            // `from_settings` checked it, and the settings cannot change afterwards.
+            _ => unreachable!("a SqliteConfig holds a SQLite url"),
+        }
     }
 
     /// Builds a new engine that is not cached in the registry; dispose it yourself (or drop
@@ -127,10 +123,10 @@ impl SqliteConfig {
         let tracker = ConnectionTracker::for_new_engine(self.tracker.as_ref());
         SqliteEngine::build(
             Arc::clone(&self.settings),
-            OpenTarget::for_url(&self.url),
+            OpenTarget::for_url(self.url()),
             self.on_connect.clone(),
             tracker,
-            self.url.to_url(),
+            self.url().to_url(),
         )
     }
 }
@@ -150,39 +146,14 @@ impl DatabaseConfig for SqliteConfig {
         Ok(engine.session())
     }
 
-    async fn begin_transaction<'s>(
-        &self,
-        session: &'s mut SqliteSession,
-        with_for_update: bool,
-    ) -> Result<SqliteTransaction<'s>>
-    where
-        Self: 's,
-    {
-        session.begin_transaction(with_for_update).await
-    }
-
-    async fn create_db(&self, engine: &SqliteEngine, metadata: &Metadata) -> Result<()> {
-        engine.create_db(metadata).await
-    }
-
-    async fn drop_db(&self, engine: &SqliteEngine, metadata: &Metadata) -> Result<()> {
-        engine.drop_db(metadata).await
-    }
-
-    async fn verify_db(
-        &self,
-        engine: &SqliteEngine,
-        metadata: &Metadata,
-    ) -> Result<Vec<Difference>> {
-        engine.verify_db(metadata).await
-    }
+    crate::config::delegate_to_engine!(SqliteEngine, SqliteSession, SqliteTransaction);
 
     fn dialect(&self) -> crate::url::Dialect {
         crate::url::Dialect::Sqlite
     }
 
     fn is_inmemory(&self) -> bool {
-        self.url.is_inmemory()
+        self.url().is_inmemory()
     }
 
     fn unique_key(&self) -> UniqueKey {

@@ -1,18 +1,17 @@
 //! [`SqliteEngine`]: the pool, the writer lane and (for in-memory databases) the keeper
 //! connection of one database.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use deadpool::Runtime;
-use deadpool::managed::{Object, Pool, QueueMode};
+use deadpool::managed::Object;
 
 use super::connect::{OnConnect, check_sqlite_version, open_connection};
 use super::lane::{Lane, lane_for};
 use super::pool::{SqliteConnection, SqliteManager};
 use super::target::OpenTarget;
-use crate::engine::{PoolStatus, RegisteredEngine};
-use crate::error::{Error, Result};
+use crate::engine::{PoolCore, RegisteredEngine, pooled_engine_methods};
+use crate::error::Result;
 use crate::settings::Settings;
 use crate::tracker::ConnectionTracker;
 
@@ -26,22 +25,18 @@ pub struct SqliteEngine {
 }
 
 pub(crate) struct EngineInner {
-    id: u64,
-    pub(crate) pool: Pool<SqliteManager>,
+    pub(crate) core: PoolCore<SqliteManager>,
     pub(crate) lane: Lane,
-    pub(crate) settings: Arc<Settings>,
     pub(crate) target: Arc<OpenTarget>,
     keeper: Mutex<Option<SqliteConnection>>,
     open_count: Arc<AtomicUsize>,
-    disposed: AtomicBool,
-    database: String,
 }
 
 impl std::fmt::Debug for SqliteEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteEngine")
-            .field("id", &self.inner.id)
-            .field("database", &self.inner.database)
+            .field("id", &self.inner.core.id)
+            .field("database", &self.inner.core.database)
             .field("status", &self.status())
             .finish()
     }
@@ -79,47 +74,27 @@ impl SqliteEngine {
             database: database.clone(),
             open_count: Arc::clone(&open_count),
         };
-        let pool = Pool::builder(manager)
-            .max_size(settings.max_connections())
-            .queue_mode(QueueMode::Lifo)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(settings.pool_timeout))
-            .create_timeout(settings.connection_timeout)
-            .build()
-            // deadpool's only build error: timeouts without a runtime.
-            .map_err(|_| Error::NoRuntime)?;
+        let create = settings.connection_timeout;
         Ok(SqliteEngine {
             inner: Arc::new(EngineInner {
-                id: crate::engine::next_engine_id(),
-                pool,
+                core: PoolCore::new(manager, settings, database, create, None)?,
                 lane: lane_for(&target.identity),
-                settings,
                 target,
                 keeper: Mutex::new(keeper),
                 open_count,
-                disposed: AtomicBool::new(false),
-                database,
             }),
         })
     }
 
-    /// This engine's process-unique id.
-    #[must_use]
-    pub fn id(&self) -> u64 {
-        self.inner.id
-    }
+    pooled_engine_methods!();
 
     /// Takes a connection from the pool, waiting at most `pool_timeout`.
     pub(crate) async fn checkout(&self) -> Result<Object<SqliteManager>> {
-        let settings = &self.inner.settings;
-        self.inner.pool.get().await.map_err(|e| {
-            crate::engine::pool_error(
-                e,
-                settings.pool_timeout,
-                settings.connection_timeout.unwrap_or_default(),
-                |e| e,
-            )
-        })
+        let connect_limit = self.inner.core.settings.connection_timeout;
+        self.inner
+            .core
+            .checkout(connect_limit.unwrap_or_default(), |e| e)
+            .await
     }
 
     /// Gives a connection back: kept for reuse, or closed when the pool holds more than
@@ -127,29 +102,10 @@ impl SqliteEngine {
     /// is not as the pool promises (abandoned by a cancelled task, or a changed PRAGMA).
     pub(crate) fn release(&self, conn: Object<SqliteManager>) {
         if !conn.reusable()
-            || self.inner.open_count.load(Ordering::Relaxed)
-                > self.inner.settings.pool_size as usize
+            || !(self.inner.core).keeps(self.inner.open_count.load(Ordering::Relaxed))
         {
             drop(Object::take(conn));
         }
-    }
-
-    /// Pool status.
-    #[must_use]
-    pub fn status(&self) -> PoolStatus {
-        let s = self.inner.pool.status();
-        PoolStatus {
-            max_size: s.max_size,
-            size: s.size,
-            idle: s.available,
-            waiting: s.waiting,
-        }
-    }
-
-    /// The settings this engine was built from.
-    #[must_use]
-    pub fn settings(&self) -> &Settings {
-        &self.inner.settings
     }
 
     /// True for an in-memory database.
@@ -167,23 +123,16 @@ impl SqliteEngine {
     /// Closes every connection (idle ones now, busy ones when they are returned), drops an
     /// in-memory database, and removes the engine from the registry. Idempotent.
     pub fn dispose(&self) {
-        crate::engine::forget(self.inner.id);
+        crate::engine::forget(self.inner.core.id);
         self.dispose_now();
-    }
-
-    /// True once disposed.
-    #[must_use]
-    pub fn is_disposed(&self) -> bool {
-        self.inner.disposed.load(Ordering::SeqCst)
     }
 }
 
 impl RegisteredEngine for SqliteEngine {
     fn dispose_now(&self) {
-        if self.inner.disposed.swap(true, Ordering::SeqCst) {
+        if !self.inner.core.close() {
             return;
         }
-        self.inner.pool.close();
         let keeper = self
             .inner
             .keeper
@@ -194,6 +143,6 @@ impl RegisteredEngine for SqliteEngine {
     }
 
     fn engine_id(&self) -> u64 {
-        self.inner.id
+        self.inner.core.id
     }
 }

@@ -9,6 +9,7 @@ use super::engine::SqliteEngine;
 use super::lane::{LaneGuard, enter};
 use super::op::control;
 use super::pool::{ConnState, SqliteConnection, SqliteManager};
+use crate::config::LockMode;
 use crate::error::{Error, Result};
 
 /// A unit of work on one pooled connection, taken lazily on first use and returned when the
@@ -81,16 +82,17 @@ impl SqliteSession {
         self.connection().await?.run(f)
     }
 
-    /// Begins a transaction: `BEGIN IMMEDIATE` when `with_for_update` (through the writer lane),
-    /// `BEGIN DEFERRED` otherwise. See [`begin`](Self::begin).
+    /// Begins a transaction: `BEGIN IMMEDIATE` for [`LockMode::ForUpdate`] or `true` (through
+    /// the writer lane), `BEGIN DEFERRED` otherwise. See [`begin`](Self::begin).
     ///
     /// # Errors
     /// As [`begin`](Self::begin).
     pub async fn begin_transaction(
         &mut self,
-        with_for_update: bool,
+        mode: impl Into<LockMode>,
     ) -> Result<SqliteTransaction<'_>> {
-        self.begin(BeginMode::for_update(with_for_update)).await
+        let for_update = mode.into() == LockMode::ForUpdate;
+        self.begin(BeginMode::for_update(for_update)).await
     }
 
     /// Begins a transaction in `mode`. Write modes first enter the database's writer lane

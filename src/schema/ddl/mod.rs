@@ -40,7 +40,7 @@ mod postgres;
 mod sqlite;
 mod writer;
 
-use super::{ColumnType, Default, Literal, Metadata, SchemaError, Table};
+use super::{ColumnDefault, ColumnType, Literal, Metadata, SchemaError, Table};
 use crate::url::Dialect;
 use writer::SqlWriter;
 
@@ -101,19 +101,19 @@ pub fn sql_type(
 }
 
 /// `DEFAULT …` for a column.
-fn push_default(w: &mut SqlWriter, default: &Default, dialect: Dialect) {
+fn push_default(w: &mut SqlWriter, default: &ColumnDefault, dialect: Dialect) {
     w.push(" DEFAULT ");
     match default {
-        Default::CurrentTimestamp => {
+        ColumnDefault::CurrentTimestamp => {
             w.push("CURRENT_TIMESTAMP");
         }
-        Default::Expr(sql) => {
+        ColumnDefault::Expr(sql) => {
             w.push("(").push(sql).push(")");
         }
-        Default::Value(Literal::Null) => {
+        ColumnDefault::Value(Literal::Null) => {
             w.push("NULL");
         }
-        Default::Value(Literal::Bool(b)) => {
+        ColumnDefault::Value(Literal::Bool(b)) => {
             w.push(match (dialect, b) {
                 (Dialect::Sqlite, true) => "1",
                 (Dialect::Sqlite, false) => "0",
@@ -121,7 +121,7 @@ fn push_default(w: &mut SqlWriter, default: &Default, dialect: Dialect) {
                 (Dialect::Postgres, false) => "FALSE",
             });
         }
-        Default::Value(Literal::Int(i)) => {
+        ColumnDefault::Value(Literal::Int(i)) => {
             // A negative number is an expression in SQLite's DEFAULT grammar.
             if *i < 0 {
                 w.push("(").push(&i.to_string()).push(")");
@@ -129,11 +129,11 @@ fn push_default(w: &mut SqlWriter, default: &Default, dialect: Dialect) {
                 w.push(&i.to_string());
             }
         }
-        Default::Value(Literal::Float(f)) => {
+        ColumnDefault::Value(Literal::Float(f)) => {
             // `{:?}` keeps a decimal point or exponent (`1.0`, `1e300`).
             w.push("(").push(&format!("{f:?}")).push(")");
         }
-        Default::Value(Literal::Text(t)) => {
+        ColumnDefault::Value(Literal::Text(t)) => {
             w.push_literal(t);
         }
     }

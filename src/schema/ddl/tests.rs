@@ -14,12 +14,12 @@ fn small() -> Metadata {
                 .column(Column::new("flow_id", ColumnType::Uuid).not_null())
                 .column(
                     Column::new("state", ColumnType::Enum("state".into()))
-                        .default(Default::Value(Literal::Text("PENDING".into()))),
+                        .default(ColumnDefault::Value(Literal::Text("PENDING".into()))),
                 )
                 .column(Column::new("tags", ColumnType::Jsonb))
                 .column(
                     Column::new("created", ColumnType::TimestampTz)
-                        .default(Default::CurrentTimestamp),
+                        .default(ColumnDefault::CurrentTimestamp),
                 )
                 .primary_key(["id"])
                 .check(None, "\"id\" > 0")
@@ -42,7 +42,7 @@ fn small() -> Metadata {
                 .column(Column::new("name", ColumnType::Varchar(100)).not_null())
                 .column(
                     Column::new("ok", ColumnType::Boolean)
-                        .default(Default::Value(Literal::Bool(true))),
+                        .default(ColumnDefault::Value(Literal::Bool(true))),
                 )
                 .primary_key(["id"])
                 .unique(None, ["name"])
