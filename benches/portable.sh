@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # The portable API's cost against the native one (issue: --api native|portable in loadgen).
 #
-# - SQLite read, C=1: instructions per op under callgrind (deterministic: the difference between
-#   runs of 20k and 40k ops, so preload and start-up cancel out), and CPU seconds (user+sys) per
-#   op over 300k ops in PAIRS pairs of runs (the ratio taken per pair: one run alone can be off
-#   by 40 % on this shared machine).
-# - PostgreSQL read and write at C=1 and C=8: the client's instructions per op under callgrind
-#   (deterministic), then ops/s over PAIRS (default 10) pairs of runs of 20k ops, each pair
-#   native and portable back to back, first one alternating (each run re-creates its table).
-#   The ratio is taken per pair, so drift across the series cancels; one cell's ops/s alone moves
-#   by ±15 % between runs on 2 cores shared with the server.
+# - Instructions per op under callgrind (deterministic: the difference between a run of N and
+#   one of 2N ops, so preload and start-up cancel out): SQLite read C=1, and the PostgreSQL
+#   client's own in read and write at C=1 and C=8.
+# - Throughput with `loadgen --api alternate`: each task alternates native and portable ops, so
+#   both meet the same server state; RUNS (default 5) runs per cell, median and range of
+#   native mean latency / portable mean latency. (Separate runs per API, even paired, moved by
+#   ±10-30 % here: the server, its WAL flushes and the client share 2 cores.)
 #
 #   bash benches/portable.sh            # writes benches/results/<date>-portable.md
-#   PAIRS=4 bash benches/portable.sh    # fewer pairs, quicker
+#   RUNS=3 bash benches/portable.sh     # fewer alternating runs, quicker
 #
 # Needs valgrind for the instruction counts (skipped without it) and a PostgreSQL (see
 # pg-cluster.sh: DBCONFIG_TEST_PG_URL, else a throwaway local cluster).
@@ -25,7 +23,7 @@ cargo build --release --example loadgen >&2
 L="$TARGET_DIR/release/examples/loadgen"
 out="benches/results/$(date -u +%Y-%m-%d_%H%M%S)-portable.md"
 
-PAIRS=${PAIRS:-10}
+RUNS=${RUNS:-5}
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
 
@@ -54,26 +52,6 @@ if [[ ${sqlite_ir[native]} != n/a ]]; then
     echo "portable / native: $(python3 -c "print(f'{${sqlite_ir[portable]} / ${sqlite_ir[native]}:.3f}')") (instructions)"
 fi
 echo
-echo "CPU seconds (user+sys) per op over 300k ops, $PAIRS pairs run back to back (first one"
-echo "alternating): median µs/op of each API, and the median and range of the pairs' ratios."
-echo
-declare -A cpus=([native]="" [portable]="")
-ratios=""
-for ((i = 1; i <= PAIRS; i++)); do
-    order="native portable"
-    ((i % 2 == 0)) && order="portable native"
-    declare -A pair=()
-    for api in $order; do
-        pair[$api]=$(/usr/bin/time -f "%U %S" "$L" --backend sqlite --workload read --concurrency 1 --ops 300000 --api $api 2>&1 >/dev/null | tail -n 1 | awk '{printf "%.3f\n", ($1 + $2) / 300000 * 1e6}')
-        cpus[$api]+="${pair[$api]}"$'\n'
-    done
-    ratios+="$(python3 -c "print(${pair[portable]} / ${pair[native]})")"$'\n'
-done
-echo "| native µs/op | portable µs/op | portable / native (median of pairs) | range of pairs |"
-echo "|---|---|---|---|"
-printf '| %s | %s | %.3f | %s |\n' "$(printf '%s' "${cpus[native]}" | median)" "$(printf '%s' "${cpus[portable]}" | median)" \
-    "$(printf '%s' "$ratios" | median)" "$(printf '%s' "$ratios" | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}')"
-echo
 echo "## PostgreSQL, client instructions per op (callgrind, deterministic)"
 echo
 echo "The client's own work (the server is not measured): (run of 8k ops - run of 4k ops) / 4k."
@@ -96,38 +74,34 @@ else
     echo "| (valgrind not installed) | | | | |"
 fi
 echo
-echo "## PostgreSQL, ops/s ($PAIRS pairs of runs of 20k ops)"
+echo "## Throughput, native and portable ops alternating (\`--api alternate\`, $RUNS runs per cell)"
 echo
-echo "Each pair runs native and portable back to back (which goes first alternates), so drift"
-echo "between pairs (WAL, autovacuum, the other core) cancels in the pair's ratio. Reported: the"
-echo "median ops/s of each API, the median of the pairs' ratios and their range."
+echo "Every task of one loadgen run alternates native and portable ops, so both meet the same"
+echo "server state (WAL flushes, autovacuum, the load on the other core); at equal concurrency"
+echo "throughput goes as 1 / mean latency, so portable / native = native mean / portable mean."
+echo "Median of the runs and their range; mean latencies and ops/s (both APIs) are medians too."
 echo
-echo "| workload | C | native | portable | portable / native (median of pairs) | range of pairs | client CPU µs/op native | portable |"
+echo "| backend | workload | C | ops/s (both) | native mean µs | portable mean µs | portable / native | range |"
 echo "|---|---|---|---|---|---|---|---|"
-for workload in read write; do
-    for c in 1 8; do
-        declare -A runs=([native]="" [portable]="") cpu=([native]="" [portable]="")
-        ratios=""
-        for ((i = 1; i <= PAIRS; i++)); do
-            order="native portable"
-            ((i % 2 == 0)) && order="portable native"
-            declare -A pair=()
-            for api in $order; do
-                line=$(/usr/bin/time -o /tmp/portable-bench.time -f "%U %S" "$L" --backend postgres --url "$PG_URL" --workload $workload --concurrency $c --ops 20000 --api $api 2>/dev/null)
-                pair[$api]=$(printf '%s' "$line" | field ops_per_s)
-                runs[$api]+="${pair[$api]}"$'\n'
-                cpu[$api]+="$(awk '{printf "%.2f", ($1 + $2) / 20000 * 1e6}' /tmp/portable-bench.time)"$'\n'
-            done
-            ratios+="$(python3 -c "print(${pair[portable]} / ${pair[native]})")"$'\n'
-        done
-        n=$(printf '%s' "${runs[native]}" | median)
-        p=$(printf '%s' "${runs[portable]}" | median)
-        cn=$(printf '%s' "${cpu[native]}" | median)
-        cp=$(printf '%s' "${cpu[portable]}" | median)
-        r=$(printf '%s' "$ratios" | median)
-        range=$(printf '%s' "$ratios" | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}')
-        printf '| %s | %s | %.0f | %.0f | %.3f | %s | %s | %s |\n' $workload $c "$n" "$p" "$r" "$range" "$cn" "$cp"
-    done
+alt=$(mktemp)
+cells=("sqlite read 1 300000")
+[[ -n "${PG_URL:-}" ]] && cells+=("postgres read 1 20000" "postgres read 8 20000" "postgres write 1 20000" "postgres write 8 20000")
+for cell in "${cells[@]}"; do
+    read -r backend workload c ops <<<"$cell"
+    url_args=()
+    [[ $backend == postgres ]] && url_args=(--url "$PG_URL")
+    lines=$(for ((i = 1; i <= RUNS; i++)); do
+        "$L" --backend "$backend" "${url_args[@]}" --workload "$workload" --concurrency "$c" --ops "$ops" --api alternate 2>/dev/null
+    done)
+    printf '%s\n' "$lines" >"$alt"
+    python3 - "$backend" "$workload" "$c" "$alt" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[4]) if l.strip()]
+med = lambda k: statistics.median(r[k] for r in runs)
+ratios = sorted(r["portable_vs_native_throughput"] for r in runs)
+print(f"| {sys.argv[1]} | {sys.argv[2]} | {sys.argv[3]} | {med('ops_per_s'):,.0f} | {med('native_mean_us'):.1f} "
+      f"| {med('portable_mean_us'):.1f} | {statistics.median(ratios):.3f} | {ratios[0]:.2f}-{ratios[-1]:.2f} |")
+PY
 done
 } | tee "$out"
 echo "written: $out" >&2

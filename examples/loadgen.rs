@@ -4,13 +4,17 @@
 //! cargo run --release --example loadgen -- \
 //!     --backend sqlite|postgres --workload write|read|mixed|checkout \
 //!     --concurrency C --ops N [--url URL] [--pool-size 10] [--commit pipelined|apart] \
-//!     [--api native|portable]
+//!     [--api native|portable|alternate]
 //! ```
 //!
 //! `--api portable` runs the same ops through the portable API (`Executor` / `Transaction`,
 //! `$N` placeholders, `Row::get`), one generic function for both backends, and reports itself
 //! as `dbconfig-portable`; `native` (the default) uses `tx.run` closures on SQLite and
-//! prepared statements on the tokio-postgres client.
+//! prepared statements on the tokio-postgres client. `alternate` runs native and portable ops
+//! in turn in every task, so both meet the same server state (WAL flushes, autovacuum, the other
+//! core's load), and adds `native_mean_us`, `portable_mean_us` and
+//! `portable_vs_native_throughput` (native / portable mean latency: at equal concurrency,
+//! throughput goes as its inverse) to the JSON line.
 //!
 //! PostgreSQL needs `--url` (or `DBCONFIG_TEST_PG_URL`); its `bench_kv` table is dropped and
 //! re-created. Other settings can be given as `DBCONFIG_*` variables (e.g.
@@ -71,6 +75,9 @@ struct Args {
     commit_pipelined: bool,
     /// The portable API instead of the drivers'.
     portable: bool,
+    /// `--api alternate`: each task alternates native and portable ops, so both meet the same
+    /// server state; their mean latencies are reported side by side.
+    alternate: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -83,6 +90,7 @@ fn parse_args() -> Result<Args, String> {
         pool_size: 10,
         commit_pipelined: true,
         portable: false,
+        alternate: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -116,10 +124,13 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--api" => {
-                args.portable = match value()?.as_str() {
-                    "native" => false,
-                    "portable" => true,
-                    other => return Err(format!("--api: {other:?} (native or portable)")),
+                (args.portable, args.alternate) = match value()?.as_str() {
+                    "native" => (false, false),
+                    "portable" => (true, false),
+                    "alternate" => (false, true),
+                    other => {
+                        return Err(format!("--api: {other:?} (native, portable or alternate)"));
+                    }
                 }
             }
             other => return Err(format!("unknown argument {other:?}")),
@@ -485,33 +496,50 @@ async fn main() {
         let next_id = Arc::clone(&next_id);
         let workload = args.workload;
         let pipelined = args.commit_pipelined;
-        let portable = args.portable;
+        let (portable, alternate) = (args.portable, args.alternate);
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(42 + task as u64);
             let mut latencies = Histogram::new();
             let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+            // [native, portable]: ops done and their total latency, for `--api alternate`.
+            let mut by_api = [(0u64, Duration::ZERO); 2];
+            let mut n = task;
             while remaining
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
                 .is_ok()
             {
+                let portable = portable || (alternate && n % 2 == 1);
+                n += 1;
                 let t = Instant::now();
                 match one_op(&engine, workload, pipelined, portable, &mut rng, &next_id).await {
-                    Ok(()) => latencies.record(t.elapsed()),
+                    Ok(()) => {
+                        let took = t.elapsed();
+                        latencies.record(took);
+                        let slot = &mut by_api[usize::from(portable)];
+                        slot.0 += 1;
+                        slot.1 += took;
+                    }
                     Err(e) => *errors.entry(error_kind(&e)).or_default() += 1,
                 }
             }
-            (latencies, errors)
+            (latencies, errors, by_api)
         }));
     }
     let mut latencies = Histogram::new();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_api = [(0u64, Duration::ZERO); 2];
     for task in tasks {
-        let (l, e) = task.await.expect("task");
+        let (l, e, b) = task.await.expect("task");
         latencies.merge(&l);
         for (k, v) in e {
             *errors.entry(k).or_default() += v;
         }
+        for (total, part) in by_api.iter_mut().zip(b) {
+            total.0 += part.0;
+            total.1 += part.1;
+        }
     }
+    let mean_us = |(ops, total): (u64, Duration)| total.as_secs_f64() * 1e6 / ops.max(1) as f64;
     let seconds = started.elapsed().as_secs_f64();
     let failed: u64 = errors.values().sum();
     let line = serde_json::json!({
@@ -521,7 +549,11 @@ async fn main() {
             if args.commit_pipelined || args.backend != "postgres" { "" } else { "-apart" },
             env!("CARGO_PKG_VERSION")
         ),
-        "api": if args.portable { "portable" } else { "native" },
+        "api": match (args.portable, args.alternate) {
+            (_, true) => "alternate",
+            (true, _) => "portable",
+            _ => "native",
+        },
         "backend": args.backend,
         "workload": format!("{:?}", args.workload).to_lowercase(),
         "concurrency": args.concurrency,
@@ -534,6 +566,14 @@ async fn main() {
         "error_kinds": errors,
         "peak_rss_kb": peak_rss_kb(),
     });
+    let mut line = line;
+    if args.alternate {
+        // Same concurrency for both, so throughput goes as 1 / mean latency.
+        let (native, portable) = (mean_us(by_api[0]), mean_us(by_api[1]));
+        line["native_mean_us"] = native.into();
+        line["portable_mean_us"] = portable.into();
+        line["portable_vs_native_throughput"] = (native / portable).into();
+    }
     println!("{line}");
     match engine {
         Engine::Sqlite(e) => e.dispose(),

@@ -91,7 +91,7 @@ pub trait DatabaseConfig: Send + Sync {
     /// Creates what `metadata` describes and the database lacks (tables, indexes, enum types,
     /// PostgreSQL schemas), in one transaction, in foreign-key order. Running it twice is fine.
     ///
-    /// Invalid metadata is an [`Error::Schema`](crate::Error::Schema) and nothing runs.
+    /// Invalid metadata is an [`Error::Schema`] and nothing runs.
     fn create_db(
         &self,
         engine: &Self::Engine,

@@ -138,7 +138,7 @@ impl PostgresEngine {
     /// for a `timeout` of `None` and `max(pool_timeout, 30 s)` for a `connection_timeout` of
     /// `None`. The server's `statement_timeout` cannot bound a round trip on its own: a network
     /// that goes silent never delivers its answer. A round trip that times out fails with
-    /// [`Error::Timeout`] and its connection is closed, never reused.
+    /// [`Error::Timeout`](crate::Error::Timeout) and its connection is closed, never reused.
     ///
     /// Statements you run on the client yourself are not bounded by dbconfig; this is the
     /// limit to wrap them in (`tokio::time::timeout`) to get the same behaviour.
