@@ -208,29 +208,22 @@ macro_rules! delegate_to_engine {
             session.begin_transaction(mode).await
         }
 
-        async fn create_db(
-            &self,
-            engine: &$engine,
-            metadata: &$crate::schema::Metadata,
-        ) -> $crate::error::Result<()> {
-            engine.create_db(metadata).await
-        }
-
-        async fn drop_db(
-            &self,
-            engine: &$engine,
-            metadata: &$crate::schema::Metadata,
-        ) -> $crate::error::Result<()> {
-            engine.drop_db(metadata).await
-        }
-
-        async fn verify_db(
-            &self,
-            engine: &$engine,
-            metadata: &$crate::schema::Metadata,
-        ) -> $crate::error::Result<Vec<$crate::schema::Difference>> {
-            engine.verify_db(metadata).await
-        }
+        $crate::config::delegate_to_engine!(@schema $engine,
+            create_db -> (),
+            drop_db -> (),
+            verify_db -> Vec<$crate::schema::Difference>
+        );
+    };
+    (@schema $engine:ty, $($op:ident -> $answer:ty),*) => {
+        $(
+            async fn $op(
+                &self,
+                engine: &$engine,
+                metadata: &$crate::schema::Metadata,
+            ) -> $crate::error::Result<$answer> {
+                engine.$op(metadata).await
+            }
+        )*
     };
 }
 #[cfg(not(target_family = "wasm"))]

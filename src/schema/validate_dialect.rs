@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use super::ddl::names::{self, PG_MAX_NAME};
 use super::validate::name_ok;
-use super::{Metadata, SchemaError};
+use super::{Metadata, SchemaError, Table};
 use crate::url::Dialect;
 
 /// Index access methods PostgreSQL ships.
@@ -36,13 +36,7 @@ impl Metadata {
         // tables and indexes share one namespace.
         let mut relations = HashSet::new();
         for table in &self.tables {
-            let label = names::display(table.schema.as_deref(), &table.name);
-            let mut names_here = vec![("table", table.name.clone())];
-            names_here.extend(
-                names::index_like_names(table)
-                    .into_iter()
-                    .map(|n| ("index or key", n)),
-            );
+            let (label, names_here) = relation_names(table);
             for (what, name) in names_here {
                 // https://www.sqlite.org/lang_createtable.html: "sqlite_" names are SQLite's.
                 let prefix = name.as_bytes().get(..7);
@@ -139,13 +133,7 @@ impl Metadata {
         // namespace per schema.
         let mut relations = HashSet::new();
         for table in &self.tables {
-            let label = names::display(table.schema.as_deref(), &table.name);
-            let mut names_here = vec![("table", table.name.clone())];
-            names_here.extend(
-                names::index_like_names(table)
-                    .into_iter()
-                    .map(|n| ("index or key", n)),
-            );
+            let (label, names_here) = relation_names(table);
             for (what, name) in names_here {
                 if !relations.insert((table.schema.clone(), name.clone())) {
                     return Err(SchemaError::Duplicate {
@@ -215,4 +203,17 @@ impl Metadata {
         }
         Ok(())
     }
+}
+
+/// A table's label for messages, and the names it puts in its schema's namespace of relations
+/// (the table itself, its indexes, primary key and unique constraints).
+fn relation_names(table: &Table) -> (String, Vec<(&'static str, String)>) {
+    let label = names::display(table.schema.as_deref(), &table.name);
+    let mut names_here = vec![("table", table.name.clone())];
+    names_here.extend(
+        names::index_like_names(table)
+            .into_iter()
+            .map(|n| ("index or key", n)),
+    );
+    (label, names_here)
 }
