@@ -192,6 +192,41 @@ pub(crate) fn url_of(settings: &Settings, dialect: Dialect) -> Result<&Connectio
     }
 }
 
+/// The inherent methods both backends' configs have alike: `tracker`, `settings` and `url`
+/// (the config's only copy of its URL is in its settings, checked by `from_settings`).
+#[cfg(not(target_family = "wasm"))]
+macro_rules! config_methods {
+    ($variant:ident, $url:ty) => {
+        /// Reports this config's engines' connections to `tracker` (instead of the global one).
+        #[must_use]
+        pub fn tracker(
+            mut self,
+            tracker: std::sync::Arc<$crate::tracker::ConnectionTracker>,
+        ) -> Self {
+            self.tracker = Some(tracker);
+            self
+        }
+
+        /// The settings.
+        #[must_use]
+        pub fn settings(&self) -> &$crate::settings::Settings {
+            &self.settings
+        }
+
+        /// The parsed URL.
+        #[must_use]
+        pub fn url(&self) -> &$url {
+            match &self.settings.connection_url {
+                Some($crate::url::ConnectionUrl::$variant(url)) => url,
+                // `from_settings` checked it, and the settings cannot change afterwards.
+                _ => unreachable!("the config's url is of its own dialect"),
+            }
+        }
+    };
+}
+#[cfg(not(target_family = "wasm"))]
+pub(crate) use config_methods;
+
 /// The [`DatabaseConfig`] methods every backend writes alike, handing over to its session
 /// (`begin_transaction`) and its engine (`create_db`, `drop_db`, `verify_db`).
 #[cfg(not(target_family = "wasm"))]

@@ -72,28 +72,7 @@ impl PostgresConfig {
         })
     }
 
-    /// Reports this config's engines' connections to `tracker` (instead of the global one).
-    #[must_use]
-    pub fn tracker(mut self, tracker: Arc<ConnectionTracker>) -> Self {
-        self.tracker = Some(tracker);
-        self
-    }
-
-    /// The settings.
-    #[must_use]
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// The parsed URL.
-    #[must_use]
-    pub fn url(&self) -> &PostgresUrl {
-        match &self.settings.connection_url {
-            Some(ConnectionUrl::Postgres(url)) => url,
-            // `from_settings` checked it, and the settings cannot change afterwards.
-            _ => unreachable!("a PostgresConfig holds a PostgreSQL url"),
-        }
-    }
+    crate::config::config_methods!(Postgres, PostgresUrl);
 
     /// Builds a new engine that is not cached in the registry; dispose it yourself (or drop
     /// every clone). No connection is opened yet.

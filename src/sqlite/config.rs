@@ -91,28 +91,7 @@ impl SqliteConfig {
         self
     }
 
-    /// Reports this config's engines' connections to `tracker` (instead of the global one).
-    #[must_use]
-    pub fn tracker(mut self, tracker: Arc<ConnectionTracker>) -> Self {
-        self.tracker = Some(tracker);
-        self
-    }
-
-    /// The settings.
-    #[must_use]
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// The parsed URL.
-    #[must_use]
-    pub fn url(&self) -> &SqliteUrl {
-        match &self.settings.connection_url {
-            Some(ConnectionUrl::Sqlite(url)) => url,
-            // `from_settings` checked it, and the settings cannot change afterwards.
-            _ => unreachable!("a SqliteConfig holds a SQLite url"),
-        }
-    }
+    crate::config::config_methods!(Sqlite, SqliteUrl);
 
     /// Builds a new engine that is not cached in the registry; dispose it yourself (or drop
     /// every clone).

@@ -21,11 +21,6 @@ const URI_PATH: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#');
 /// Characters escaped in a `file:` URI query value.
 const URI_QUERY: &AsciiSet = &CONTROLS.add(b'%').add(b'&').add(b'=').add(b'#').add(b' ');
 
-/// URL parameters that belong to Python's sqlite3 module, not to SQLite's URI: left out of the
-/// URI, honoured by [`apply_driver_params`] (`timeout`, `cached_statements`) or meaningless here
-/// (`uri`, `check_same_thread`). The parser refuses `isolation_level` and `detect_types`.
-const DRIVER_PARAMS: &[&str] = &["uri", "check_same_thread", "timeout", "cached_statements"];
-
 /// Applies the URL parameters of Python's sqlite3 that dbconfig honours to `settings`, as
 /// `sqlite3.connect` would: `timeout` becomes the lock wait of every connection, during set-up
 /// and after (`settings.timeout` and `settings.busy_timeout`, which also bounds the writer-lane
@@ -84,10 +79,10 @@ impl OpenTarget {
             format!("file:{}", utf8_percent_encode(&text, URI_PATH))
         };
         let mut sep = '?';
-        for (key, value) in url.params() {
-            if DRIVER_PARAMS.contains(&key.as_str()) {
-                continue;
-            }
+        // Python sqlite3's parameters are left out (`SqliteUrl::uri_params`): `timeout` and
+        // `cached_statements` are honoured by [`apply_driver_params`], the others mean nothing
+        // here.
+        for (key, value) in url.uri_params() {
             uri.push(sep);
             uri.push_str(key);
             uri.push('=');

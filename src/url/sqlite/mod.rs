@@ -194,6 +194,16 @@ impl SqliteUrl {
         &self.params
     }
 
+    /// The parameters of SQLite's own URI (`mode`, `cache`, `vfs`, `immutable`, `nolock`,
+    /// `psow`, `modeof`), in input order: Python sqlite3's (`timeout`, `cached_statements`,
+    /// `uri`, `check_same_thread`) are left out, dbconfig applies them itself.
+    pub fn uri_params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params
+            .iter()
+            .filter(|(key, _)| !PYSQLITE_PARAMS.contains(&key.as_str()))
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+    }
+
     /// The canonical url: `sqlite://` for an unnamed in-memory database,
     /// else `sqlite:///<relative>` or `sqlite:////<absolute>`, then the
     /// parameters. Parsing it gives back an equal value.
@@ -377,6 +387,9 @@ impl SqliteUrl {
         Ok(())
     }
 }
+
+/// Python sqlite3's parameters that [`SqliteUrl::apply`] accepts: not SQLite URI parameters.
+const PYSQLITE_PARAMS: &[&str] = &["uri", "check_same_thread", "timeout", "cached_statements"];
 
 /// Why pysqlite's `isolation_level` is refused.
 const ISOLATION_LEVEL_UNSUPPORTED: &str = "dbconfig runs transactions itself (autocommit \
