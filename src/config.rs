@@ -4,11 +4,11 @@
 use std::fmt;
 use std::future::Future;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::query::{Executor, Transaction};
 use crate::schema::{Difference, Metadata};
 use crate::settings::Settings;
-use crate::url::{ConnectionUrl, Dialect};
+use crate::url::Dialect;
 
 /// How a transaction begins: the original's `with_for_update` flag, named. `true` and `false`
 /// convert (`true` is [`ForUpdate`](Self::ForUpdate)), so `begin_transaction(s, true)` reads as
@@ -91,7 +91,7 @@ pub trait DatabaseConfig: Send + Sync {
     /// Creates what `metadata` describes and the database lacks (tables, indexes, enum types,
     /// PostgreSQL schemas), in one transaction, in foreign-key order. Running it twice is fine.
     ///
-    /// Invalid metadata is an [`Error::Schema`] and nothing runs.
+    /// Invalid metadata is an [`Error::Schema`](crate::Error::Schema) and nothing runs.
     fn create_db(
         &self,
         engine: &Self::Engine,
@@ -181,7 +181,9 @@ impl fmt::Debug for UniqueKey {
 
 /// `settings.connection_url`, checked to be a `dialect` URL: what each backend's
 /// `from_settings` requires.
-pub(crate) fn url_of(settings: &Settings, dialect: Dialect) -> Result<&ConnectionUrl> {
+#[cfg(not(target_family = "wasm"))]
+pub(crate) fn url_of(settings: &Settings, dialect: Dialect) -> Result<&crate::url::ConnectionUrl> {
+    use crate::error::Error;
     match &settings.connection_url {
         Some(url) if url.dialect() == dialect => Ok(url),
         Some(other) => Err(Error::WrongDialect {

@@ -24,6 +24,7 @@ use crate::settings::Settings;
 
 /// Pool status: how many connections exist, how many are idle, how many sessions wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoolStatus {
     /// Most connections the pool will open (`pool_size + max_overflow`).
     pub max_size: usize,

@@ -27,6 +27,7 @@ pub(crate) fn next_connection_id() -> ConnectionId {
 
 /// An open connection, as the tracker saw it being opened.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OpenConnection {
     /// The connection's id.
     pub id: ConnectionId,
@@ -43,6 +44,7 @@ pub struct OpenConnection {
 /// A close of a connection the tracker did not know as open (opened before the tracker was
 /// cleared, or closed twice).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LeftFieldClose {
     /// The connection's id.
     pub id: ConnectionId,
@@ -52,6 +54,7 @@ pub struct LeftFieldClose {
 
 /// What the tracker has seen since it was created or last cleared.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct TrackerSnapshot {
     /// Connections opened.
     pub connects: u64,

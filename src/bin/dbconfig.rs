@@ -343,6 +343,7 @@ fn describe(url: &ConnectionUrl) -> Value {
                 "sslkey": u.tls().sslkey.as_ref().map(|p| p.display().to_string()),
             },
         }),
+        other => json!({ "dialect": other.dialect().to_string(), "url": url.redacted() }),
     }
 }
 

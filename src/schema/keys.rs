@@ -146,6 +146,7 @@ pub struct IndexPart {
 
 /// What an [`IndexPart`] indexes.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IndexTarget {
     /// A column of the table.
     Column(String),

@@ -123,6 +123,7 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum ColumnDefault {
     /// A literal, quoted by the emitter.
     Value(Literal),

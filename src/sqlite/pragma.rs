@@ -17,6 +17,7 @@ use crate::settings::{JournalMode, Settings};
 
 /// One `PRAGMA name = value` statement with the reason it is there.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Pragma {
     /// PRAGMA name.
     pub name: String,

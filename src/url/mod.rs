@@ -117,6 +117,7 @@ pub use sqlite::{CacheMode, OpenMode, SqliteLocation, SqliteUrl};
 
 /// A database dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Dialect {
     /// SQLite, through rusqlite.
     Sqlite,
@@ -170,6 +171,7 @@ impl fmt::Display for Dialect {
 
 /// A parsed connection url of either dialect.
 #[derive(Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ConnectionUrl {
     /// A SQLite database.
     Sqlite(SqliteUrl),

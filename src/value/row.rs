@@ -47,6 +47,7 @@ impl std::fmt::Debug for Row {
 
 /// One SQLite value of a packed row: text and bytes are ranges of the row's buffer.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) enum Cell {
     Null,
     Int(i64),

@@ -76,6 +76,7 @@ pub(crate) struct CatalogIndex {
 
 /// Whether something is missing, extra, or different.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum DifferenceKind {
     /// In the metadata, not in the database.
     Missing,
@@ -107,6 +108,7 @@ pub enum ObjectKind {
 
 /// One difference between the metadata and the live database.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub struct Difference {
     /// Missing, extra or different.
     pub kind: DifferenceKind,
