@@ -162,7 +162,7 @@ pub(crate) use pooled_engine_methods;
 /// Maps a deadpool checkout error: timeouts become [`Error::Timeout`] naming what was awaited
 /// (`pool_timeout` for the wait, `connect_limit` for creating or recycling), backend errors go
 /// through `backend`.
-pub(crate) fn pool_error<E>(
+fn pool_error<E>(
     e: deadpool::managed::PoolError<E>,
     pool_timeout: std::time::Duration,
     connect_limit: std::time::Duration,
@@ -220,7 +220,7 @@ fn registry() -> MutexGuard<'static, HashMap<Key, Entry>> {
 static NEXT_ENGINE: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh engine id.
-pub(crate) fn next_engine_id() -> u64 {
+fn next_engine_id() -> u64 {
     NEXT_ENGINE.fetch_add(1, Ordering::Relaxed)
 }
 
