@@ -30,10 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Track every connection the engine opens (opt-in; the tests use this to prove no leaks).
     let tracker = ConnectionTracker::new();
-    let settings = Settings {
-        connection_url: Some(url.parse()?),
-        ..Settings::from_env()?
-    };
+    let settings = Settings::from_env()?.with_url(url.parse()?);
     let config = SqliteConfig::from_settings(settings)?.tracker(tracker.clone());
     println!(
         "database: {} (in memory: {})",

@@ -46,12 +46,10 @@
 //! use std::time::Duration;
 //! use dbconfig::{Settings, SqliteConfig};
 //!
-//! let settings = Settings {
-//!     pool_size: 4,
-//!     busy_timeout: Duration::from_secs(5),
-//!     ..Settings::default()
-//! }
-//! .with_url("sqlite:///app.db".parse()?);
+//! let mut settings = Settings::new()
+//!     .with_url("sqlite:///app.db".parse()?)
+//!     .with_pool_size(4);
+//! settings.sqlite.busy_timeout = Duration::from_secs(5);
 //! let db = SqliteConfig::from_settings(settings)?;
 //! assert!(!dbconfig::DatabaseConfig::is_inmemory(&db));
 //! # Ok(()) }
@@ -116,7 +114,7 @@ pub use error::{Error, Result, WaitingFor};
 #[cfg(all(feature = "postgres", not(target_family = "wasm")))]
 pub use postgres::{PostgresConfig, PostgresEngine, PostgresSession, PostgresTransaction};
 pub use query::{Executor, Transaction};
-pub use settings::Settings;
+pub use settings::{PostgresSettings, Settings, SqliteSettings};
 #[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
 pub use sqlite::{SqliteConfig, SqliteEngine, SqliteSession, SqliteTransaction};
 pub use tracker::ConnectionTracker;

@@ -45,7 +45,7 @@ fn parse_json_sqlite_and_errors() {
     assert!(ok);
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(v["dialect"], "sqlite");
-    assert_eq!(v["in_memory"], false);
+    assert_eq!(v["inmemory"], false);
     assert_eq!(v["path"], "/data/:memory:x/a.db");
 
     let (ok, stdout, _) = dbconfig(&["parse", "--json", "mysql://u:hunter2@h/db"]);

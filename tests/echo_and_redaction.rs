@@ -44,11 +44,9 @@ async fn echo_logs_each_statement_with_its_duration() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let settings = Settings {
-        connection_url: Some("sqlite://".parse().unwrap()),
-        echo: true,
-        ..Settings::default()
-    };
+    let settings = Settings::new()
+        .with_url("sqlite://".parse().unwrap())
+        .with_echo(true);
     let config = SqliteConfig::from_settings(settings).unwrap();
     let engine = config.build_engine().unwrap();
     let mut s = engine.session();
@@ -100,10 +98,7 @@ fn passwords_never_show() {
     let secret = "s3cr3t-PW";
     let url = format!("postgresql+asyncpg://prefect:{secret}@db.example:5432/prefect");
     let parsed: ConnectionUrl = url.parse().unwrap();
-    let settings = Settings {
-        connection_url: Some(parsed.clone()),
-        ..Settings::default()
-    };
+    let settings = Settings::new().with_url(parsed.clone());
     let shown = [
         format!("{parsed}"),
         format!("{parsed:?}"),
@@ -162,11 +157,9 @@ async fn postgres_echo_logs_our_statements_and_never_the_password() {
     // The test server trusts local connections, so any password is accepted.
     let secret = "pg-S3cret-77";
     let with_password = url.replacen("postgres@", &format!("postgres:{secret}@"), 1);
-    let settings = Settings {
-        connection_url: Some(with_password.parse().unwrap()),
-        echo: true,
-        ..Settings::default()
-    };
+    let settings = Settings::new()
+        .with_url(with_password.parse().unwrap())
+        .with_echo(true);
     let config = dbconfig::PostgresConfig::from_settings(settings).unwrap();
     let engine = config.engine().await.unwrap();
     let mut session = config.session(&engine).await.unwrap();

@@ -8,6 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{backend_pid, eventually, pg_admin, pg_url};
+use dbconfig::PostgresSettings;
 use dbconfig::{PostgresConfig, PostgresEngine, Settings};
 
 /// The abandoned statement: far longer than any bound below.
@@ -22,12 +23,13 @@ const RUNS: usize = 20;
 
 async fn setup(prefix: &str) -> Option<(PostgresEngine, tokio_postgres::Client)> {
     let url = pg_url(prefix)?;
-    let settings = Settings {
-        // The server must not end the sleep itself.
-        timeout: Some(Duration::from_secs(120)),
-        connection_timeout: Some(CONNECT),
-        ..Settings::default().with_url(url.parse().unwrap())
-    };
+    // The server must not end the sleep itself.
+    let settings = Settings::default()
+        .with_url(url.parse().unwrap())
+        .with_connection_timeout(Some(CONNECT))
+        .with_postgres(
+            PostgresSettings::default().with_statement_timeout(Some(Duration::from_secs(120))),
+        );
     let engine = PostgresConfig::from_settings(settings)
         .unwrap()
         .build_engine()

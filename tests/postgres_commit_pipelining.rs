@@ -11,11 +11,10 @@ use tokio_postgres::types::ToSql;
 
 fn engine(url: &str) -> PostgresEngine {
     // One connection, so every session below reuses the one the previous session returned.
-    let settings = Settings {
-        pool_size: 1,
-        max_overflow: 0,
-        ..Settings::default().with_url(url.parse().unwrap())
-    };
+    let settings = Settings::default()
+        .with_url(url.parse().unwrap())
+        .with_pool_size(1)
+        .with_max_overflow(0);
     PostgresConfig::from_settings(settings)
         .unwrap()
         .build_engine()

@@ -97,7 +97,7 @@ async fn a_connection_the_server_killed_is_never_handed_out() {
     let Some(url) = pg_url("killed") else { return };
     let admin = pg_admin(&url).await;
     // Checked on every checkout, as the original's pool_pre_ping=True.
-    let engine = config(&url, |s| s.pool_pre_ping = Some(Duration::ZERO))
+    let engine = config(&url, |s| s.postgres.pool_pre_ping = Some(Duration::ZERO))
         .build_engine()
         .unwrap();
     let pid = backend_pid(&mut engine.session()).await;
@@ -143,7 +143,7 @@ async fn pre_ping_checks_connections_idle_for_at_least_the_window() {
         ),
         (None, Duration::ZERO, false),
     ] {
-        let engine = config(&url, |s| s.pool_pre_ping = window)
+        let engine = config(&url, |s| s.postgres.pool_pre_ping = window)
             .build_engine()
             .unwrap();
         let pid = backend_pid(&mut engine.session()).await;
@@ -249,7 +249,7 @@ async fn engine_is_cached_per_runtime_and_key() {
     let a = config.engine().await.unwrap();
     let b = config.engine().await.unwrap();
     assert_eq!(a.id(), b.id());
-    let other = self::config(&url, |s| s.application_name = Some("other".into()));
+    let other = self::config(&url, |s| s.postgres.application_name = Some("other".into()));
     assert_ne!(config.unique_key(), other.unique_key());
     assert_ne!(other.engine().await.unwrap().id(), a.id());
     assert!(!config.is_inmemory());
@@ -366,7 +366,7 @@ async fn a_dropped_transaction_rolls_back_and_its_connection_comes_back_clean() 
         let engine = config(&url, |s| {
             s.pool_size = 1;
             s.max_overflow = 0;
-            s.pool_pre_ping = pre_ping;
+            s.postgres.pool_pre_ping = pre_ping;
         })
         .build_engine()
         .unwrap();

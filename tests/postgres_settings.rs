@@ -20,8 +20,8 @@ async fn statement_timeout_case(pgbouncer_mode: bool) {
         return;
     };
     let config = config(&url, |s| {
-        s.timeout = Some(Duration::from_secs(1));
-        s.pgbouncer_mode = pgbouncer_mode;
+        s.postgres.statement_timeout = Some(Duration::from_secs(1));
+        s.postgres.pgbouncer_mode = pgbouncer_mode;
     });
     let engine = config.build_engine().unwrap();
     let mut session = engine.session();
@@ -62,7 +62,9 @@ async fn statement_timeout_inside_a_transaction_is_typed() {
     let Some(url) = pg_url("stmt_timeout_tx") else {
         return;
     };
-    let config = config(&url, |s| s.timeout = Some(Duration::from_millis(300)));
+    let config = config(&url, |s| {
+        s.postgres.statement_timeout = Some(Duration::from_millis(300))
+    });
     let engine = config.engine().await.unwrap();
     let mut session = config.session(&engine).await.unwrap();
     let tx = config.begin_transaction(&mut session, false).await.unwrap();
@@ -122,8 +124,8 @@ async fn application_name_search_path_and_read_committed() {
         .await
         .unwrap();
     let config = config(&url, |s| {
-        s.application_name = Some("dbconfig-it".into());
-        s.search_path = Some("\"my schema\", public".into());
+        s.postgres.application_name = Some("dbconfig-it".into());
+        s.postgres.search_path = Some("\"my schema\", public".into());
     });
     let engine = config.engine().await.unwrap();
     let mut session = config.session(&engine).await.unwrap();

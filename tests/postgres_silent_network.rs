@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::pg_url;
 use common::proxy::{SilentProxy, tcp_target};
+use dbconfig::PostgresSettings;
 use dbconfig::schema::{Column, ColumnType, Index, Metadata, Table};
 use dbconfig::{Error, PostgresConfig, PostgresEngine, Settings, WaitingFor};
 
@@ -31,13 +32,15 @@ const HUNG: Duration = Duration::from_secs(30);
 async fn silenced(prefix: &str) -> Option<(SilentProxy, PostgresEngine)> {
     let url = pg_url(prefix)?;
     let proxy = SilentProxy::forwarding(tcp_target(&url)?);
-    let settings = Settings {
-        timeout: Some(TIMEOUT),
-        connection_timeout: Some(CONNECT),
-        // No liveness check at checkout: the operation's own round trips meet the silence.
-        pool_pre_ping: None,
-        ..Settings::default().with_url(proxy.url(&url).parse().unwrap())
-    };
+    // No liveness check at checkout: the operation's own round trips meet the silence.
+    let settings = Settings::default()
+        .with_url(proxy.url(&url).parse().unwrap())
+        .with_connection_timeout(Some(CONNECT))
+        .with_postgres(
+            PostgresSettings::default()
+                .with_statement_timeout(Some(TIMEOUT))
+                .with_pool_pre_ping(None),
+        );
     let engine = PostgresConfig::from_settings(settings)
         .unwrap()
         .build_engine()

@@ -176,26 +176,26 @@ async fn tls_verification_against_a_real_server() {
     let from_settings = url(&cluster, "127.0.0.1", "postgres", "");
     assert!(
         connect(&from_settings, |s| {
-            s.tls.enabled = true;
-            s.tls.ca_file = Some(pki.path("ca.pem"));
-            s.tls.check_hostname = false;
+            s.postgres.tls.enabled = true;
+            s.postgres.tls.ca_file = Some(pki.path("ca.pem"));
+            s.postgres.tls.check_hostname = false;
         })
         .await
         .unwrap()
     );
     // …but the chain is still checked with check_hostname = false.
     let err = connect(&from_settings, |s| {
-        s.tls.enabled = true;
-        s.tls.ca_file = Some(pki.path("wrong-ca.pem"));
-        s.tls.check_hostname = false;
+        s.postgres.tls.enabled = true;
+        s.postgres.tls.ca_file = Some(pki.path("wrong-ca.pem"));
+        s.postgres.tls.check_hostname = false;
     })
     .await
     .unwrap_err();
     assert!(matches!(err, Error::Tls { .. }), "{err:?}");
     // Settings with the host-name check on (the default) reject the IP too.
     let err = connect(&from_settings, |s| {
-        s.tls.enabled = true;
-        s.tls.ca_file = Some(pki.path("ca.pem"));
+        s.postgres.tls.enabled = true;
+        s.postgres.tls.ca_file = Some(pki.path("ca.pem"));
     })
     .await
     .unwrap_err();
@@ -224,10 +224,10 @@ async fn client_certificate_authenticates() {
     let bare = url(&cluster, "localhost", "certuser", "");
     assert!(
         connect(&bare, |s| {
-            s.tls.enabled = true;
-            s.tls.ca_file = Some(pki.path("ca.pem"));
-            s.tls.cert_file = Some(pki.path("client.pem"));
-            s.tls.key_file = Some(pki.path("client.key"));
+            s.postgres.tls.enabled = true;
+            s.postgres.tls.ca_file = Some(pki.path("ca.pem"));
+            s.postgres.tls.cert_file = Some(pki.path("client.pem"));
+            s.postgres.tls.key_file = Some(pki.path("client.key"));
         })
         .await
         .unwrap()

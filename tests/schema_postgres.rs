@@ -308,7 +308,7 @@ async fn a_catalog_value_of_an_unexpected_type_is_a_typed_error() {
         .await
         .unwrap();
     let mut settings = dbconfig::Settings::default().with_url(url.parse().unwrap());
-    settings.search_path = Some("shadow, pg_catalog, public".into());
+    settings.postgres.search_path = Some("shadow, pg_catalog, public".into());
     let config = PostgresConfig::from_settings(settings).unwrap();
     let engine = config.build_engine().unwrap();
     let metadata = Metadata::new().table(

@@ -9,6 +9,8 @@ mod common;
 
 use std::time::Duration;
 
+use dbconfig::PostgresSettings;
+use dbconfig::SqliteSettings;
 use dbconfig::settings::{DURATION_MAX, MAX_OVERFLOW_MAX, POOL_SIZE_MAX, SettingsError};
 use dbconfig::{Dialect, Error, PostgresConfig, Settings, SqliteConfig};
 
@@ -156,13 +158,21 @@ async fn extreme_values_set_in_code_are_errors_naming_the_field() {
     const HOUR: Duration = Duration::from_secs(3600);
     type Tune = fn(&mut Settings);
     let cases: [(Tune, &str, &str); 6] = [
-        (|s| s.busy_timeout = HOUR * 600, "busy_timeout", MS_MAX),
         (
-            |s| s.timeout = Some(Duration::from_secs(1_000_000_000)),
-            "timeout",
+            |s| s.sqlite.busy_timeout = HOUR * 600,
+            "sqlite.busy_timeout",
             MS_MAX,
         ),
-        (|s| s.timeout = Some(HOUR * 720), "timeout", MS_MAX),
+        (
+            |s| s.sqlite.setup_busy_timeout = Some(Duration::from_secs(1_000_000_000)),
+            "sqlite.setup_busy_timeout",
+            MS_MAX,
+        ),
+        (
+            |s| s.postgres.statement_timeout = Some(HOUR * 720),
+            "postgres.statement_timeout",
+            MS_MAX,
+        ),
         (
             |s| s.connection_timeout = Some(Duration::ZERO),
             "connection_timeout",
@@ -179,24 +189,29 @@ async fn extreme_values_set_in_code_are_errors_naming_the_field() {
         }
     }
     let mut settings = Settings::default().with_url(POSTGRES.parse().unwrap());
-    settings.timeout = Some(Duration::from_secs(10_000_000_000_000_000_000));
-    settings.connection_timeout = settings.timeout;
-    assert_out_of_range(build(settings), "timeout", MS_MAX);
+    settings.postgres.statement_timeout = Some(Duration::from_secs(10_000_000_000_000_000_000));
+    settings.connection_timeout = settings.postgres.statement_timeout;
+    assert_out_of_range(build(settings), "postgres.statement_timeout", MS_MAX);
 }
 
 fn at_the_limits(url: &str) -> Settings {
-    Settings {
-        timeout: Some(DURATION_MAX),
-        connection_timeout: Some(DURATION_MAX),
-        pool_size: POOL_SIZE_MAX,
-        max_overflow: MAX_OVERFLOW_MAX,
-        pool_recycle: Some(DURATION_MAX),
-        pool_pre_ping: Some(DURATION_MAX),
-        pool_timeout: DURATION_MAX,
-        busy_timeout: DURATION_MAX,
-        ..Settings::default()
-    }
-    .with_url(url.parse().unwrap())
+    Settings::new()
+        .with_connection_timeout(Some(DURATION_MAX))
+        .with_pool_size(POOL_SIZE_MAX)
+        .with_max_overflow(MAX_OVERFLOW_MAX)
+        .with_pool_recycle(Some(DURATION_MAX))
+        .with_pool_timeout(DURATION_MAX)
+        .with_sqlite(
+            SqliteSettings::default()
+                .with_busy_timeout(DURATION_MAX)
+                .with_setup_busy_timeout(Some(DURATION_MAX)),
+        )
+        .with_postgres(
+            PostgresSettings::default()
+                .with_statement_timeout(Some(DURATION_MAX))
+                .with_pool_pre_ping(Some(DURATION_MAX)),
+        )
+        .with_url(url.parse().unwrap())
 }
 
 /// The largest values allowed work on SQLite: the busy timeout SQLite reports is the limit.

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{create_table, file_url};
+use dbconfig::SqliteSettings;
 use dbconfig::query::{Executor, Transaction};
 use dbconfig::{DatabaseConfig, Settings, SqliteConfig, SqliteEngine};
 
@@ -201,11 +202,9 @@ fn a_lock_held_past_busy_timeout_is_a_busy_error() {
     let path = dir.path().join("timeout.db");
     let rt = runtime();
     let engine = rt.block_on(async {
-        let settings = Settings {
-            connection_url: Some(file_url(dir.path(), "timeout.db").parse().unwrap()),
-            busy_timeout: BUSY,
-            ..Settings::default()
-        };
+        let settings = Settings::new()
+            .with_url(file_url(dir.path(), "timeout.db").parse().unwrap())
+            .with_sqlite(SqliteSettings::default().with_busy_timeout(BUSY));
         let engine = SqliteConfig::from_settings(settings)
             .unwrap()
             .engine()
@@ -276,12 +275,10 @@ fn a_cancelled_wait_leaves_no_lock_behind() {
     let path = dir.path().join("cancel.db");
     let rt = runtime();
     let engine = rt.block_on(async {
-        let settings = Settings {
-            connection_url: Some(file_url(dir.path(), "cancel.db").parse().unwrap()),
-            // A lock left behind would hold the next writer up this long.
-            busy_timeout: Duration::from_secs(20),
-            ..Settings::default()
-        };
+        // A lock left behind would hold the next writer up this long.
+        let settings = Settings::new()
+            .with_url(file_url(dir.path(), "cancel.db").parse().unwrap())
+            .with_sqlite(SqliteSettings::default().with_busy_timeout(Duration::from_secs(20)));
         let engine = SqliteConfig::from_settings(settings)
             .unwrap()
             .engine()

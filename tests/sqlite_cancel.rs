@@ -6,17 +6,16 @@ mod common;
 use std::time::Duration;
 
 use common::{count_rows, create_table, file_url};
+use dbconfig::SqliteSettings;
 use dbconfig::{DatabaseConfig, Settings, SqliteConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_write_transaction_rolls_back_and_frees_the_lane() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        connection_url: Some(file_url(dir.path(), "c.db").parse().unwrap()),
-        // If the lane were not released, the next writer would fail after this long.
-        busy_timeout: Duration::from_secs(20),
-        ..Settings::default()
-    };
+    // If the lane were not released, the next writer would fail after this long.
+    let settings = Settings::new()
+        .with_url(file_url(dir.path(), "c.db").parse().unwrap())
+        .with_sqlite(SqliteSettings::default().with_busy_timeout(Duration::from_secs(20)));
     let config = SqliteConfig::from_settings(settings).unwrap();
     let engine = config.engine().await.unwrap();
     create_table(&engine).await;
@@ -100,11 +99,9 @@ const SLOW_SQL: &str = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_write_after_a_cancelled_interact_is_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        connection_url: Some(file_url(dir.path(), "ack.db").parse().unwrap()),
-        busy_timeout: Duration::from_secs(20),
-        ..Settings::default()
-    };
+    let settings = Settings::new()
+        .with_url(file_url(dir.path(), "ack.db").parse().unwrap())
+        .with_sqlite(SqliteSettings::default().with_busy_timeout(Duration::from_secs(20)));
     let engine = SqliteConfig::from_settings(settings)
         .unwrap()
         .build_engine()
@@ -261,12 +258,10 @@ async fn a_cancelled_interact_never_blocks_the_runtime() {
 async fn a_cancelled_drop_db_never_leaves_foreign_keys_off() {
     use dbconfig::schema::{Column, ColumnType, ForeignKey, Metadata, Table};
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        connection_url: Some(file_url(dir.path(), "fk.db").parse().unwrap()),
-        pool_size: 2,
-        max_overflow: 0,
-        ..Settings::default()
-    };
+    let settings = Settings::new()
+        .with_url(file_url(dir.path(), "fk.db").parse().unwrap())
+        .with_pool_size(2)
+        .with_max_overflow(0);
     let engine = SqliteConfig::from_settings(settings)
         .unwrap()
         .build_engine()
@@ -359,12 +354,12 @@ fn a_timed_out_open_stops_by_the_deadline() {
         c.execute_batch("ROLLBACK").unwrap();
     });
     locked_rx.recv().unwrap();
-    let settings = Settings {
-        connection_url: Some(file_url(dir.path(), "locked.db").parse().unwrap()),
-        connection_timeout: Some(Duration::from_millis(200)),
-        timeout: Some(Duration::from_secs(30)),
-        ..Settings::default()
-    };
+    let settings = Settings::new()
+        .with_url(file_url(dir.path(), "locked.db").parse().unwrap())
+        .with_connection_timeout(Some(Duration::from_millis(200)))
+        .with_sqlite(
+            SqliteSettings::default().with_setup_busy_timeout(Some(Duration::from_secs(30))),
+        );
     let mut slowest = Duration::ZERO;
     for round in 0..20 {
         let started = std::time::Instant::now();
@@ -409,10 +404,10 @@ fn a_timed_out_open_stops_by_the_deadline() {
 async fn every_spelling_of_a_file_shares_one_writer_lane() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
-    let settings = |url: String| Settings {
-        connection_url: Some(url.parse().unwrap()),
-        busy_timeout: Duration::from_millis(300),
-        ..Settings::default()
+    let settings = |url: String| {
+        Settings::new()
+            .with_url(url.parse().unwrap())
+            .with_sqlite(SqliteSettings::default().with_busy_timeout(Duration::from_millis(300)))
     };
     let plain = file_url(dir.path(), "x.db");
     let first = SqliteConfig::from_settings(settings(plain.clone()))

@@ -47,12 +47,10 @@ fn detection_is_exact() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_database_for_all_connections_until_dispose() {
     let tracker = ConnectionTracker::new();
-    let settings = Settings {
-        connection_url: Some("sqlite:///:memory:".parse().unwrap()),
-        // Every checkout finds its connection too old and replaces it.
-        pool_recycle: Some(Duration::ZERO),
-        ..Settings::default()
-    };
+    // Every checkout finds its connection too old and replaces it.
+    let settings = Settings::new()
+        .with_url("sqlite:///:memory:".parse().unwrap())
+        .with_pool_recycle(Some(Duration::ZERO));
     let config = SqliteConfig::from_settings(settings)
         .unwrap()
         .tracker(Arc::clone(&tracker));

@@ -12,21 +12,16 @@ use dbconfig::url::UrlError;
 use dbconfig::{ConnectionTracker, DatabaseConfig, Settings, SqliteConfig};
 
 fn settings_for(url: String) -> Settings {
-    Settings {
-        connection_url: Some(url.parse().unwrap()),
-        ..Settings::default()
-    }
+    Settings::new().with_url(url.parse().unwrap())
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn overflow_connections_close_when_returned_and_wait_is_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        pool_size: 2,
-        max_overflow: 1,
-        pool_timeout: Duration::from_millis(200),
-        ..settings_for(file_url(dir.path(), "o.db"))
-    };
+    let settings = settings_for(file_url(dir.path(), "o.db"))
+        .with_pool_size(2)
+        .with_max_overflow(1)
+        .with_pool_timeout(Duration::from_millis(200));
     let tracker = ConnectionTracker::new();
     let config = SqliteConfig::from_settings(settings)
         .unwrap()
@@ -59,11 +54,9 @@ async fn overflow_connections_close_when_returned_and_wait_is_bounded() {
 #[tokio::test(flavor = "current_thread")]
 async fn pool_size_zero_means_a_fresh_connection_per_session() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        pool_size: 0,
-        max_overflow: 4,
-        ..settings_for(file_url(dir.path(), "z.db"))
-    };
+    let settings = settings_for(file_url(dir.path(), "z.db"))
+        .with_pool_size(0)
+        .with_max_overflow(4);
     let tracker = ConnectionTracker::new();
     let config = SqliteConfig::from_settings(settings)
         .unwrap()
@@ -119,13 +112,13 @@ async fn default_pragmas_are_in_effect_on_every_connection() {
 async fn every_pragma_is_overridable_and_the_hook_runs_last() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = settings_for(file_url(dir.path(), "q.db"));
-    settings.pragmas.journal_mode = JournalMode::Truncate;
-    settings.pragmas.foreign_keys = false;
-    settings.pragmas.legacy_alter_table = true;
-    settings.pragmas.synchronous = Synchronous::Full;
-    settings.pragmas.cache_size = -8000;
-    settings.pragmas.extra = vec![("temp_store".into(), "memory".into())];
-    settings.busy_timeout = Duration::from_millis(1234);
+    settings.sqlite.pragmas.journal_mode = JournalMode::Truncate;
+    settings.sqlite.pragmas.foreign_keys = false;
+    settings.sqlite.pragmas.legacy_alter_table = true;
+    settings.sqlite.pragmas.synchronous = Synchronous::Full;
+    settings.sqlite.pragmas.cache_size = -8000;
+    settings.sqlite.pragmas.extra = vec![("temp_store".into(), "memory".into())];
+    settings.sqlite.busy_timeout = Duration::from_millis(1234);
     let hook_calls = Arc::new(Mutex::new(Vec::new()));
     let calls = Arc::clone(&hook_calls);
     let config = SqliteConfig::from_settings(settings.clone())
@@ -259,11 +252,9 @@ async fn interact_runs_off_the_async_thread() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_connection_returned_inside_a_transaction_is_rolled_back_before_reuse() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        pool_size: 1,
-        max_overflow: 0,
-        ..settings_for(file_url(dir.path(), "r.db"))
-    };
+    let settings = settings_for(file_url(dir.path(), "r.db"))
+        .with_pool_size(1)
+        .with_max_overflow(0);
     let config = SqliteConfig::from_settings(settings).unwrap();
     let engine = config.engine().await.unwrap();
     common::create_table(&engine).await;

@@ -90,21 +90,25 @@ fuzz_target!(|vars: Vec<(Name, Value)>| {
 
 /// What the backends take, from their documentation rather than from dbconfig's checks:
 /// PostgreSQL's `statement_timeout` and SQLite's `busy_timeout` are C `int`s of milliseconds
-/// (a larger `timeout` made every PostgreSQL connect fail), and a connect limit of zero fails
+/// (a larger `statement_timeout` made every PostgreSQL connect fail), and a connect limit of zero fails
 /// every connect.
 fn assert_backends_take(settings: &Settings) {
     const INT_MAX_MS: u128 = i32::MAX as u128;
-    if let Some(timeout) = settings.timeout {
+    if let Some(timeout) = settings.postgres.statement_timeout {
         assert!(
             timeout.as_millis() <= INT_MAX_MS,
-            "timeout {timeout:?}: more than PostgreSQL's statement_timeout takes"
+            "statement_timeout {timeout:?}: more than PostgreSQL takes"
         );
     }
-    assert!(
-        settings.busy_timeout.as_millis() <= INT_MAX_MS,
-        "busy_timeout {:?}: more than SQLite takes",
-        settings.busy_timeout
-    );
+    for wait in [Some(settings.sqlite.busy_timeout), settings.sqlite.setup_busy_timeout]
+        .into_iter()
+        .flatten()
+    {
+        assert!(
+            wait.as_millis() <= INT_MAX_MS,
+            "busy timeout {wait:?}: more than SQLite takes"
+        );
+    }
     assert_ne!(
         settings.connection_timeout,
         Some(Duration::ZERO),
@@ -118,15 +122,16 @@ fn build_engines(mut settings: Settings) {
     // TLS files are read when a PostgreSQL engine is built: keep the fuzzer off real files
     // (`/dev/zero`, `/dev/stdin`), still taking the "file is missing" path.
     for file in [
-        &mut settings.tls.ca_file,
-        &mut settings.tls.cert_file,
-        &mut settings.tls.key_file,
+        &mut settings.postgres.tls.ca_file,
+        &mut settings.postgres.tls.cert_file,
+        &mut settings.postgres.tls.key_file,
     ] {
         if file.is_some() {
             *file = Some("/nonexistent/dbconfig-fuzz.pem".into());
         }
     }
     settings
+        .sqlite
         .pragmas
         .extra
         .retain(|(name, _)| !PROCESS_WIDE_PRAGMAS.contains(&name.to_ascii_lowercase().as_str()));
@@ -138,10 +143,7 @@ fn build_engines(mut settings: Settings) {
         Some(ConnectionUrl::Sqlite(url)) if in_memory(url) => ConnectionUrl::Sqlite(url.clone()),
         _ => "sqlite://".parse().expect("an in-memory url"),
     };
-    let config = SqliteConfig::from_settings(Settings {
-        connection_url: Some(sqlite),
-        ..settings.clone()
-    })
+    let config = SqliteConfig::from_settings(settings.clone().with_url(sqlite))
     .expect("validated settings make a SQLite config");
     if let Ok(engine) = config.build_engine() {
         assert_eq!(engine.status().max_size, settings.max_connections());
@@ -149,7 +151,7 @@ fn build_engines(mut settings: Settings) {
     }
 
     // The URL given unless it names files, else a server that is never contacted. The config
-    // may refuse a combination (`sslmode=disable` with `tls.enabled`): an error, not a panic.
+    // may refuse a combination (`sslmode=disable` with `postgres.tls.enabled`): an error, not a panic.
     let postgres = match &settings.connection_url {
         Some(ConnectionUrl::Postgres(url))
             if url.tls().sslrootcert.is_none()
@@ -160,10 +162,7 @@ fn build_engines(mut settings: Settings) {
         }
         _ => POSTGRES.parse().expect("a postgres url"),
     };
-    if let Ok(config) = PostgresConfig::from_settings(Settings {
-        connection_url: Some(postgres),
-        ..settings
-    }) && let Ok(engine) = config.build_engine()
+    if let Ok(config) = PostgresConfig::from_settings(settings.with_url(postgres)) && let Ok(engine) = config.build_engine()
     {
         assert_eq!(engine.status().max_size, config.settings().max_connections());
         engine.dispose();

@@ -314,7 +314,7 @@ fn describe(url: &ConnectionUrl) -> Value {
         ConnectionUrl::Sqlite(u) => json!({
             "dialect": "sqlite",
             "url": url.redacted(),
-            "in_memory": u.is_inmemory(),
+            "inmemory": u.is_inmemory(),
             "path": match u.location() {
                 SqliteLocation::File(p) if !u.is_inmemory() => Value::from(p.display().to_string()),
                 _ => Value::Null,
@@ -325,7 +325,7 @@ fn describe(url: &ConnectionUrl) -> Value {
         ConnectionUrl::Postgres(u) => json!({
             "dialect": "postgresql",
             "url": url.redacted(),
-            "in_memory": false,
+            "inmemory": false,
             "hosts": u.hosts().iter().map(|h| match h {
                 PgHost::Tcp(name) => name.clone(),
                 PgHost::Unix(path) => path.display().to_string(),

@@ -7,7 +7,7 @@ use tokio_postgres::config as pg;
 
 use super::tls::TlsPlan;
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::settings::{PostgresSettings, Settings};
 use crate::url::{
     ChannelBinding, LoadBalanceHosts, PgHost, PgOptions, PostgresUrl, SslNegotiation,
     TargetSessionAttrs,
@@ -25,26 +25,18 @@ pub(crate) struct ConnectPlan {
 impl ConnectPlan {
     /// Resolves `url` and `settings`. Nothing is read from disk or the network.
     pub(crate) fn new(url: &PostgresUrl, settings: &Settings) -> Result<Self> {
-        // Every field is named so that a new setting cannot be forgotten here.
-        let Settings {
-            connection_url: _,
-            echo: _,
-            timeout,
-            connection_timeout,
-            pool_size: _,
-            max_overflow: _,
-            pool_recycle: _,
-            pool_timeout: _,
+        // Every PostgreSQL field is named so that a new one cannot be forgotten here; the
+        // shared ones used are the connect timeout only (the pool takes the rest).
+        let PostgresSettings {
+            statement_timeout,
             pool_pre_ping: _,
             application_name,
             search_path,
-            statement_cache_size: _,
             prepared_statement_cache_size: _,
             pgbouncer_mode,
             tls,
-            busy_timeout: _,
-            pragmas: _,
-        } = settings;
+        } = &settings.postgres;
+        let connection_timeout = &settings.connection_timeout;
 
         let mut config = tokio_postgres::Config::new();
         for host in url.hosts() {
@@ -77,7 +69,7 @@ impl ConnectPlan {
         // Server settings: startup `options` normally, `set_config` after connecting behind
         // PgBouncer (which rejects the `options` startup parameter).
         let mut server_settings: Vec<(&str, String)> = Vec::new();
-        if let Some(limit) = timeout {
+        if let Some(limit) = statement_timeout {
             server_settings.push(("statement_timeout", millis(*limit).to_string()));
         }
         if let Some(path) = search_path {
@@ -250,12 +242,12 @@ mod tests {
 
     #[test]
     fn server_settings_go_in_startup_options() {
-        let settings = Settings {
-            timeout: Some(Duration::from_millis(1500)),
-            search_path: Some("my schema, public".into()),
-            application_name: Some("app".into()),
-            ..Settings::default()
-        };
+        let settings = Settings::new().with_postgres(
+            PostgresSettings::default()
+                .with_statement_timeout(Some(Duration::from_millis(1500)))
+                .with_search_path(Some("my schema, public".into()))
+                .with_application_name(Some("app".into())),
+        );
         let p = plan(
             "postgresql://u@h/db?default_transaction_isolation=serializable&options=-c%20jit%3Doff",
             settings,
@@ -274,12 +266,12 @@ mod tests {
 
     #[test]
     fn pgbouncer_mode_uses_set_config() {
-        let settings = Settings {
-            timeout: Some(Duration::from_secs(1)),
-            search_path: Some("it's\\odd".into()),
-            pgbouncer_mode: true,
-            ..Settings::default()
-        };
+        let settings = Settings::new().with_postgres(
+            PostgresSettings::default()
+                .with_statement_timeout(Some(Duration::from_secs(1)))
+                .with_search_path(Some("it's\\odd".into()))
+                .with_pgbouncer_mode(true),
+        );
         let p = plan("postgresql://u@h/db", settings);
         assert_eq!(p.pg_config.get_options(), None);
         assert_eq!(
@@ -311,10 +303,8 @@ mod tests {
 
     #[test]
     fn no_timeout_sends_nothing() {
-        let settings = Settings {
-            timeout: None,
-            ..Settings::default()
-        };
+        let mut settings = Settings::default();
+        settings.postgres.statement_timeout = None;
         assert_eq!(
             plan("postgresql://h/db", settings).pg_config.get_options(),
             None

@@ -60,7 +60,8 @@ impl Limits {
         // `Some(0)` turns PostgreSQL's statement_timeout off, as `None` leaves it unset: either
         // way our own round trips keep a bound of their own.
         let statement = settings
-            .timeout
+            .postgres
+            .statement_timeout
             .filter(|d| !d.is_zero())
             .unwrap_or(NO_STATEMENT_TIMEOUT);
         Limits {
@@ -70,7 +71,7 @@ impl Limits {
             answer: statement.saturating_add(connect),
             statement_cache: match (
                 settings.statement_cache_size,
-                settings.prepared_statement_cache_size,
+                settings.postgres.prepared_statement_cache_size,
             ) {
                 (Some(a), Some(b)) => a.min(b),
                 (Some(n), None) | (None, Some(n)) => n,
@@ -109,7 +110,7 @@ impl PostgresEngine {
             plan.pg_config,
             connector,
             settings.pool_recycle,
-            settings.pool_pre_ping,
+            settings.postgres.pool_pre_ping,
         );
         let connect = Some(limits.connect);
         Ok(PostgresEngine {
@@ -236,11 +237,12 @@ mod tests {
     #[test]
     fn limits_saturate_and_zero_statement_timeout_keeps_a_bound() {
         let with = |timeout, connection_timeout| {
-            Limits::new(&Settings {
-                timeout,
+            let mut settings = Settings {
                 connection_timeout,
                 ..Settings::default()
-            })
+            };
+            settings.postgres.statement_timeout = timeout;
+            Limits::new(&settings)
         };
         let huge = Some(Duration::MAX);
         assert_eq!(with(huge, huge).answer, Duration::MAX);

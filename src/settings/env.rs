@@ -22,36 +22,74 @@ macro_rules! vars {
     };
 }
 
-/// Every variable [`Settings::from_env`] reads.
+/// Every variable [`Settings::from_env`] reads. The original's `timeout` variables set both
+/// backends' fields, as the original's `timeout` did; `DBCONFIG_STATEMENT_TIMEOUT` and
+/// `DBCONFIG_SQLITE_SETUP_BUSY_TIMEOUT` set one each and win over them.
 pub const ENV_VARS: &[EnvVar] = vars! {
     "connection_url" => ["DBCONFIG_CONNECTION_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL"],
     "echo" => ["DBCONFIG_ECHO", "PREFECT_SERVER_DATABASE_ECHO", "PREFECT_API_DATABASE_ECHO"],
-    "timeout" => ["DBCONFIG_TIMEOUT", "PREFECT_SERVER_DATABASE_TIMEOUT", "PREFECT_API_DATABASE_TIMEOUT"],
     "connection_timeout" => ["DBCONFIG_CONNECTION_TIMEOUT", "PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT", "PREFECT_API_DATABASE_CONNECTION_TIMEOUT"],
     "pool_size" => ["DBCONFIG_POOL_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE", "PREFECT_SQLALCHEMY_POOL_SIZE"],
     "max_overflow" => ["DBCONFIG_MAX_OVERFLOW", "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW", "PREFECT_SQLALCHEMY_MAX_OVERFLOW"],
     "pool_recycle" => ["DBCONFIG_POOL_RECYCLE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE"],
     "pool_timeout" => ["DBCONFIG_POOL_TIMEOUT", "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT"],
-    "pool_pre_ping" => ["DBCONFIG_POOL_PRE_PING"],
-    "application_name" => ["DBCONFIG_APPLICATION_NAME", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_APPLICATION_NAME"],
-    "search_path" => ["DBCONFIG_SEARCH_PATH", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH"],
     "statement_cache_size" => ["DBCONFIG_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_STATEMENT_CACHE_SIZE"],
-    "prepared_statement_cache_size" => ["DBCONFIG_PREPARED_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_PREPARED_STATEMENT_CACHE_SIZE"],
-    "pgbouncer_mode" => ["DBCONFIG_PGBOUNCER_MODE"],
-    "tls.enabled" => ["DBCONFIG_TLS_ENABLED", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"],
-    "tls.ca_file" => ["DBCONFIG_TLS_CA_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"],
-    "tls.cert_file" => ["DBCONFIG_TLS_CERT_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CERT_FILE"],
-    "tls.key_file" => ["DBCONFIG_TLS_KEY_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_KEY_FILE"],
-    "tls.check_hostname" => ["DBCONFIG_TLS_CHECK_HOSTNAME", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CHECK_HOSTNAME"],
-    "busy_timeout" => ["DBCONFIG_BUSY_TIMEOUT"],
-    "pragmas.journal_mode" => ["DBCONFIG_SQLITE_JOURNAL_MODE"],
-    "pragmas.foreign_keys" => ["DBCONFIG_SQLITE_FOREIGN_KEYS"],
-    "pragmas.legacy_alter_table" => ["DBCONFIG_SQLITE_LEGACY_ALTER_TABLE"],
-    "pragmas.synchronous" => ["DBCONFIG_SQLITE_SYNCHRONOUS"],
-    "pragmas.cache_size" => ["DBCONFIG_SQLITE_CACHE_SIZE"],
-    "pragmas.extra" => ["DBCONFIG_SQLITE_PRAGMAS"],
-    "pragmas.allow_unsafe" => ["DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS"],
+    "sqlite.busy_timeout" => ["DBCONFIG_SQLITE_BUSY_TIMEOUT", "DBCONFIG_BUSY_TIMEOUT"],
+    "sqlite.setup_busy_timeout" => ["DBCONFIG_SQLITE_SETUP_BUSY_TIMEOUT", "DBCONFIG_TIMEOUT", "PREFECT_SERVER_DATABASE_TIMEOUT", "PREFECT_API_DATABASE_TIMEOUT"],
+    "sqlite.pragmas.journal_mode" => ["DBCONFIG_SQLITE_JOURNAL_MODE"],
+    "sqlite.pragmas.foreign_keys" => ["DBCONFIG_SQLITE_FOREIGN_KEYS"],
+    "sqlite.pragmas.legacy_alter_table" => ["DBCONFIG_SQLITE_LEGACY_ALTER_TABLE"],
+    "sqlite.pragmas.synchronous" => ["DBCONFIG_SQLITE_SYNCHRONOUS"],
+    "sqlite.pragmas.cache_size" => ["DBCONFIG_SQLITE_CACHE_SIZE"],
+    "sqlite.pragmas.extra" => ["DBCONFIG_SQLITE_PRAGMAS"],
+    "sqlite.pragmas.allow_unsafe" => ["DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS"],
+    "postgres.statement_timeout" => ["DBCONFIG_STATEMENT_TIMEOUT", "DBCONFIG_TIMEOUT", "PREFECT_SERVER_DATABASE_TIMEOUT", "PREFECT_API_DATABASE_TIMEOUT"],
+    "postgres.pool_pre_ping" => ["DBCONFIG_POOL_PRE_PING"],
+    "postgres.application_name" => ["DBCONFIG_APPLICATION_NAME", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_APPLICATION_NAME"],
+    "postgres.search_path" => ["DBCONFIG_SEARCH_PATH", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH"],
+    "postgres.prepared_statement_cache_size" => ["DBCONFIG_PREPARED_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_PREPARED_STATEMENT_CACHE_SIZE"],
+    "postgres.pgbouncer_mode" => ["DBCONFIG_PGBOUNCER_MODE"],
+    "postgres.tls.enabled" => ["DBCONFIG_TLS_ENABLED", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"],
+    "postgres.tls.ca_file" => ["DBCONFIG_TLS_CA_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"],
+    "postgres.tls.cert_file" => ["DBCONFIG_TLS_CERT_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CERT_FILE"],
+    "postgres.tls.key_file" => ["DBCONFIG_TLS_KEY_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_KEY_FILE"],
+    "postgres.tls.check_hostname" => ["DBCONFIG_TLS_CHECK_HOSTNAME", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CHECK_HOSTNAME"],
 };
+
+/// Field names of dbconfig 0.1, before the backends' fields moved into `sqlite` and
+/// `postgres`, and where each went; [`Settings::set_field`] still takes them. A name ending in
+/// `.` moves every field under it.
+const MOVED_FIELDS: &[(&str, &[&str])] = &[
+    (
+        "timeout",
+        &["postgres.statement_timeout", "sqlite.setup_busy_timeout"],
+    ),
+    ("busy_timeout", &["sqlite.busy_timeout"]),
+    ("pragmas.", &["sqlite.pragmas."]),
+    ("pool_pre_ping", &["postgres.pool_pre_ping"]),
+    ("application_name", &["postgres.application_name"]),
+    ("search_path", &["postgres.search_path"]),
+    (
+        "prepared_statement_cache_size",
+        &["postgres.prepared_statement_cache_size"],
+    ),
+    ("pgbouncer_mode", &["postgres.pgbouncer_mode"]),
+    ("tls.", &["postgres.tls."]),
+];
+
+/// Where a field of dbconfig 0.1 went, or `None` for a current name.
+fn moved(field: &str) -> Option<Vec<String>> {
+    MOVED_FIELDS.iter().find_map(|(old, new)| {
+        let rest = if old.ends_with('.') {
+            field.strip_prefix(old)?
+        } else if field == *old {
+            ""
+        } else {
+            return None;
+        };
+        Some(new.iter().map(|n| format!("{n}{rest}")).collect())
+    })
+}
 
 const COUNT: &str = "a non-negative integer";
 
@@ -94,14 +132,21 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Sets one field (named as in [`EnvVar::field`]) from its string form; `key` names the
-    /// source in errors.
+    /// Sets one field (named as in [`EnvVar::field`], e.g. `sqlite.busy_timeout`; the flat
+    /// names of dbconfig 0.1 such as `busy_timeout` or `timeout` still work) from its string
+    /// form; `key` names the source in errors.
     ///
     /// # Errors
     /// A bad value (one that does not parse or is outside the field's allowed range), or an
     /// unknown field.
     pub fn set_field(&mut self, field: &str, key: &str, value: &str) -> Result<(), SettingsError> {
+        if let Some(fields) = moved(field) {
+            return fields
+                .iter()
+                .try_for_each(|field| self.set_field(field, key, value));
+        }
         let opt_string = |v: &str| Some(v.to_owned());
+        let (sqlite, postgres) = (&mut self.sqlite, &mut self.postgres);
         match field {
             "connection_url" => {
                 let url = value.parse().map_err(|source| SettingsError::InvalidUrl {
@@ -111,7 +156,6 @@ impl Settings {
                 self.connection_url = Some(url);
             }
             "echo" => self.echo = parse_bool(key, value)?,
-            "timeout" => self.timeout = parse_opt_duration(key, value)?,
             "connection_timeout" => self.connection_timeout = parse_opt_duration(key, value)?,
             "pool_size" => self.pool_size = parse_int(key, value, POOL_SIZE)?,
             "max_overflow" => self.max_overflow = parse_int(key, value, MAX_OVERFLOW)?,
@@ -123,37 +167,47 @@ impl Settings {
                 };
             }
             "pool_timeout" => self.pool_timeout = parse_duration(key, value)?,
-            "pool_pre_ping" => self.pool_pre_ping = parse_opt_duration(key, value)?,
-            "application_name" => self.application_name = opt_string(value),
-            "search_path" => self.search_path = opt_string(value),
             "statement_cache_size" => {
                 self.statement_cache_size = Some(parse_int(key, value, COUNT)?)
             }
-            "prepared_statement_cache_size" => {
-                self.prepared_statement_cache_size = Some(parse_int(key, value, COUNT)?);
+            "sqlite.busy_timeout" => sqlite.busy_timeout = parse_duration(key, value)?,
+            "sqlite.setup_busy_timeout" => {
+                sqlite.setup_busy_timeout = parse_opt_duration(key, value)?
             }
-            "pgbouncer_mode" => self.pgbouncer_mode = parse_bool(key, value)?,
-            "tls.enabled" => self.tls.enabled = parse_bool(key, value)?,
-            "tls.ca_file" => self.tls.ca_file = non_empty_path(value),
-            "tls.cert_file" => self.tls.cert_file = non_empty_path(value),
-            "tls.key_file" => self.tls.key_file = non_empty_path(value),
-            "tls.check_hostname" => self.tls.check_hostname = parse_bool(key, value)?,
-            "busy_timeout" => self.busy_timeout = parse_duration(key, value)?,
-            "pragmas.journal_mode" => {
-                self.pragmas.journal_mode =
+            "sqlite.pragmas.journal_mode" => {
+                sqlite.pragmas.journal_mode =
                     value.parse().map_err(|e: SettingsError| e.with_key(key))?;
             }
-            "pragmas.foreign_keys" => self.pragmas.foreign_keys = parse_bool(key, value)?,
-            "pragmas.legacy_alter_table" => {
-                self.pragmas.legacy_alter_table = parse_bool(key, value)?
+            "sqlite.pragmas.foreign_keys" => sqlite.pragmas.foreign_keys = parse_bool(key, value)?,
+            "sqlite.pragmas.legacy_alter_table" => {
+                sqlite.pragmas.legacy_alter_table = parse_bool(key, value)?
             }
-            "pragmas.synchronous" => {
-                self.pragmas.synchronous =
+            "sqlite.pragmas.synchronous" => {
+                sqlite.pragmas.synchronous =
                     value.parse().map_err(|e: SettingsError| e.with_key(key))?;
             }
-            "pragmas.cache_size" => self.pragmas.cache_size = parse_int(key, value, "an integer")?,
-            "pragmas.extra" => self.pragmas.extra = SqlitePragmas::parse_extra(key, value)?,
-            "pragmas.allow_unsafe" => self.pragmas.allow_unsafe = parse_bool(key, value)?,
+            "sqlite.pragmas.cache_size" => {
+                sqlite.pragmas.cache_size = parse_int(key, value, "an integer")?
+            }
+            "sqlite.pragmas.extra" => {
+                sqlite.pragmas.extra = SqlitePragmas::parse_extra(key, value)?
+            }
+            "sqlite.pragmas.allow_unsafe" => sqlite.pragmas.allow_unsafe = parse_bool(key, value)?,
+            "postgres.statement_timeout" => {
+                postgres.statement_timeout = parse_opt_duration(key, value)?
+            }
+            "postgres.pool_pre_ping" => postgres.pool_pre_ping = parse_opt_duration(key, value)?,
+            "postgres.application_name" => postgres.application_name = opt_string(value),
+            "postgres.search_path" => postgres.search_path = opt_string(value),
+            "postgres.prepared_statement_cache_size" => {
+                postgres.prepared_statement_cache_size = Some(parse_int(key, value, COUNT)?);
+            }
+            "postgres.pgbouncer_mode" => postgres.pgbouncer_mode = parse_bool(key, value)?,
+            "postgres.tls.enabled" => postgres.tls.enabled = parse_bool(key, value)?,
+            "postgres.tls.ca_file" => postgres.tls.ca_file = non_empty_path(value),
+            "postgres.tls.cert_file" => postgres.tls.cert_file = non_empty_path(value),
+            "postgres.tls.key_file" => postgres.tls.key_file = non_empty_path(value),
+            "postgres.tls.check_hostname" => postgres.tls.check_hostname = parse_bool(key, value)?,
             _ => return Err(SettingsError::invalid(key, field, "a known settings field")),
         }
         // The range error names the variable and shows the value as it was written.
@@ -203,13 +257,14 @@ mod tests {
         ])
         .unwrap();
         assert!(!s.echo);
-        assert_eq!(s.timeout, Some(Duration::ZERO));
+        assert_eq!(s.postgres.statement_timeout, Some(Duration::ZERO));
+        assert_eq!(s.sqlite.setup_busy_timeout, Some(Duration::ZERO));
         assert_eq!((s.pool_size, s.max_overflow), (0, 0));
-        assert_eq!(s.application_name.as_deref(), Some(""));
+        assert_eq!(s.postgres.application_name.as_deref(), Some(""));
         assert_eq!(s.statement_cache_size, Some(0));
-        assert_eq!(s.prepared_statement_cache_size, Some(0));
-        assert!(!s.tls.check_hostname);
-        assert!(!s.pragmas.foreign_keys);
+        assert_eq!(s.postgres.prepared_statement_cache_size, Some(0));
+        assert!(!s.postgres.tls.check_hostname);
+        assert!(!s.sqlite.pragmas.foreign_keys);
         assert_eq!(s.connection_timeout, None);
     }
 
@@ -248,37 +303,81 @@ mod tests {
         let expected = Settings {
             connection_url: Some("sqlite:///app.db".parse().unwrap()),
             echo: true,
-            timeout: Some(Duration::from_millis(2500)),
             connection_timeout: Some(Duration::from_millis(750)),
             pool_size: 7,
             max_overflow: -1,
             pool_recycle: None,
             pool_timeout: Duration::from_secs(3),
-            pool_pre_ping: Some(Duration::from_millis(250)),
-            application_name: Some("svc".into()),
-            search_path: Some("app, public".into()),
             statement_cache_size: Some(100),
-            prepared_statement_cache_size: Some(50),
-            pgbouncer_mode: true,
-            tls: crate::settings::TlsSettings {
-                enabled: true,
-                ca_file: Some("/ca.pem".into()),
-                cert_file: Some("/c.pem".into()),
-                key_file: Some("/k.pem".into()),
-                check_hostname: false,
+            sqlite: crate::SqliteSettings {
+                busy_timeout: Duration::from_secs(5),
+                setup_busy_timeout: Some(Duration::from_millis(2500)),
+                pragmas: SqlitePragmas {
+                    journal_mode: JournalMode::Truncate,
+                    foreign_keys: false,
+                    legacy_alter_table: true,
+                    synchronous: Synchronous::Full,
+                    cache_size: -4000,
+                    extra: vec![("temp_store".into(), "memory".into())],
+                    allow_unsafe: true,
+                },
             },
-            busy_timeout: Duration::from_secs(5),
-            pragmas: SqlitePragmas {
-                journal_mode: JournalMode::Truncate,
-                foreign_keys: false,
-                legacy_alter_table: true,
-                synchronous: Synchronous::Full,
-                cache_size: -4000,
-                extra: vec![("temp_store".into(), "memory".into())],
-                allow_unsafe: true,
+            postgres: crate::PostgresSettings {
+                statement_timeout: Some(Duration::from_millis(2500)),
+                pool_pre_ping: Some(Duration::from_millis(250)),
+                application_name: Some("svc".into()),
+                search_path: Some("app, public".into()),
+                prepared_statement_cache_size: Some(50),
+                pgbouncer_mode: true,
+                tls: crate::settings::TlsSettings {
+                    enabled: true,
+                    ca_file: Some("/ca.pem".into()),
+                    cert_file: Some("/c.pem".into()),
+                    key_file: Some("/k.pem".into()),
+                    check_hostname: false,
+                },
             },
         };
         assert_eq!(s, expected);
+    }
+
+    /// `DBCONFIG_TIMEOUT` and the original's `timeout` variables set both backends' fields, as
+    /// the original's `timeout` did; each backend's own variable wins over them.
+    #[test]
+    fn the_shared_timeout_variable_sets_both_and_the_specific_ones_win() {
+        let s = from(&[("PREFECT_API_DATABASE_TIMEOUT", "7")]).unwrap();
+        assert_eq!(s.postgres.statement_timeout, Some(Duration::from_secs(7)));
+        assert_eq!(s.sqlite.setup_busy_timeout, Some(Duration::from_secs(7)));
+        let s = from(&[
+            ("DBCONFIG_TIMEOUT", "7"),
+            ("DBCONFIG_STATEMENT_TIMEOUT", "3"),
+            ("DBCONFIG_SQLITE_SETUP_BUSY_TIMEOUT", "1"),
+            ("DBCONFIG_SQLITE_BUSY_TIMEOUT", "2"),
+            ("DBCONFIG_BUSY_TIMEOUT", "9"),
+        ])
+        .unwrap();
+        assert_eq!(s.postgres.statement_timeout, Some(Duration::from_secs(3)));
+        assert_eq!(s.sqlite.setup_busy_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(s.sqlite.busy_timeout, Duration::from_secs(2));
+    }
+
+    /// `set_field` still takes the flat field names of dbconfig 0.1.
+    #[test]
+    fn set_field_takes_the_old_flat_names() {
+        let mut s = Settings::default();
+        s.set_field("timeout", "t", "4").unwrap();
+        s.set_field("busy_timeout", "b", "5").unwrap();
+        s.set_field("pragmas.cache_size", "c", "-100").unwrap();
+        s.set_field("tls.enabled", "e", "true").unwrap();
+        s.set_field("application_name", "a", "svc").unwrap();
+        assert_eq!(s.postgres.statement_timeout, Some(Duration::from_secs(4)));
+        assert_eq!(s.sqlite.setup_busy_timeout, Some(Duration::from_secs(4)));
+        assert_eq!(s.sqlite.busy_timeout, Duration::from_secs(5));
+        assert_eq!(s.sqlite.pragmas.cache_size, -100);
+        assert!(s.postgres.tls.enabled);
+        assert_eq!(s.postgres.application_name.as_deref(), Some("svc"));
+        let err = s.set_field("tls.nonsense", "x", "1").unwrap_err();
+        assert_eq!(err.key(), "x");
     }
 
     #[test]
@@ -305,11 +404,15 @@ mod tests {
         ])
         .unwrap();
         assert!(s.connection_url.is_some());
-        assert_eq!(s.timeout, Some(Duration::from_secs(20)), "SERVER beats API");
+        assert_eq!(
+            s.postgres.statement_timeout,
+            Some(Duration::from_secs(20)),
+            "SERVER beats API"
+        );
         assert_eq!(s.pool_size, 9);
         assert_eq!(s.max_overflow, 0);
-        assert_eq!(s.search_path.as_deref(), Some("prefect, public"));
-        assert!(s.tls.enabled);
+        assert_eq!(s.postgres.search_path.as_deref(), Some("prefect, public"));
+        assert!(s.postgres.tls.enabled);
         assert_eq!(
             s.pool_timeout,
             Duration::from_secs(1),
@@ -396,8 +499,8 @@ mod tests {
             ("DBCONFIG_POOL_TIMEOUT", "0"),
         ])
         .unwrap();
-        assert_eq!(s.busy_timeout, crate::settings::DURATION_MAX);
-        assert!(s.timeout.unwrap() <= crate::settings::DURATION_MAX);
+        assert_eq!(s.sqlite.busy_timeout, crate::settings::DURATION_MAX);
+        assert!(s.postgres.statement_timeout.unwrap() <= crate::settings::DURATION_MAX);
         assert_eq!(s.connection_timeout, Some(Duration::from_millis(1)));
         assert_eq!(s.max_connections(), 20_000);
     }
@@ -426,7 +529,7 @@ mod tests {
             let err = from(&[(name, value)]).unwrap_err();
             let shown = format!("{err} {err:?}");
             assert!(
-                err.key() == name || err.key().starts_with("tls."),
+                err.key() == name || err.key().starts_with("postgres.tls."),
                 "{name}: {err}"
             );
             assert!(!shown.contains("hunter2"), "password leaked: {shown}");

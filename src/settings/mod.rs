@@ -1,19 +1,20 @@
-//! [`Settings`]: every knob of the original in one plain struct.
+//! [`Settings`]: every knob of the original, the shared ones at the top and the backends' own
+//! in [`SqliteSettings`] and [`PostgresSettings`].
 //!
 //! Defaults equal the original's (Prefect's `server.database.*` settings). Unlike the original,
 //! an explicit `0`, `false` or `""` is kept: a value falls back to its default only when it is
 //! absent.
 
+mod backend;
 mod env;
 mod pragma_names;
 mod pragmas;
 mod ranges;
 pub(crate) mod value;
 
-use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
+pub use backend::{PostgresSettings, SqliteSettings, TlsSettings};
 pub use env::{ENV_VARS, EnvVar};
 pub use pragmas::{JournalMode, SqlitePragmas, Synchronous};
 pub use ranges::{CONNECTION_TIMEOUT_MIN, DURATION_MAX, MAX_OVERFLOW_MAX, POOL_SIZE_MAX};
@@ -23,39 +24,47 @@ use crate::url::{ConnectionUrl, UrlError};
 /// How `max_overflow = -1` ("no overflow limit", as in SQLAlchemy) is capped.
 pub const UNLIMITED_OVERFLOW_CAP: u32 = 1024;
 
-/// Database settings. Build with `Settings { field: …, ..Settings::default() }` or
-/// [`Settings::from_env`]; `new()`/`default()` never read the environment.
+/// Database settings: the knobs both backends share, then [`SqliteSettings`] and
+/// [`PostgresSettings`], so no field means one thing on one backend and another on the other.
+///
+/// Start from [`Settings::new`] (the defaults; never reads the environment) or
+/// [`Settings::from_env`], then chain `with_*` setters or assign fields:
+///
+/// ```
+/// use std::time::Duration;
+/// use dbconfig::Settings;
+///
+/// let mut settings = Settings::new()
+///     .with_url("sqlite:///app.db".parse()?)
+///     .with_pool_size(2);
+/// settings.sqlite.busy_timeout = Duration::from_secs(5);
+/// settings.postgres.application_name = Some("worker".into());
+/// settings.validate()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The struct is `#[non_exhaustive]`: new knobs come without breaking your code, so it cannot be
+/// built with a struct literal outside this crate.
 ///
 /// With the `serde` feature, serialising writes the connection URL's password as `***`;
 /// serialise `settings.with_secrets()` to keep it. Deserialising a URL whose password is
-/// `***` is an error, so a redacted copy is never used as if it held the password.
+/// `***` is an error, so a redacted copy is never used as if it held the password. The
+/// serialised form nests `sqlite` and `postgres` as the struct does; the flat names of
+/// dbconfig 0.1 (`timeout`, `busy_timeout`, `pragmas`, `tls`, `application_name`, …) are still
+/// read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
+#[cfg_attr(feature = "serde", serde(try_from = "serde_form::Input"))]
+#[non_exhaustive]
 pub struct Settings {
     /// The database to use. Defaults to none: a config built from settings without a URL fails
     /// with [`crate::Error::MissingUrl`].
-    #[cfg_attr(feature = "serde", serde(with = "serde_url"))]
     pub connection_url: Option<ConnectionUrl>,
     /// Log every statement and its duration through `tracing` (target `dbconfig::sql`, level
     /// INFO), never parameter values. PostgreSQL: the statements dbconfig issues itself (BEGIN,
     /// COMMIT, ROLLBACK, ping); tokio-postgres has no hook for the queries you run on its client.
     /// Defaults to `false`.
     pub echo: bool,
-    /// Statement timeout. PostgreSQL: server-side `statement_timeout`. SQLite: the lock wait
-    /// used while a new connection is being set up (before `busy_timeout` is applied), as the
-    /// original's `sqlite3.connect(timeout=…)`. `None` = no limit; `Some(0)`: PostgreSQL turns
-    /// `statement_timeout` off, SQLite does not wait for locks while setting up. Allowed: `None`
-    /// or 0 to [`DURATION_MAX`] (2147483647 ms, about 24.8 days, PostgreSQL's and SQLite's
-    /// limit). Defaults to 10 s.
-    /// <https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT>
-    ///
-    /// PostgreSQL: each round trip of dbconfig's own (BEGIN, COMMIT, ping, each statement of
-    /// `create_db` / `drop_db`, each query of `verify_db`) also waits at most `timeout +
-    /// connection_timeout` for its answer, because a network that goes silent never delivers
-    /// the server's; with `None` or 0, 300 s stands in for `timeout` there.
-    #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
-    pub timeout: Option<Duration>,
     /// Time limit for opening one new connection, TLS and authentication included. `None` = no
     /// limit of its own (PostgreSQL connects are then bounded by `max(pool_timeout, 30 s)`).
     /// Allowed: `None` or [`CONNECTION_TIMEOUT_MIN`] (1 ms) to [`DURATION_MAX`]; `0` is refused,
@@ -63,10 +72,10 @@ pub struct Settings {
     /// for that). Defaults to 5 s.
     ///
     /// SQLite: the open's own lock waits are cut to the time left, so the open stops by then.
-    /// PostgreSQL: also the network margin of a round trip (see `timeout`), the time a
-    /// connection left busy by an abandoned statement has to show it is idle before it is
-    /// cancelled and closed, and the limit of that cancel request.
-    #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
+    /// PostgreSQL: also the network margin of a round trip (see
+    /// [`PostgresSettings::statement_timeout`]), the time a connection left busy by an
+    /// abandoned statement has to show it is idle before it is cancelled and closed, and the
+    /// limit of that cancel request.
     pub connection_timeout: Option<Duration>,
     /// Connections kept open in the pool. `0` = no pooling: every session opens a fresh
     /// connection and closes it afterwards (for an external pooler). Allowed: 0 to
@@ -79,53 +88,23 @@ pub struct Settings {
     pub max_overflow: i32,
     /// Connections older than this are closed instead of reused. `None` = never. Allowed: `None`
     /// or 0 to [`DURATION_MAX`]. Defaults to 3600 s.
-    #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
     pub pool_recycle: Option<Duration>,
-    /// PostgreSQL: check a pooled connection with a round trip before handing it out when it has
-    /// been idle at least this long. Defaults to `Some(1 s)`, the policy of pgxpool (HikariCP
-    /// skips its check within 500 ms): a connection that answered within the last second is
-    /// handed out unchecked, which saves a round trip per transaction on a busy pool, while the
-    /// connections the original's `pool_pre_ping` is there for (closed by the server, a proxy or
-    /// a firewall while idle) are checked. A connection whose socket the server closed is never
-    /// handed out, checked or not. What is left is a backend killed within the last second and
-    /// not yet seen closed: its error reaches your first statement. `Some(0)` = check on every
-    /// checkout, exactly the original's `pool_pre_ping=True`; `None` = never. Allowed: `None` or
-    /// 0 to [`DURATION_MAX`].
-    #[cfg_attr(feature = "serde", serde(with = "serde_opt_secs"))]
-    pub pool_pre_ping: Option<Duration>,
     /// How long a session waits for a pooled connection. Always bounded; `0` = fail at once when
     /// none is free. Allowed: 0 to [`DURATION_MAX`]. Defaults to 30 s.
-    #[cfg_attr(feature = "serde", serde(with = "serde_secs"))]
     pub pool_timeout: Duration,
-    /// PostgreSQL `application_name`. Defaults to none.
-    pub application_name: Option<String>,
-    /// PostgreSQL `search_path`, e.g. `"myschema, public"`. Defaults to none.
-    pub search_path: Option<String>,
-    /// Statement cache size. PostgreSQL: statements kept by `prepare_cached` per connection
-    /// (100 when none); `0` = none outlives its transaction (PgBouncer transaction mode, where
-    /// the next transaction may run on another server connection). dbconfig's own statements
-    /// use the simple protocol; outside a transaction behind PgBouncer, run yours with
-    /// `query_typed` (unnamed) or `simple_query`. SQLite: capacity of each connection's
-    /// prepared-statement cache (rusqlite's default, 16, when none). Defaults to none.
+    /// Prepared statements kept per connection. PostgreSQL: statements kept by `prepare_cached`
+    /// (100 when none; the smaller of this and
+    /// [`PostgresSettings::prepared_statement_cache_size`] when both are set); `0` = none
+    /// outlives its transaction (PgBouncer transaction mode, where the next transaction may run
+    /// on another server connection). dbconfig's own statements use the simple protocol;
+    /// outside a transaction behind PgBouncer, run yours with `query_typed` (unnamed) or
+    /// `simple_query`. SQLite: capacity of each connection's prepared-statement cache
+    /// (rusqlite's default, 16, when none). Defaults to none.
     pub statement_cache_size: Option<u32>,
-    /// PostgreSQL prepared-statement cache size (`0` disables). Defaults to none.
-    pub prepared_statement_cache_size: Option<u32>,
-    /// PostgreSQL behind PgBouncer or another proxy that rejects startup parameters: nothing is
-    /// sent in the startup `options`; `statement_timeout`, `search_path` and
-    /// `default_transaction_isolation` are set with `set_config(…)` right after connecting
-    /// instead (`application_name` stays a startup parameter, which PgBouncer forwards). For
-    /// transaction pooling also set `statement_cache_size = 0`. Defaults to `false`.
-    pub pgbouncer_mode: bool,
-    /// PostgreSQL TLS. Defaults to off.
-    pub tls: TlsSettings,
-    /// SQLite: how long a statement waits on a lock held by another connection before failing
-    /// with "database is locked" (`PRAGMA busy_timeout`). Also bounds the wait in the writer
-    /// lane. Allowed: 0 to [`DURATION_MAX`] (2147483647 ms, SQLite's limit). Defaults to 60 s.
-    /// <https://www.sqlite.org/pragma.html#pragma_busy_timeout>
-    #[cfg_attr(feature = "serde", serde(with = "serde_secs"))]
-    pub busy_timeout: Duration,
-    /// SQLite PRAGMAs applied to every new connection.
-    pub pragmas: SqlitePragmas,
+    /// What only SQLite uses.
+    pub sqlite: SqliteSettings,
+    /// What only PostgreSQL uses.
+    pub postgres: PostgresSettings,
 }
 
 impl Default for Settings {
@@ -133,24 +112,46 @@ impl Default for Settings {
         Settings {
             connection_url: None,
             echo: false,
-            timeout: Some(Duration::from_secs(10)),
             connection_timeout: Some(Duration::from_secs(5)),
             pool_size: 5,
             max_overflow: 10,
             pool_recycle: Some(Duration::from_secs(3600)),
             pool_timeout: Duration::from_secs(30),
-            pool_pre_ping: Some(Duration::from_secs(1)),
-            application_name: None,
-            search_path: None,
             statement_cache_size: None,
-            prepared_statement_cache_size: None,
-            pgbouncer_mode: false,
-            tls: TlsSettings::default(),
-            busy_timeout: Duration::from_secs(60),
-            pragmas: SqlitePragmas::default(),
+            sqlite: SqliteSettings::default(),
+            postgres: PostgresSettings::default(),
         }
     }
 }
+
+/// Chainable setters, one per field: `with_<field>(value)` sets the field and returns `self`.
+macro_rules! setters {
+    ($ty:ident { $($setter:ident => $field:ident : $t:ty),+ $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+                #[must_use]
+                pub fn $setter(mut self, value: $t) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )+
+        }
+    };
+}
+pub(crate) use setters;
+
+setters!(Settings {
+    with_echo => echo: bool,
+    with_connection_timeout => connection_timeout: Option<Duration>,
+    with_pool_size => pool_size: u32,
+    with_max_overflow => max_overflow: i32,
+    with_pool_recycle => pool_recycle: Option<Duration>,
+    with_pool_timeout => pool_timeout: Duration,
+    with_statement_cache_size => statement_cache_size: Option<u32>,
+    with_sqlite => sqlite: SqliteSettings,
+    with_postgres => postgres: PostgresSettings,
+});
 
 impl Settings {
     /// The defaults; same as `Settings::default()`.
@@ -184,8 +185,8 @@ impl Settings {
     /// invalid extra PRAGMA.
     pub fn validate(&self) -> Result<(), SettingsError> {
         ranges::check_all(self)?;
-        self.tls.validate()?;
-        self.pragmas.validate()
+        self.postgres.tls.validate()?;
+        self.sqlite.pragmas.validate()
     }
 
     /// Checks the range of one field (named as in [`EnvVar::field`]), for code that uses a
@@ -193,73 +194,6 @@ impl Settings {
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn check_range(&self, field: &str) -> Result<(), SettingsError> {
         ranges::check_field(self, field)
-    }
-}
-
-/// PostgreSQL TLS settings. Verification of the server certificate is always on when TLS is
-/// enabled; only the host-name check can be switched off.
-#[derive(Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default))]
-pub struct TlsSettings {
-    /// Use TLS. Defaults to `false`.
-    pub enabled: bool,
-    /// PEM file of trusted CA certificates, replacing the system roots. Defaults to none.
-    pub ca_file: Option<PathBuf>,
-    /// PEM client certificate (mutual TLS); needs `key_file`. Defaults to none.
-    pub cert_file: Option<PathBuf>,
-    /// PEM private key of the client certificate; needs `cert_file`. Defaults to none.
-    pub key_file: Option<PathBuf>,
-    /// Check that the server certificate names the host. Defaults to `true`.
-    pub check_hostname: bool,
-}
-
-impl Default for TlsSettings {
-    fn default() -> Self {
-        TlsSettings {
-            enabled: false,
-            ca_file: None,
-            cert_file: None,
-            key_file: None,
-            check_hostname: true,
-        }
-    }
-}
-
-impl TlsSettings {
-    fn validate(&self) -> Result<(), SettingsError> {
-        match (&self.cert_file, &self.key_file) {
-            (Some(_), None) => Err(SettingsError::Conflict {
-                key: "tls.cert_file".into(),
-                reason: "a client certificate needs tls.key_file too",
-            }),
-            (None, Some(_)) => Err(SettingsError::Conflict {
-                key: "tls.key_file".into(),
-                reason: "a client key needs tls.cert_file too",
-            }),
-            _ => Ok(()),
-        }
-    }
-}
-
-// Written by hand: the key file's path is shown, but this is where a future secret (a key
-// passphrase) would go, so nothing here is derived.
-impl fmt::Debug for TlsSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let TlsSettings {
-            enabled,
-            ca_file,
-            cert_file,
-            key_file,
-            check_hostname,
-        } = self;
-        f.debug_struct("TlsSettings")
-            .field("enabled", enabled)
-            .field("ca_file", ca_file)
-            .field("cert_file", cert_file)
-            .field("key_file", key_file)
-            .field("check_hostname", check_hostname)
-            .finish()
     }
 }
 
@@ -328,10 +262,10 @@ impl SettingsError {
 }
 
 #[cfg(feature = "serde")]
-pub use serde_url::WithSecrets;
+pub use serde_form::WithSecrets;
 
 #[cfg(feature = "serde")]
-mod serde_url;
+mod serde_form;
 
 #[cfg(feature = "serde")]
 mod serde_secs {
@@ -376,14 +310,15 @@ mod tests {
     fn defaults_equal_the_original() {
         let s = Settings::default();
         assert!(!s.echo);
-        assert_eq!(s.timeout, Some(Duration::from_secs(10)));
+        assert_eq!(s.postgres.statement_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(s.sqlite.setup_busy_timeout, Some(Duration::from_secs(10)));
         assert_eq!(s.connection_timeout, Some(Duration::from_secs(5)));
         assert_eq!((s.pool_size, s.max_overflow), (5, 10));
         assert_eq!(s.pool_recycle, Some(Duration::from_secs(3600)));
         assert_eq!(s.pool_timeout, Duration::from_secs(30));
-        assert_eq!(s.busy_timeout, Duration::from_secs(60));
-        assert!(s.tls.check_hostname && !s.tls.enabled);
-        assert_eq!(s.pragmas.cache_size, 20_000);
+        assert_eq!(s.sqlite.busy_timeout, Duration::from_secs(60));
+        assert!(s.postgres.tls.check_hostname && !s.postgres.tls.enabled);
+        assert_eq!(s.sqlite.pragmas.cache_size, 20_000);
         assert_eq!(s.max_connections(), 15);
     }
 
@@ -406,12 +341,12 @@ mod tests {
     #[test]
     fn tls_cert_and_key_go_together() {
         let mut s = Settings::default();
-        s.tls.cert_file = Some("c.pem".into());
-        assert_eq!(s.validate().unwrap_err().key(), "tls.cert_file");
-        s.tls.key_file = Some("k.pem".into());
+        s.postgres.tls.cert_file = Some("c.pem".into());
+        assert_eq!(s.validate().unwrap_err().key(), "postgres.tls.cert_file");
+        s.postgres.tls.key_file = Some("k.pem".into());
         s.validate().unwrap();
-        s.tls.cert_file = None;
-        assert_eq!(s.validate().unwrap_err().key(), "tls.key_file");
+        s.postgres.tls.cert_file = None;
+        assert_eq!(s.validate().unwrap_err().key(), "postgres.tls.key_file");
     }
 }
 
@@ -440,14 +375,17 @@ mod serde_tests {
     fn json_round_trip_keeps_every_field() {
         let mut s = Settings {
             connection_url: Some("postgresql://u:pw@h/db".parse().unwrap()),
-            timeout: None,
             pool_size: 0,
-            application_name: Some(String::new()),
             statement_cache_size: Some(0),
-            busy_timeout: Duration::from_millis(1500),
             ..Settings::default()
         };
-        s.pragmas.extra.push(("temp_store".into(), "memory".into()));
+        s.postgres.statement_timeout = None;
+        s.postgres.application_name = Some(String::new());
+        s.sqlite.busy_timeout = Duration::from_millis(1500);
+        s.sqlite
+            .pragmas
+            .extra
+            .push(("temp_store".into(), "memory".into()));
         let json = serde_json::to_string(&s.with_secrets()).unwrap();
         let back: Settings = serde_json::from_str(&json).unwrap();
         assert_eq!(back, s);
@@ -467,5 +405,39 @@ mod serde_tests {
                 ..Settings::default()
             }
         );
+    }
+
+    /// The nested form is what is written; the flat names of dbconfig 0.1 are still read, never
+    /// together with the section they moved to; an unknown key is an error, not ignored.
+    #[test]
+    fn the_flat_names_of_0_1_are_read_and_unknown_keys_refused() {
+        let json = serde_json::to_string(&Settings::default()).unwrap();
+        assert!(json.contains(r#""sqlite":{"busy_timeout":60.0"#), "{json}");
+        assert!(
+            json.contains(r#""postgres":{"statement_timeout":10.0"#),
+            "{json}"
+        );
+        let old: Settings = serde_json::from_str(
+            r#"{"timeout": null, "busy_timeout": 2, "pragmas": {"cache_size": -500},
+                "application_name": "svc", "tls": {"enabled": true}, "pool_pre_ping": 0}"#,
+        )
+        .unwrap();
+        let mut expected = Settings::default();
+        expected.postgres.statement_timeout = None;
+        expected.sqlite.setup_busy_timeout = None;
+        expected.sqlite.busy_timeout = Duration::from_secs(2);
+        expected.sqlite.pragmas.cache_size = -500;
+        expected.postgres.application_name = Some("svc".into());
+        expected.postgres.tls.enabled = true;
+        expected.postgres.pool_pre_ping = Some(Duration::ZERO);
+        assert_eq!(old, expected);
+        let both = serde_json::from_str::<Settings>(r#"{"busy_timeout": 2, "sqlite": {}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(both.contains("either in `sqlite`"), "{both}");
+        let typo = serde_json::from_str::<Settings>(r#"{"pool_sise": 2}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(typo.contains("pool_sise"), "{typo}");
     }
 }

@@ -137,11 +137,12 @@ impl fmt::Display for Synchronous {
 
 /// The PRAGMAs applied to every new SQLite connection, in this order (see
 /// [`crate::sqlite::pragma`]): `journal_mode`, `foreign_keys`, `legacy_alter_table`,
-/// `synchronous`, `cache_size`, `busy_timeout` (from [`crate::Settings::busy_timeout`]),
+/// `synchronous`, `cache_size`, `busy_timeout` (from [`crate::SqliteSettings::busy_timeout`]),
 /// then `extra` in the order given.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
+#[non_exhaustive]
 pub struct SqlitePragmas {
     /// Journal mode. Set once per database file (WAL is persistent) and only checked on later
     /// connections. Defaults to `wal`.
@@ -184,6 +185,16 @@ impl Default for SqlitePragmas {
         }
     }
 }
+
+super::setters!(SqlitePragmas {
+    with_journal_mode => journal_mode: JournalMode,
+    with_foreign_keys => foreign_keys: bool,
+    with_legacy_alter_table => legacy_alter_table: bool,
+    with_synchronous => synchronous: Synchronous,
+    with_cache_size => cache_size: i64,
+    with_extra => extra: Vec<(String, String)>,
+    with_allow_unsafe => allow_unsafe: bool,
+});
 
 impl SqlitePragmas {
     /// Parses the `extra` list from `name=value;name=value` (also `,`-separated). Names are

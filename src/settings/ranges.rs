@@ -40,14 +40,15 @@ pub(super) const MAX_OVERFLOW: &str = "an integer from 0 to 10000, or -1 for no 
 
 /// The fields with a range, named as in [`EnvVar::field`](super::EnvVar::field).
 const RANGED_FIELDS: &[&str] = &[
-    "timeout",
     "connection_timeout",
     "pool_size",
     "max_overflow",
     "pool_recycle",
-    "pool_pre_ping",
     "pool_timeout",
-    "busy_timeout",
+    "sqlite.busy_timeout",
+    "sqlite.setup_busy_timeout",
+    "postgres.statement_timeout",
+    "postgres.pool_pre_ping",
 ];
 
 /// Checks every field that has a range.
@@ -62,7 +63,18 @@ pub(super) fn check_all(settings: &Settings) -> Result<(), SettingsError> {
 pub(super) fn check_field(settings: &Settings, field: &str) -> Result<(), SettingsError> {
     let s = settings;
     match field {
-        "timeout" => optional(field, s.timeout, Duration::ZERO, OPTIONAL_DURATION),
+        "postgres.statement_timeout" => optional(
+            field,
+            s.postgres.statement_timeout,
+            Duration::ZERO,
+            OPTIONAL_DURATION,
+        ),
+        "sqlite.setup_busy_timeout" => optional(
+            field,
+            s.sqlite.setup_busy_timeout,
+            Duration::ZERO,
+            OPTIONAL_DURATION,
+        ),
         "connection_timeout" => optional(
             field,
             s.connection_timeout,
@@ -70,9 +82,14 @@ pub(super) fn check_field(settings: &Settings, field: &str) -> Result<(), Settin
             CONNECTION_TIMEOUT,
         ),
         "pool_recycle" => optional(field, s.pool_recycle, Duration::ZERO, NEVER_OR_DURATION),
-        "pool_pre_ping" => optional(field, s.pool_pre_ping, Duration::ZERO, NEVER_OR_DURATION),
+        "postgres.pool_pre_ping" => optional(
+            field,
+            s.postgres.pool_pre_ping,
+            Duration::ZERO,
+            NEVER_OR_DURATION,
+        ),
         "pool_timeout" => duration(field, s.pool_timeout, Duration::ZERO, DURATION),
-        "busy_timeout" => duration(field, s.busy_timeout, Duration::ZERO, DURATION),
+        "sqlite.busy_timeout" => duration(field, s.sqlite.busy_timeout, Duration::ZERO, DURATION),
         "pool_size" if s.pool_size > POOL_SIZE_MAX => Err(SettingsError::invalid(
             field,
             &s.pool_size.to_string(),
@@ -141,26 +158,26 @@ mod tests {
     fn out_of_range_values_name_the_field_and_the_range() {
         let hours = |h: u64| Duration::from_secs(h * 3600);
         check(
-            |s| s.busy_timeout = hours(600),
-            "busy_timeout",
+            |s| s.sqlite.busy_timeout = hours(600),
+            "sqlite.busy_timeout",
             "2160000s",
             "duration",
         );
         check(
-            |s| s.busy_timeout = OVER,
-            "busy_timeout",
+            |s| s.sqlite.busy_timeout = OVER,
+            "sqlite.busy_timeout",
             "2147483.648s",
             "duration",
         );
         check(
-            |s| s.timeout = Some(hours(720)),
-            "timeout",
+            |s| s.postgres.statement_timeout = Some(hours(720)),
+            "postgres.statement_timeout",
             "2592000s",
             "optional",
         );
         check(
-            |s| s.timeout = Some(Duration::from_secs(1_000_000_000)),
-            "timeout",
+            |s| s.sqlite.setup_busy_timeout = Some(Duration::from_secs(1_000_000_000)),
+            "sqlite.setup_busy_timeout",
             "1000000000s",
             "optional",
         );
@@ -189,8 +206,8 @@ mod tests {
             "never",
         );
         check(
-            |s| s.pool_pre_ping = Some(OVER),
-            "pool_pre_ping",
+            |s| s.postgres.pool_pre_ping = Some(OVER),
+            "postgres.pool_pre_ping",
             "2147483.648s",
             "never",
         );
@@ -229,29 +246,31 @@ mod tests {
 
     #[test]
     fn the_limits_themselves_are_allowed() {
-        let s = Settings {
-            timeout: Some(DURATION_MAX),
+        let mut s = Settings {
             connection_timeout: Some(CONNECTION_TIMEOUT_MIN),
             pool_size: POOL_SIZE_MAX,
             max_overflow: MAX_OVERFLOW_MAX,
             pool_recycle: Some(DURATION_MAX),
-            pool_pre_ping: Some(Duration::ZERO),
             pool_timeout: DURATION_MAX,
-            busy_timeout: DURATION_MAX,
             ..Settings::default()
         };
+        s.postgres.statement_timeout = Some(DURATION_MAX);
+        s.postgres.pool_pre_ping = Some(Duration::ZERO);
+        s.sqlite.busy_timeout = DURATION_MAX;
+        s.sqlite.setup_busy_timeout = Some(DURATION_MAX);
         s.validate().unwrap();
-        let s = Settings {
-            timeout: Some(Duration::ZERO),
+        let mut s = Settings {
             connection_timeout: Some(DURATION_MAX),
             pool_size: 0,
             max_overflow: -1,
             pool_recycle: None,
-            pool_pre_ping: None,
             pool_timeout: Duration::ZERO,
-            busy_timeout: Duration::ZERO,
             ..Settings::default()
         };
+        s.postgres.statement_timeout = Some(Duration::ZERO);
+        s.postgres.pool_pre_ping = None;
+        s.sqlite.busy_timeout = Duration::ZERO;
+        s.sqlite.setup_busy_timeout = Some(Duration::ZERO);
         s.validate().unwrap();
         assert_eq!(
             s.max_connections(),

@@ -81,7 +81,7 @@ pub(crate) fn open_connection_until(
     let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
     // Lock wait while setting up, as the original's `sqlite3.connect(timeout=…)`, never past
     // the deadline.
-    let setup_wait = settings.timeout.unwrap_or(settings.busy_timeout);
+    let setup_wait = settings.sqlite.setup_wait();
     let setup_wait = left().map_or(setup_wait, |left| setup_wait.min(left));
     apply_pragmas_with(&conn, target, settings, setup_wait)?;
     if settings.echo {
@@ -103,16 +103,11 @@ pub(crate) fn open_connection_until(
 /// what `pragmas_in_effect` and the CLI show, and what the module docs' table is checked against).
 ///
 /// # Errors
-/// `timeout` or `busy_timeout` out of range ([`Error::Settings`]), a PRAGMA fails, or the
+/// `sqlite.setup_busy_timeout` or `sqlite.busy_timeout` out of range ([`Error::Settings`]), a PRAGMA fails, or the
 /// journal mode does not take on a writable file database.
 pub fn apply_pragmas(conn: &Connection, target: &OpenTarget, settings: &Settings) -> Result<()> {
     // Lock wait while setting up, as the original's `sqlite3.connect(timeout=…)`.
-    apply_pragmas_with(
-        conn,
-        target,
-        settings,
-        settings.timeout.unwrap_or(settings.busy_timeout),
-    )
+    apply_pragmas_with(conn, target, settings, settings.sqlite.setup_wait())
 }
 
 fn apply_pragmas_with(
@@ -124,15 +119,15 @@ fn apply_pragmas_with(
     // rusqlite panics on a busy timeout above i32::MAX ms; configs validate their settings, but
     // `apply_pragmas` and `open_connection` are public and may be handed settings that never
     // were.
-    settings.check_range("timeout")?;
-    settings.check_range("busy_timeout")?;
+    settings.check_range("sqlite.setup_busy_timeout")?;
+    settings.check_range("sqlite.busy_timeout")?;
     conn.busy_timeout(setup_wait)?;
     for Pragma { name, value, .. } in super::pragma::pragmas(settings) {
         match name.as_str() {
             "journal_mode" if !target.read_only => set_journal_mode(conn, target, settings)?,
             "journal_mode" => {}
             // Last of dbconfig's own: the setup wait above holds until here.
-            "busy_timeout" => conn.busy_timeout(settings.busy_timeout)?,
+            "busy_timeout" => conn.busy_timeout(settings.sqlite.busy_timeout)?,
             _ => match value.parse::<i64>() {
                 Ok(number) => conn.pragma_update(None, &name, number)?,
                 Err(_) => conn.pragma_update(None, &name, value.as_str())?,
@@ -145,14 +140,14 @@ fn apply_pragmas_with(
 /// Sets the journal mode only when it differs: WAL is stored in the file, so it is set once per
 /// file and merely checked by every later connection (setting it can itself hit a lock).
 fn set_journal_mode(conn: &Connection, target: &OpenTarget, settings: &Settings) -> Result<()> {
-    let wanted = effective_journal_mode(settings.pragmas.journal_mode, target.in_memory);
+    let wanted = effective_journal_mode(settings.sqlite.pragmas.journal_mode, target.inmemory);
     let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
     if current.eq_ignore_ascii_case(wanted.as_str()) {
         return Ok(());
     }
     let now: String =
         conn.pragma_update_and_check(None, "journal_mode", wanted.as_str(), |r| r.get(0))?;
-    if !now.eq_ignore_ascii_case(wanted.as_str()) && !target.in_memory {
+    if !now.eq_ignore_ascii_case(wanted.as_str()) && !target.inmemory {
         return Err(Error::Pragma {
             pragma: "journal_mode",
             expected: wanted.as_str().into(),
@@ -204,6 +199,7 @@ pub(crate) fn log_statement(sql: &str, elapsed: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::SqliteSettings;
 
     #[test]
     fn version_check_matches_the_original() {
@@ -224,18 +220,13 @@ mod tests {
         let too_long = Duration::from_secs(600 * 3600);
         for (field, settings) in [
             (
-                "busy_timeout",
-                Settings {
-                    busy_timeout: too_long,
-                    ..Settings::default()
-                },
+                "sqlite.busy_timeout",
+                Settings::new().with_sqlite(SqliteSettings::default().with_busy_timeout(too_long)),
             ),
             (
-                "timeout",
-                Settings {
-                    timeout: Some(too_long),
-                    ..Settings::default()
-                },
+                "sqlite.setup_busy_timeout",
+                Settings::new()
+                    .with_sqlite(SqliteSettings::default().with_setup_busy_timeout(Some(too_long))),
             ),
         ] {
             match apply_pragmas(&conn, &target, &settings) {

@@ -55,7 +55,7 @@ impl SqliteEngine {
         let open_count = Arc::new(AtomicUsize::new(0));
         // The keeper holds an in-memory database open for the engine's whole life; it sits
         // outside the pool, so nothing recycles or reaps it.
-        let keeper = if target.in_memory {
+        let keeper = if target.inmemory {
             let conn = open_connection(&target, &settings, on_connect.as_ref())?;
             Some(SqliteConnection::new(
                 conn,
@@ -111,7 +111,7 @@ impl SqliteEngine {
     /// True for an in-memory database.
     #[must_use]
     pub fn is_inmemory(&self) -> bool {
-        self.inner.target.in_memory
+        self.inner.target.inmemory
     }
 
     /// The SQLite URI connections open (for in-memory databases, the `memdb` name).

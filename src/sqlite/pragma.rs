@@ -30,7 +30,7 @@ pub struct Pragma {
 /// The PRAGMAs for `settings`, in the order they are applied (journal mode first).
 #[must_use]
 pub fn pragmas(settings: &Settings) -> Vec<Pragma> {
-    let p = &settings.pragmas;
+    let p = &settings.sqlite.pragmas;
     let bool_value = |b: bool| if b { "1" } else { "0" }.to_owned();
     let mut out = vec![
         Pragma {
@@ -60,7 +60,7 @@ pub fn pragmas(settings: &Settings) -> Vec<Pragma> {
         },
         Pragma {
             name: "busy_timeout".into(),
-            value: settings.busy_timeout.as_millis().to_string(),
+            value: settings.sqlite.busy_timeout.as_millis().to_string(),
             reason: "wait for locks held by other connections instead of failing at once",
         },
     ];
@@ -75,8 +75,8 @@ pub fn pragmas(settings: &Settings) -> Vec<Pragma> {
 /// The journal mode an in-memory database ends up with: WAL needs a real file, so SQLite keeps
 /// `memory` for in-memory databases whatever is asked.
 #[must_use]
-pub fn effective_journal_mode(asked: JournalMode, in_memory: bool) -> JournalMode {
-    if in_memory && asked == JournalMode::Wal {
+pub fn effective_journal_mode(asked: JournalMode, inmemory: bool) -> JournalMode {
+    if inmemory && asked == JournalMode::Wal {
         JournalMode::Memory
     } else {
         asked
@@ -132,7 +132,10 @@ mod tests {
     #[test]
     fn extra_comes_last() {
         let mut s = Settings::default();
-        s.pragmas.extra.push(("temp_store".into(), "memory".into()));
+        s.sqlite
+            .pragmas
+            .extra
+            .push(("temp_store".into(), "memory".into()));
         assert_eq!(pragmas(&s).last().unwrap().name, "temp_store");
     }
 }

@@ -25,7 +25,7 @@ impl SqliteEngine {
     /// Invalid metadata (nothing runs), or a statement failed (nothing is committed).
     pub async fn drop_db(&self, metadata: &Metadata) -> Result<()> {
         let statements = ddl::drop_statements(metadata, Dialect::Sqlite)?;
-        let restore = if self.settings().pragmas.foreign_keys {
+        let restore = if self.settings().sqlite.pragmas.foreign_keys {
             "PRAGMA foreign_keys = ON"
         } else {
             "PRAGMA foreign_keys = OFF"

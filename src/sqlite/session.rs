@@ -106,7 +106,7 @@ impl SqliteSession {
     pub async fn begin(&mut self, mode: BeginMode) -> Result<SqliteTransaction<'_>> {
         let lane = if mode.writes() {
             let settings = self.engine.settings();
-            Some(enter(&self.engine.inner.lane, settings.busy_timeout).await?)
+            Some(enter(&self.engine.inner.lane, settings.sqlite.busy_timeout).await?)
         } else {
             None
         };

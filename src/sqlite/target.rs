@@ -23,14 +23,14 @@ const URI_QUERY: &AsciiSet = &CONTROLS.add(b'%').add(b'&').add(b'=').add(b'#').a
 
 /// Applies the URL parameters of Python's sqlite3 that dbconfig honours to `settings`, as
 /// `sqlite3.connect` would: `timeout` becomes the lock wait of every connection, during set-up
-/// and after (`settings.timeout` and `settings.busy_timeout`, which also bounds the writer-lane
-/// wait); `cached_statements` becomes `settings.statement_cache_size`. A URL parameter wins over
+/// and after (`settings.sqlite.setup_busy_timeout` and `settings.sqlite.busy_timeout`, which
+/// also bounds the writer-lane wait); `cached_statements` becomes `settings.statement_cache_size`. A URL parameter wins over
 /// the setting. [`SqliteConfig`](super::SqliteConfig) calls this; call it yourself when you
 /// open connections with [`open_connection`](super::connect::open_connection) directly.
 pub fn apply_driver_params(url: &SqliteUrl, settings: &mut Settings) {
     if let Some(timeout) = url.timeout() {
-        settings.timeout = Some(timeout);
-        settings.busy_timeout = timeout;
+        settings.sqlite.setup_busy_timeout = Some(timeout);
+        settings.sqlite.busy_timeout = timeout;
     }
     if let Some(capacity) = url.cached_statements() {
         settings.statement_cache_size = Some(capacity);
@@ -43,7 +43,7 @@ pub struct OpenTarget {
     /// The `file:` URI passed to SQLite (opened with `SQLITE_OPEN_URI`).
     pub uri: String,
     /// True for in-memory databases.
-    pub in_memory: bool,
+    pub inmemory: bool,
     /// True when connections cannot write (`mode=ro`, `immutable=1`).
     pub read_only: bool,
     /// Identity of the database within this process: the absolute file path, or the memdb name.
@@ -91,7 +91,7 @@ impl OpenTarget {
         }
         OpenTarget {
             uri,
-            in_memory: false,
+            inmemory: false,
             read_only,
             identity,
         }
@@ -131,7 +131,7 @@ impl OpenTarget {
         };
         OpenTarget {
             uri: format!("file:{}?vfs=memdb", utf8_percent_encode(&name, URI_PATH)),
-            in_memory: true,
+            inmemory: true,
             read_only,
             identity: format!("memdb:{name}"),
         }
@@ -150,7 +150,7 @@ mod tests {
     fn files() {
         let t = target("sqlite:////tmp/a b.db");
         assert_eq!(t.uri, "file:///tmp/a b.db");
-        assert!(!t.in_memory && !t.read_only);
+        assert!(!t.inmemory && !t.read_only);
         assert_eq!(t.identity, "/tmp/a b.db");
         let t = target("sqlite:///rel%3F.db?mode=ro&check_same_thread=false");
         assert_eq!(t.uri, "file:rel%3F.db?mode=ro");
@@ -180,7 +180,7 @@ mod tests {
     fn private_memory_is_unique_per_call() {
         let a = target("sqlite://");
         let b = target("sqlite://");
-        assert!(a.in_memory && b.in_memory);
+        assert!(a.inmemory && b.inmemory);
         assert_ne!(a.uri, b.uri);
         assert!(a.uri.starts_with("file:/dbconfig-mem-") && a.uri.ends_with("?vfs=memdb"));
     }

@@ -55,7 +55,7 @@ const OPFS_VFS: &str = "opfs-sahpool";
 struct Inner {
     conn: Option<Connection>,
     settings: Settings,
-    in_memory: bool,
+    inmemory: bool,
     persistent: bool,
 }
 
@@ -178,7 +178,7 @@ impl Database {
             return Err(js_error(&Failure::Closed));
         };
         let mut target = OpenTarget::for_url(&sqlite_url);
-        let persistent = !target.in_memory && sqlite_url.vfs().is_none();
+        let persistent = !target.inmemory && sqlite_url.vfs().is_none();
         if persistent {
             if !in_dedicated_worker() {
                 return Err(js_error(&Failure::NeedsWorker));
@@ -191,8 +191,8 @@ impl Database {
             .map_err(|e| js_error(&Failure::Storage(e.to_string())))?;
             let sep = if target.uri.contains('?') { '&' } else { '?' };
             target.uri = format!("{}{sep}vfs={OPFS_VFS}", target.uri);
-            if settings.pragmas.journal_mode == JournalMode::Wal {
-                settings.pragmas.journal_mode = JournalMode::Delete;
+            if settings.sqlite.pragmas.journal_mode == JournalMode::Wal {
+                settings.sqlite.pragmas.journal_mode = JournalMode::Delete;
             }
         }
         let conn = open_connection(&target, &settings, None)
@@ -200,7 +200,7 @@ impl Database {
         Ok(Database {
             inner: Rc::new(RefCell::new(Inner {
                 conn: Some(conn),
-                in_memory: target.in_memory,
+                inmemory: target.inmemory,
                 persistent,
                 settings,
             })),
@@ -273,7 +273,7 @@ impl Database {
             .map_err(|e| js_error(&Failure::Dbconfig(e.into())))?;
         let inner = self.inner.borrow();
         let conn = inner.conn()?;
-        let restore = if inner.settings.pragmas.foreign_keys {
+        let restore = if inner.settings.sqlite.pragmas.foreign_keys {
             "PRAGMA foreign_keys = ON"
         } else {
             "PRAGMA foreign_keys = OFF"
@@ -300,8 +300,8 @@ impl Database {
 
     /// True for an in-memory database.
     #[wasm_bindgen(js_name = isInMemory)]
-    pub fn is_in_memory(&self) -> bool {
-        self.inner.borrow().in_memory
+    pub fn is_inmemory(&self) -> bool {
+        self.inner.borrow().inmemory
     }
 
     /// True for a database stored in OPFS.

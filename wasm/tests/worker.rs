@@ -46,7 +46,7 @@ async fn example_schema_on_opfs() {
     let db = Database::open(Some("sqlite:///schema-test.db".into()), JsValue::UNDEFINED)
         .await
         .unwrap();
-    assert!(db.is_persistent() && !db.is_in_memory());
+    assert!(db.is_persistent() && !db.is_inmemory());
     let p = db.pragmas().unwrap();
     assert_eq!(
         common::get(&p, "journal_mode").as_string().as_deref(),

@@ -46,7 +46,7 @@ pub async fn pragmas_equal_native_defaults() {
     for (name, value) in expect {
         assert_eq!(get(&p, name).as_string().as_deref(), Some(value), "{name}");
     }
-    assert!(db.is_in_memory());
+    assert!(db.is_inmemory());
 }
 
 /// `transaction(true)` is BEGIN IMMEDIATE (write lock at once); `transaction(false)` is BEGIN
@@ -202,8 +202,14 @@ pub async fn errors_not_panics() {
 pub async fn out_of_range_settings_are_errors() {
     let cases = [
         (
+            r#"{"sqlite": {"busy_timeout": 2160000}}"#,
+            "sqlite.busy_timeout",
+            "2147483647ms",
+        ),
+        // The flat names of dbconfig 0.1 are still read.
+        (
             r#"{"busy_timeout": 2160000}"#,
-            "busy_timeout",
+            "sqlite.busy_timeout",
             "2147483647ms",
         ),
         (r#"{"timeout": 1e9}"#, "timeout", "2147483647ms"),

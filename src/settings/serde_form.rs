@@ -1,0 +1,253 @@
+//! [`Settings`] and serde, by hand. Serialising redacts the password by default: the connection
+//! URL is written with [`ConnectionUrl::redacted`], or with [`ConnectionUrl::to_url`] through
+//! [`WithSecrets`]. Deserialising reads the nested form that serialising writes and the flat
+//! names of dbconfig 0.1, and refuses unknown keys.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{
+    PostgresSettings, Settings, SettingsError, SqlitePragmas, SqliteSettings, TlsSettings,
+};
+use crate::url::ConnectionUrl;
+
+/// What a redacted password reads as.
+const REDACTED: &str = "***";
+
+/// [`Settings`] serialised with the connection URL's password in clear. Only for writing
+/// the settings somewhere as private as the password itself (a secret store, a file only
+/// you can read): `serde_json::to_string(&settings.with_secrets())`.
+#[derive(Debug, Clone, Copy)]
+pub struct WithSecrets<'a>(pub &'a Settings);
+
+impl Settings {
+    /// These settings for serialising with the password in clear; plain serialisation
+    /// writes `***` instead. See [`WithSecrets`].
+    #[must_use]
+    pub fn with_secrets(&self) -> WithSecrets<'_> {
+        WithSecrets(self)
+    }
+}
+
+impl Serialize for Settings {
+    /// Writes the settings with the password replaced by `***`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Repr::new(self, false).serialize(s)
+    }
+}
+
+impl Serialize for WithSecrets<'_> {
+    /// Writes the settings with the password in clear.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Repr::new(self.0, true).serialize(s)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename = "Settings")]
+struct Repr<'a> {
+    connection_url: Option<String>,
+    echo: bool,
+    #[serde(with = "super::serde_opt_secs")]
+    connection_timeout: Option<Duration>,
+    pool_size: u32,
+    max_overflow: i32,
+    #[serde(with = "super::serde_opt_secs")]
+    pool_recycle: Option<Duration>,
+    #[serde(with = "super::serde_secs")]
+    pool_timeout: Duration,
+    statement_cache_size: Option<u32>,
+    sqlite: &'a SqliteSettings,
+    postgres: &'a PostgresSettings,
+}
+
+impl<'a> Repr<'a> {
+    // Destructures every field: a new one fails to compile until it is written here.
+    fn new(settings: &'a Settings, with_secrets: bool) -> Self {
+        let Settings {
+            connection_url,
+            echo,
+            connection_timeout,
+            pool_size,
+            max_overflow,
+            pool_recycle,
+            pool_timeout,
+            statement_cache_size,
+            sqlite,
+            postgres,
+        } = settings;
+        Repr {
+            connection_url: connection_url.as_ref().map(|url| {
+                if with_secrets {
+                    url.to_url()
+                } else {
+                    url.redacted()
+                }
+            }),
+            echo: *echo,
+            connection_timeout: *connection_timeout,
+            pool_size: *pool_size,
+            max_overflow: *max_overflow,
+            pool_recycle: *pool_recycle,
+            pool_timeout: *pool_timeout,
+            statement_cache_size: *statement_cache_size,
+            sqlite,
+            postgres,
+        }
+    }
+}
+
+/// What [`Settings`] is read from: every field optional (absent keeps its default; `null` is
+/// "none" where a field takes none), the current nested form and the flat names of dbconfig
+/// 0.1. An unknown key is an error, so a misspelt or renamed setting is never silently ignored.
+#[derive(Deserialize, Default)]
+#[serde(default, rename = "Settings", deny_unknown_fields)]
+pub(super) struct Input {
+    #[serde(deserialize_with = "url")]
+    connection_url: Option<Option<ConnectionUrl>>,
+    echo: Option<bool>,
+    #[serde(deserialize_with = "opt_secs")]
+    connection_timeout: Option<Option<Duration>>,
+    pool_size: Option<u32>,
+    max_overflow: Option<i32>,
+    #[serde(deserialize_with = "opt_secs")]
+    pool_recycle: Option<Option<Duration>>,
+    #[serde(deserialize_with = "secs")]
+    pool_timeout: Option<Duration>,
+    #[serde(deserialize_with = "present")]
+    statement_cache_size: Option<Option<u32>>,
+    sqlite: Option<SqliteSettings>,
+    postgres: Option<PostgresSettings>,
+    // The flat names of dbconfig 0.1.
+    #[serde(deserialize_with = "opt_secs")]
+    timeout: Option<Option<Duration>>,
+    #[serde(deserialize_with = "secs")]
+    busy_timeout: Option<Duration>,
+    pragmas: Option<SqlitePragmas>,
+    #[serde(deserialize_with = "opt_secs")]
+    pool_pre_ping: Option<Option<Duration>>,
+    #[serde(deserialize_with = "present")]
+    application_name: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    search_path: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    prepared_statement_cache_size: Option<Option<u32>>,
+    pgbouncer_mode: Option<bool>,
+    tls: Option<TlsSettings>,
+}
+
+/// `target = value` when the key was given.
+macro_rules! given {
+    ($($target:expr => $value:expr),+ $(,)?) => {
+        $(if let Some(value) = $value {
+            $target = value;
+        })+
+    };
+}
+
+impl TryFrom<Input> for Settings {
+    type Error = SettingsError;
+
+    fn try_from(input: Input) -> Result<Self, SettingsError> {
+        let Input {
+            connection_url,
+            echo,
+            connection_timeout,
+            pool_size,
+            max_overflow,
+            pool_recycle,
+            pool_timeout,
+            statement_cache_size,
+            sqlite,
+            postgres,
+            timeout,
+            busy_timeout,
+            pragmas,
+            pool_pre_ping,
+            application_name,
+            search_path,
+            prepared_statement_cache_size,
+            pgbouncer_mode,
+            tls,
+        } = input;
+        let flat_sqlite = timeout.is_some() || busy_timeout.is_some() || pragmas.is_some();
+        let flat_postgres = timeout.is_some()
+            || pool_pre_ping.is_some()
+            || application_name.is_some()
+            || search_path.is_some()
+            || prepared_statement_cache_size.is_some()
+            || pgbouncer_mode.is_some()
+            || tls.is_some();
+        for (section, flat, given) in [
+            ("sqlite", flat_sqlite, sqlite.is_some()),
+            ("postgres", flat_postgres, postgres.is_some()),
+        ] {
+            if flat && given {
+                return Err(SettingsError::Conflict {
+                    key: section.into(),
+                    reason: if section == "sqlite" {
+                        "give the SQLite settings either in `sqlite` or under the flat names of \
+                         dbconfig 0.1 (timeout, busy_timeout, pragmas), not both"
+                    } else {
+                        "give the PostgreSQL settings either in `postgres` or under the flat \
+                         names of dbconfig 0.1 (timeout, tls, application_name, …), not both"
+                    },
+                });
+            }
+        }
+        let mut s = Settings::default();
+        given! {
+            s.connection_url => connection_url,
+            s.echo => echo,
+            s.connection_timeout => connection_timeout,
+            s.pool_size => pool_size,
+            s.max_overflow => max_overflow,
+            s.pool_recycle => pool_recycle,
+            s.pool_timeout => pool_timeout,
+            s.statement_cache_size => statement_cache_size,
+            s.sqlite => sqlite,
+            s.postgres => postgres,
+            s.postgres.statement_timeout => timeout,
+            s.sqlite.setup_busy_timeout => timeout,
+            s.sqlite.busy_timeout => busy_timeout,
+            s.sqlite.pragmas => pragmas,
+            s.postgres.pool_pre_ping => pool_pre_ping,
+            s.postgres.application_name => application_name,
+            s.postgres.search_path => search_path,
+            s.postgres.prepared_statement_cache_size => prepared_statement_cache_size,
+            s.postgres.pgbouncer_mode => pgbouncer_mode,
+            s.postgres.tls => tls,
+        }
+        Ok(s)
+    }
+}
+
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+fn secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    super::serde_secs::deserialize(d).map(Some)
+}
+
+fn opt_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Duration>>, D::Error> {
+    super::serde_opt_secs::deserialize(d).map(Some)
+}
+
+/// Reads the URL; a password of `***` (what serialising without [`WithSecrets`] writes)
+/// is an error rather than a wrong password.
+fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<ConnectionUrl>>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(Some(None));
+    };
+    let url: ConnectionUrl = text.parse().map_err(serde::de::Error::custom)?;
+    let password = url.as_postgres().and_then(|pg| pg.password());
+    if password == Some(REDACTED) {
+        return Err(serde::de::Error::custom(
+            "connection_url: the password is redacted (\"***\"): serialise the settings \
+             with Settings::with_secrets() to keep it, or set the url again",
+        ));
+    }
+    Ok(Some(Some(url)))
+}
