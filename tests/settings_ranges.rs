@@ -89,8 +89,9 @@ const FROM_ENV: &[EnvCase] = &[
             ("DBCONFIG_TIMEOUT", "1e19"),
             ("DBCONFIG_CONNECTION_TIMEOUT", "1e19"),
         ],
-        "DBCONFIG_TIMEOUT",
-        MS_MAX,
+        // The shared field is read (and checked) before the backends' own.
+        "DBCONFIG_CONNECTION_TIMEOUT",
+        NO_ZERO,
     ),
     (
         POSTGRES,
@@ -191,6 +192,9 @@ async fn extreme_values_set_in_code_are_errors_naming_the_field() {
     let mut settings = Settings::default().with_url(POSTGRES.parse().unwrap());
     settings.postgres.statement_timeout = Some(Duration::from_secs(10_000_000_000_000_000_000));
     settings.connection_timeout = settings.postgres.statement_timeout;
+    assert_out_of_range(build(settings), "connection_timeout", NO_ZERO);
+    let mut settings = Settings::default().with_url(POSTGRES.parse().unwrap());
+    settings.postgres.statement_timeout = Some(Duration::from_secs(10_000_000_000_000_000_000));
     assert_out_of_range(build(settings), "postgres.statement_timeout", MS_MAX);
 }
 
