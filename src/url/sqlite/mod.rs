@@ -11,91 +11,9 @@ use super::error::UrlError;
 use super::params::{self, PATH, QUERY_VALUE};
 use super::{Dialect, Scheme};
 
-/// Where a SQLite database lives.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum SqliteLocation {
-    /// An in-memory database, optionally named (`file:name?mode=memory`).
-    Memory {
-        /// The name given in the url, if any.
-        name: Option<String>,
-    },
-    /// An on-disk file, relative or absolute as written.
-    File(PathBuf),
-}
+mod modes;
 
-/// The SQLite URI `mode` parameter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OpenMode {
-    /// `ro`: read-only.
-    ReadOnly,
-    /// `rw`: read-write, the file must exist.
-    ReadWrite,
-    /// `rwc`: read-write, created if missing.
-    ReadWriteCreate,
-    /// `memory`: a pure in-memory database.
-    Memory,
-}
-
-impl OpenMode {
-    /// The parameter value: `"ro"`, `"rw"`, `"rwc"` or `"memory"`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::ReadOnly => "ro",
-            Self::ReadWrite => "rw",
-            Self::ReadWriteCreate => "rwc",
-            Self::Memory => "memory",
-        }
-    }
-
-    fn parse(value: &str) -> Option<Self> {
-        match value.to_ascii_lowercase().as_str() {
-            "ro" => Some(Self::ReadOnly),
-            "rw" => Some(Self::ReadWrite),
-            "rwc" => Some(Self::ReadWriteCreate),
-            "memory" => Some(Self::Memory),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for OpenMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The SQLite URI `cache` parameter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CacheMode {
-    /// `shared`: connections share one cache (and one in-memory database).
-    Shared,
-    /// `private`: each connection has its own cache.
-    Private,
-}
-
-impl CacheMode {
-    /// The parameter value: `"shared"` or `"private"`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Shared => "shared",
-            Self::Private => "private",
-        }
-    }
-
-    fn parse(value: &str) -> Option<Self> {
-        match value.to_ascii_lowercase().as_str() {
-            "shared" => Some(Self::Shared),
-            "private" => Some(Self::Private),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for CacheMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use modes::{CacheMode, OpenMode, SqliteLocation};
 
 /// A parsed SQLite url. SQLite urls hold no secrets (user info is refused), so `Debug` is
 /// derived.
@@ -115,6 +33,8 @@ pub struct SqliteUrl {
     timeout: Option<Duration>,
     cached_statements: Option<u32>,
     params: Vec<(String, String)>,
+    /// The subset of `params` that SQLite's own URI takes, decided by the `match` in `apply`.
+    uri_params: Vec<(String, String)>,
 }
 
 impl SqliteUrl {
@@ -176,7 +96,8 @@ impl SqliteUrl {
 
     /// The pysqlite `timeout` parameter (given in seconds): how long a statement waits for a
     /// lock held by another connection. An engine built from this url uses it as the connection's
-    /// busy timeout, in place of `Settings::busy_timeout` and `Settings::timeout`.
+    /// busy timeout, in place of `settings.sqlite.busy_timeout` and
+    /// `settings.sqlite.setup_busy_timeout`.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
     }
@@ -198,9 +119,8 @@ impl SqliteUrl {
     /// `psow`, `modeof`), in input order: Python sqlite3's (`timeout`, `cached_statements`,
     /// `uri`, `check_same_thread`) are left out, dbconfig applies them itself.
     pub fn uri_params(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.params
+        self.uri_params
             .iter()
-            .filter(|(key, _)| !PYSQLITE_PARAMS.contains(&key.as_str()))
             .map(|(key, value)| (key.as_str(), value.as_str()))
     }
 
@@ -294,6 +214,7 @@ impl SqliteUrl {
             timeout: None,
             cached_statements: None,
             params: Vec::new(),
+            uri_params: Vec::new(),
         };
         for (key, raw) in params::split_query(query.unwrap_or(""))? {
             let value = params::decode(raw, "query")?;
@@ -307,18 +228,20 @@ impl SqliteUrl {
             return Err(UrlError::duplicate(&key));
         }
         let bad = |expected| UrlError::invalid(&key, &value, expected);
-        let normalized = match key.as_str() {
+        // Each arm says what the value is and whether SQLite's URI takes it (`true`) or
+        // dbconfig applies it itself, as Python's sqlite3 does (`false`).
+        let (normalized, to_uri) = match key.as_str() {
             "mode" => {
                 let mode =
                     OpenMode::parse(&value).ok_or_else(|| bad("one of ro, rw, rwc, memory"))?;
                 self.mode = Some(mode);
-                mode.as_str().to_owned()
+                (mode.as_str().to_owned(), true)
             }
             "cache" => {
                 let cache =
                     CacheMode::parse(&value).ok_or_else(|| bad("one of shared, private"))?;
                 self.cache = Some(cache);
-                cache.as_str().to_owned()
+                (cache.as_str().to_owned(), true)
             }
             "vfs" => {
                 let valid = !value.is_empty()
@@ -329,23 +252,30 @@ impl SqliteUrl {
                     return Err(bad("a vfs name made of letters, digits, '_' or '-'"));
                 }
                 self.vfs = Some(value.clone());
-                value
+                (value, true)
             }
             "immutable" | "nolock" | "psow" | "uri" | "check_same_thread" => {
                 let flag = params::parse_bool(&value)
                     .ok_or_else(|| bad("a boolean: 0, 1, true, false, yes, no, on or off"))?;
-                match key.as_str() {
-                    "immutable" => self.immutable = flag,
-                    "uri" => self.uri = flag,
-                    _ => {}
-                }
-                flag.to_string()
+                let to_uri = match key.as_str() {
+                    "immutable" => {
+                        self.immutable = flag;
+                        true
+                    }
+                    "nolock" | "psow" => true,
+                    "uri" => {
+                        self.uri = flag;
+                        false
+                    }
+                    _ => false,
+                };
+                (flag.to_string(), to_uri)
             }
             "modeof" => {
                 if value.is_empty() {
                     return Err(bad("a file path"));
                 }
-                value
+                (value, true)
             }
             "timeout" => {
                 let seconds = value
@@ -357,7 +287,7 @@ impl SqliteUrl {
                     .filter(|d| d.as_millis() <= i32::MAX as u128)
                     .ok_or_else(|| bad(TIMEOUT_RANGE))?;
                 self.timeout = Some(seconds);
-                value
+                (value, false)
             }
             "cached_statements" => {
                 let capacity = Some(&value)
@@ -365,7 +295,7 @@ impl SqliteUrl {
                     .and_then(|v| v.parse::<u32>().ok())
                     .ok_or_else(|| bad("an integer from 0 to 4294967295"))?;
                 self.cached_statements = Some(capacity);
-                value
+                (value, false)
             }
             "isolation_level" => {
                 return Err(UrlError::unsupported(
@@ -383,13 +313,13 @@ impl SqliteUrl {
             }
             _ => return Err(UrlError::unknown_parameter(Dialect::Sqlite, &key)),
         };
+        if to_uri {
+            self.uri_params.push((key.clone(), normalized.clone()));
+        }
         self.params.push((key, normalized));
         Ok(())
     }
 }
-
-/// Python sqlite3's parameters that [`SqliteUrl::apply`] accepts: not SQLite URI parameters.
-const PYSQLITE_PARAMS: &[&str] = &["uri", "check_same_thread", "timeout", "cached_statements"];
 
 /// Why pysqlite's `isolation_level` is refused.
 const ISOLATION_LEVEL_UNSUPPORTED: &str = "dbconfig runs transactions itself (autocommit \

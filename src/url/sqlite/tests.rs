@@ -471,3 +471,16 @@ fn credentials_hosts_and_unknown_drivers_are_refused() {
         assert!(!format!("{err} {err:?}").contains("s3cret"), "{input}");
     }
 }
+
+/// The parser's `match` decides what SQLite's URI gets: SQLite's own parameters, in input
+/// order, and none of Python sqlite3's (dbconfig applies those itself).
+#[test]
+fn uri_params_are_sqlites_own() {
+    let url: SqliteUrl = "sqlite:///x.db?timeout=2&mode=ro&uri=true&nolock=1\
+                          &check_same_thread=0&cached_statements=3&psow=0"
+        .parse()
+        .unwrap();
+    let uri: Vec<_> = url.uri_params().collect();
+    assert_eq!(uri, [("mode", "ro"), ("nolock", "true"), ("psow", "false")]);
+    assert_eq!(url.params().len(), 7);
+}
