@@ -6,6 +6,7 @@ use crate::url::Dialect;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct UniqueConstraint {
     /// Constraint name; none = `uq_<table>_<columns>`.
     #[cfg_attr(
@@ -21,6 +22,7 @@ pub struct UniqueConstraint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct CheckConstraint {
     /// Constraint name; none = `ck_<table>_<n>`.
     #[cfg_attr(
@@ -68,6 +70,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct ForeignKey {
     /// Constraint name; none = `fk_<table>_<columns>`.
     #[cfg_attr(
@@ -99,6 +102,7 @@ pub struct ForeignKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct Index {
     /// The index's name (unique per schema).
     pub name: String,
@@ -135,6 +139,7 @@ pub struct Index {
     feature = "serde",
     serde(from = "IndexPartRepr", into = "IndexPartRepr")
 )]
+#[non_exhaustive]
 pub struct IndexPart {
     /// A column, or a trusted SQL expression.
     pub target: IndexTarget,

@@ -11,6 +11,7 @@ use super::types::ColumnType;
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct Metadata {
     /// Enum types (PostgreSQL `CREATE TYPE … AS ENUM`; SQLite: a `CHECK` on the column).
     #[cfg_attr(
@@ -27,6 +28,7 @@ pub struct Metadata {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct EnumType {
     /// PostgreSQL schema; none = the default (`public`). SQLite only allows none.
     #[cfg_attr(
@@ -44,6 +46,7 @@ pub struct EnumType {
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct Table {
     /// PostgreSQL schema (created if missing); none = the default. SQLite only allows none or
     /// `main`.
@@ -92,6 +95,7 @@ pub struct Table {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct Column {
     /// The column's name.
     pub name: String,
@@ -137,6 +141,7 @@ pub enum ColumnDefault {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(untagged))]
+#[non_exhaustive]
 pub enum Literal {
     /// `NULL`.
     Null,
