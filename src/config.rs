@@ -58,7 +58,7 @@ impl From<bool> for LockMode {
 /// **Implementable, not sealed**: a backend of your own (or a test double wrapping one of
 /// dbconfig's) may implement it, with sessions and transactions implementing [`Executor`] and
 /// [`Transaction`] ([`Row::new`](crate::Row::new) builds rows from [`Value`](crate::Value)s).
-/// The contract the generic code relies on is what `tests/portable.rs` checks for the built-in
+/// The contract the generic code relies on is what `tests/portable/api.rs` checks for the built-in
 /// backends: `$N` placeholders, values stored as [`crate::value`] describes, a transaction
 /// dropped without `commit` rolls back. New methods will come with default bodies, so that an
 /// implementation keeps compiling.

@@ -108,8 +108,8 @@ fn lock_rows(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
         // SQLite: `BEGIN IMMEDIATE` already serialises claims. (`Dialect` is non-exhaustive: a
-        // backend added later needs its own answer here, and `tests/jobs.rs` would catch a job
-        // claimed twice.)
+        // backend added later needs its own answer here, and `tests/portable/jobs.rs` would
+        // catch a job claimed twice.)
         _ => "",
     }
 }

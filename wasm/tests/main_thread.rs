@@ -33,7 +33,7 @@ async fn errors_not_panics() {
     common::errors_not_panics().await;
 }
 
-/// The shared portable cases give the rows native dbconfig gives (`tests/portable_cases.rs`).
+/// The shared portable cases give the rows native dbconfig gives (`tests/portable/cases.rs`).
 #[wasm_bindgen_test]
 async fn portable_cases_equal_native() {
     common::portable_cases_equal_native().await;

@@ -378,7 +378,7 @@ fn check_case(case: &portable_cases::Case, via: &str, got: Result<Array, JsValue
 
 /// The shared portable cases through `Database.query` and `Transaction.query`, parameters
 /// passed as JavaScript values: the rows (or errors) native dbconfig gives, asserted against
-/// the same expected rows as `tests/portable_cases.rs` in the root crate.
+/// the same expected rows as `tests/portable/cases.rs` in the root crate.
 pub async fn portable_cases_equal_native() {
     for case in portable_cases::cases() {
         let db = memory().await;

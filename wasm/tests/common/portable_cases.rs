@@ -1,5 +1,5 @@
 //! Portable statements and the rows they must give, shared by the native test
-//! (`tests/portable_cases.rs` in the root crate: `dbconfig::sqlite::bind` on a rusqlite
+//! (`tests/portable/cases.rs` in the root crate: `dbconfig::sqlite::bind` on a rusqlite
 //! connection and the `Executor` API on a `SqliteConfig` engine) and the browser test
 //! (`wasm/tests/portable.rs`: the wasm `Database` API, parameters passed as a JavaScript caller
 //! would). Both assert against the same expected rows, so the two agree.

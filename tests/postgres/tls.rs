@@ -1,7 +1,7 @@
 //! PostgreSQL over TLS against a real server with a CA generated here: verification with the
 //! right CA, rejection of a wrong CA and of a wrong host name, client-certificate login.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@
 //! snapshot current. IMMEDIATE takes the write lock before reading, so the other writer waits
 //! (in its busy handler) and the read-then-write transaction always succeeds.
 
-mod common;
+use crate::common;
 
 use std::sync::mpsc;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! server: the connection is not handed out again until it is idle, and when it does not
 //! become idle it is cancelled and closed. Each scenario runs 20 times.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

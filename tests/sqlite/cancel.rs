@@ -1,7 +1,7 @@
 //! A future holding a write transaction is dropped mid-way: the partial write is rolled back and
 //! the next writer gets in at once.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! the transaction (not after it), a failed statement keeps nothing, a parameter that cannot be
 //! encoded sends nothing, and the connection comes back to the pool idle.
 
-mod common;
+use crate::common;
 
 use common::{backend_pid, pg_admin, pg_dbname, pg_url};
 use dbconfig::{Error, PostgresConfig, PostgresEngine, Settings};

@@ -6,6 +6,7 @@
 //! role in the environment: it takes the write lock (`BEGIN IMMEDIATE`), prints `locked`, and
 //! holds the lock for a given time or until its stdin closes.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader, Read};

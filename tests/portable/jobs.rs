@@ -2,9 +2,9 @@
 //! PostgreSQL, with one generic test body per scenario. Everything is checked from the database
 //! afterwards: each job done exactly once, by one run, runs of a job never overlapping, none lost.
 
-mod common;
+use crate::common;
 
-#[path = "../examples/jobs/queue.rs"]
+#[path = "../../examples/jobs/queue.rs"]
 mod queue;
 
 use std::collections::{HashMap, HashSet};

@@ -1,7 +1,7 @@
 //! create_db / drop_db / verify_db on a real PostgreSQL database: idempotence, cycles across
 //! schemas, enum types, hostile names, invalid metadata.
 
-mod common;
+use crate::common;
 
 use common::{pg_admin, pg_url};
 use dbconfig::schema::{

@@ -1,6 +1,6 @@
 //! Pool sizing, overflow, no-pooling mode, acquire timeout, PRAGMAs, hooks and echo.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

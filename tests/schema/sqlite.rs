@@ -1,7 +1,7 @@
 //! create_db / drop_db / verify_db on real SQLite files: idempotence, cycles, hostile names,
 //! invalid metadata, and differences found by verify.
 
-mod common;
+use crate::common;
 
 use dbconfig::schema::{
     Action, Column, ColumnType, DifferenceKind, EnumType, ForeignKey, Index, IndexPart, Metadata,

@@ -1,6 +1,6 @@
 //! Many tokio tasks writing (and reading) one SQLite file through one engine.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,9 +1,9 @@
 //! Several processes on one SQLite file: concurrent writers, and a writer killed with SIGKILL.
 //!
-//! The child processes are this test binary itself, re-run with `--exact child_process_entry`
+//! The child processes are this test binary itself, re-run with `--exact processes::child_process_entry`
 //! and a role in the environment.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -50,7 +50,8 @@ fn child(role: &str, url: &str, first: i64, count: i64) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
-        "child_process_entry",
+        // The test's path in the `sqlite` test binary.
+        "processes::child_process_entry",
         "--nocapture",
         "--test-threads=1",
     ])

@@ -1,7 +1,7 @@
 //! A PostgreSQL restart in the middle of a load of 8 concurrent tasks: once the server is back,
 //! every new operation succeeds without restarting the application, and no task hangs.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};

@@ -5,7 +5,7 @@
 //! `busy_timeout` is applied at build time. The edges of each range are shown to work against
 //! the real databases.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

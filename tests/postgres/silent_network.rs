@@ -4,7 +4,7 @@
 //! each on a pooled connection that worked a moment before. A connection that timed out is not
 //! reused.
 
-mod common;
+use crate::common;
 
 use std::fmt::Debug;
 use std::future::Future;

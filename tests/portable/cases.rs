@@ -4,7 +4,7 @@
 //! `Database` API (`wasm/tests/portable.rs`) against the same expected rows.
 #![cfg(feature = "sqlite")]
 
-#[path = "../wasm/tests/common/portable_cases.rs"]
+#[path = "../../wasm/tests/common/portable_cases.rs"]
 mod portable_cases;
 
 use dbconfig::prelude::*;

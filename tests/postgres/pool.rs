@@ -1,7 +1,7 @@
 //! PostgreSQL pool behaviour against a real server: sizes, overflow, LIFO, recycling, no
 //! pooling, acquire timeout, the tracker, and engines per runtime.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

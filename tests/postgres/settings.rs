@@ -1,6 +1,6 @@
 //! PostgreSQL: timeouts, connection settings, isolation, row locks, against a real server.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! the test PostgreSQL (and through `AnyConfig`): every value type round-trips equal through a
 //! table made by `create_db`, `$N` placeholders bind by number, errors are typed.
 
-mod common;
+use crate::common;
 
 use dbconfig::prelude::*;
 use dbconfig::schema::{Column, ColumnType, Metadata, Table};
