@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: dbconfig's examples/loadgen.rs against its peers (benches/peers), on
+# Side-by-side benchmark: dbconfig's examples/loadgen/ against its peers (benches/peers), on
 # the same machine, in one go. Every cell is run REPS times; within a repetition every
 # implementation runs once, in an order that rotates from one repetition (and cell) to the next.
 #

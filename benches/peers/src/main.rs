@@ -1,4 +1,4 @@
-//! `peers`: dbconfig's benchmark contract (examples/loadgen.rs) run by other libraries.
+//! `peers`: dbconfig's benchmark contract (examples/loadgen/) run by other libraries.
 //!
 //! ```text
 //! peers --impl NAME --backend sqlite|postgres --workload write|read|mixed|checkout \
@@ -22,7 +22,7 @@ use common::{
 
 fn main() {
     let args = common::args_or_exit();
-    match args.imp.as_str() {
+    match common::imp(&args) {
         "rusqlite-threads" => rusqlite_threads(&args),
         "tokio-postgres-raw" => common::runtime().block_on(tokio_postgres_raw(&args)),
         "deadpool-postgres" => common::runtime().block_on(deadpool_postgres(&args)),

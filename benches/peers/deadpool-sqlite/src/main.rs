@@ -15,7 +15,7 @@ use deadpool_sqlite::{Config, Hook, HookError, PoolConfig, Runtime};
 
 fn main() {
     let args = common::args_or_exit();
-    if args.imp != "deadpool-sqlite" {
+    if common::imp(&args) != "deadpool-sqlite" {
         eprintln!("peers-deadpool-sqlite: runs only --impl deadpool-sqlite");
         std::process::exit(2);
     }

@@ -29,7 +29,7 @@ use sqlx::sqlite::{
 fn main() {
     let args = common::args_or_exit();
     let rt = common::runtime();
-    match args.imp.as_str() {
+    match common::imp(&args) {
         "sqlx-sqlite" => rt.block_on(sqlite(&args)),
         "sqlx-postgres" => rt.block_on(postgres(&args)),
         _ => {
