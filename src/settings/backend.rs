@@ -184,19 +184,12 @@ impl TlsSettings {
 // passphrase) would go, so nothing here is derived.
 impl fmt::Debug for TlsSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let TlsSettings {
-            enabled,
-            ca_file,
-            cert_file,
-            key_file,
-            check_hostname,
-        } = self;
         f.debug_struct("TlsSettings")
-            .field("enabled", enabled)
-            .field("ca_file", ca_file)
-            .field("cert_file", cert_file)
-            .field("key_file", key_file)
-            .field("check_hostname", check_hostname)
+            .field("enabled", &self.enabled)
+            .field("ca_file", &self.ca_file)
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .field("check_hostname", &self.check_hostname)
             .finish()
     }
 }

@@ -156,92 +156,98 @@ mod tests {
 
     #[test]
     fn out_of_range_values_name_the_field_and_the_range() {
-        let hours = |h: u64| Duration::from_secs(h * 3600);
-        check(
-            |s| s.sqlite.busy_timeout = hours(600),
-            "sqlite.busy_timeout",
-            "2160000s",
-            "duration",
-        );
-        check(
-            |s| s.sqlite.busy_timeout = OVER,
-            "sqlite.busy_timeout",
-            "2147483.648s",
-            "duration",
-        );
-        check(
-            |s| s.postgres.statement_timeout = Some(hours(720)),
-            "postgres.statement_timeout",
-            "2592000s",
-            "optional",
-        );
-        check(
-            |s| s.sqlite.setup_busy_timeout = Some(Duration::from_secs(1_000_000_000)),
-            "sqlite.setup_busy_timeout",
-            "1000000000s",
-            "optional",
-        );
-        check(
-            |s| s.connection_timeout = Some(Duration::ZERO),
-            "connection_timeout",
-            "0ns",
-            "connection",
-        );
-        check(
-            |s| s.connection_timeout = Some(Duration::from_micros(999)),
-            "connection_timeout",
-            "999µs",
-            "connection",
-        );
-        check(
-            |s| s.connection_timeout = Some(Duration::MAX),
-            "connection_timeout",
-            "18446744073709551615.999999999s",
-            "connection",
-        );
-        check(
-            |s| s.pool_recycle = Some(OVER),
-            "pool_recycle",
-            "2147483.648s",
-            "never",
-        );
-        check(
-            |s| s.postgres.pool_pre_ping = Some(OVER),
-            "postgres.pool_pre_ping",
-            "2147483.648s",
-            "never",
-        );
-        check(
-            |s| s.pool_timeout = Duration::MAX,
-            "pool_timeout",
-            "18446744073709551615.999999999s",
-            "duration",
-        );
-        check(
-            |s| s.pool_size = u32::MAX,
-            "pool_size",
-            "4294967295",
-            "pool",
-        );
-        check(
-            |s| s.pool_size = POOL_SIZE_MAX + 1,
-            "pool_size",
-            "10001",
-            "pool",
-        );
-        check(
-            |s| s.max_overflow = i32::MAX,
-            "max_overflow",
-            "2147483647",
-            "overflow",
-        );
-        check(
-            |s| s.max_overflow = MAX_OVERFLOW_MAX + 1,
-            "max_overflow",
-            "10001",
-            "overflow",
-        );
-        check(|s| s.max_overflow = -2, "max_overflow", "-2", "overflow");
+        const HOUR: u64 = 3600;
+        type Tune = fn(&mut Settings);
+        let cases: [(Tune, &str, &str, &str); 15] = [
+            (
+                |s| s.sqlite.busy_timeout = Duration::from_secs(600 * HOUR),
+                "sqlite.busy_timeout",
+                "2160000s",
+                "duration",
+            ),
+            (
+                |s| s.sqlite.busy_timeout = OVER,
+                "sqlite.busy_timeout",
+                "2147483.648s",
+                "duration",
+            ),
+            (
+                |s| s.postgres.statement_timeout = Some(Duration::from_secs(720 * HOUR)),
+                "postgres.statement_timeout",
+                "2592000s",
+                "optional",
+            ),
+            (
+                |s| s.sqlite.setup_busy_timeout = Some(Duration::from_secs(1_000_000_000)),
+                "sqlite.setup_busy_timeout",
+                "1000000000s",
+                "optional",
+            ),
+            (
+                |s| s.connection_timeout = Some(Duration::ZERO),
+                "connection_timeout",
+                "0ns",
+                "connection",
+            ),
+            (
+                |s| s.connection_timeout = Some(Duration::from_micros(999)),
+                "connection_timeout",
+                "999µs",
+                "connection",
+            ),
+            (
+                |s| s.connection_timeout = Some(Duration::MAX),
+                "connection_timeout",
+                "18446744073709551615.999999999s",
+                "connection",
+            ),
+            (
+                |s| s.pool_recycle = Some(OVER),
+                "pool_recycle",
+                "2147483.648s",
+                "never",
+            ),
+            (
+                |s| s.postgres.pool_pre_ping = Some(OVER),
+                "postgres.pool_pre_ping",
+                "2147483.648s",
+                "never",
+            ),
+            (
+                |s| s.pool_timeout = Duration::MAX,
+                "pool_timeout",
+                "18446744073709551615.999999999s",
+                "duration",
+            ),
+            (
+                |s| s.pool_size = u32::MAX,
+                "pool_size",
+                "4294967295",
+                "pool",
+            ),
+            (
+                |s| s.pool_size = POOL_SIZE_MAX + 1,
+                "pool_size",
+                "10001",
+                "pool",
+            ),
+            (
+                |s| s.max_overflow = i32::MAX,
+                "max_overflow",
+                "2147483647",
+                "overflow",
+            ),
+            (
+                |s| s.max_overflow = MAX_OVERFLOW_MAX + 1,
+                "max_overflow",
+                "10001",
+                "overflow",
+            ),
+            (|s| s.max_overflow = -2, "max_overflow", "-2", "overflow"),
+        ];
+        for (tune, field, value, range) in cases {
+            check(tune, field, value, range);
+        }
     }
 
     #[test]

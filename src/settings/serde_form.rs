@@ -150,76 +150,62 @@ impl TryFrom<Input> for Settings {
     type Error = SettingsError;
 
     fn try_from(input: Input) -> Result<Self, SettingsError> {
-        let Input {
-            connection_url,
-            echo,
-            connection_timeout,
-            pool_size,
-            max_overflow,
-            pool_recycle,
-            pool_timeout,
-            statement_cache_size,
-            sqlite,
-            postgres,
-            timeout,
-            busy_timeout,
-            pragmas,
-            pool_pre_ping,
-            application_name,
-            search_path,
-            prepared_statement_cache_size,
-            pgbouncer_mode,
-            tls,
-        } = input;
-        let flat_sqlite = timeout.is_some() || busy_timeout.is_some() || pragmas.is_some();
-        let flat_postgres = timeout.is_some()
-            || pool_pre_ping.is_some()
-            || application_name.is_some()
-            || search_path.is_some()
-            || prepared_statement_cache_size.is_some()
-            || pgbouncer_mode.is_some()
-            || tls.is_some();
-        for (section, flat, given) in [
-            ("sqlite", flat_sqlite, sqlite.is_some()),
-            ("postgres", flat_postgres, postgres.is_some()),
-        ] {
-            if flat && given {
-                return Err(SettingsError::Conflict {
-                    key: section.into(),
-                    reason: if section == "sqlite" {
-                        "give the SQLite settings either in `sqlite` or under the flat names of \
-                         dbconfig 0.1 (timeout, busy_timeout, pragmas), not both"
-                    } else {
-                        "give the PostgreSQL settings either in `postgres` or under the flat \
-                         names of dbconfig 0.1 (timeout, tls, application_name, …), not both"
-                    },
-                });
-            }
+        let i = input;
+        let flat_sqlite = i.timeout.is_some() || i.busy_timeout.is_some() || i.pragmas.is_some();
+        let flat_postgres = i.timeout.is_some()
+            || i.pool_pre_ping.is_some()
+            || i.application_name.is_some()
+            || i.search_path.is_some()
+            || i.prepared_statement_cache_size.is_some()
+            || i.pgbouncer_mode.is_some()
+            || i.tls.is_some();
+        if flat_sqlite && i.sqlite.is_some() {
+            return Err(both("sqlite"));
+        }
+        if flat_postgres && i.postgres.is_some() {
+            return Err(both("postgres"));
         }
         let mut s = Settings::default();
         given! {
-            s.connection_url => connection_url,
-            s.echo => echo,
-            s.connection_timeout => connection_timeout,
-            s.pool_size => pool_size,
-            s.max_overflow => max_overflow,
-            s.pool_recycle => pool_recycle,
-            s.pool_timeout => pool_timeout,
-            s.statement_cache_size => statement_cache_size,
-            s.sqlite => sqlite,
-            s.postgres => postgres,
-            s.postgres.statement_timeout => timeout,
-            s.sqlite.setup_busy_timeout => timeout,
-            s.sqlite.busy_timeout => busy_timeout,
-            s.sqlite.pragmas => pragmas,
-            s.postgres.pool_pre_ping => pool_pre_ping,
-            s.postgres.application_name => application_name,
-            s.postgres.search_path => search_path,
-            s.postgres.prepared_statement_cache_size => prepared_statement_cache_size,
-            s.postgres.pgbouncer_mode => pgbouncer_mode,
-            s.postgres.tls => tls,
+            s.connection_url => i.connection_url,
+            s.echo => i.echo,
+            s.connection_timeout => i.connection_timeout,
+            s.pool_size => i.pool_size,
+            s.max_overflow => i.max_overflow,
+            s.pool_recycle => i.pool_recycle,
+            s.pool_timeout => i.pool_timeout,
+            s.statement_cache_size => i.statement_cache_size,
+            s.sqlite => i.sqlite,
+            s.postgres => i.postgres,
+            s.postgres.statement_timeout => i.timeout,
+            s.sqlite.setup_busy_timeout => i.timeout,
+            s.sqlite.busy_timeout => i.busy_timeout,
+            s.sqlite.pragmas => i.pragmas,
+            s.postgres.pool_pre_ping => i.pool_pre_ping,
+            s.postgres.application_name => i.application_name,
+            s.postgres.search_path => i.search_path,
+            s.postgres.prepared_statement_cache_size => i.prepared_statement_cache_size,
+            s.postgres.pgbouncer_mode => i.pgbouncer_mode,
+            s.postgres.tls => i.tls,
         }
         Ok(s)
+    }
+}
+
+/// A section given both nested and under the flat names of 0.1.
+fn both(section: &str) -> SettingsError {
+    SettingsError::Conflict {
+        key: section.into(),
+        reason: match section {
+            "sqlite" => {
+                "give the SQLite settings either in `sqlite` or under the flat names of \
+                         dbconfig 0.1 (timeout, busy_timeout, pragmas), not both"
+            }
+            _ => {
+                "give the PostgreSQL settings either in `postgres` or under the flat names of \
+                  dbconfig 0.1 (timeout, tls, application_name, …), not both"
+            }
+        },
     }
 }
 
