@@ -294,41 +294,30 @@ impl AnySession {
     }
 }
 
-impl Executor for AnySession {
-    fn dialect(&self) -> Dialect {
-        dispatch!(self, AnySession, s => s.dialect())
-    }
+/// `Executor` for the session and the transaction: every method handed to the backend's own.
+macro_rules! dispatch_executor {
+    ($($ty:ty => $name:ident),+) => {$(
+        impl Executor for $ty {
+            fn dialect(&self) -> Dialect {
+                dispatch!(self, $name, x => x.dialect())
+            }
 
-    async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        dispatch!(self, AnySession, s => Executor::execute(s, sql, params).await)
-    }
+            async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
+                dispatch!(self, $name, x => Executor::execute(x, sql, params).await)
+            }
 
-    async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        dispatch!(self, AnySession, s => Executor::query(s, sql, params).await)
-    }
+            async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+                dispatch!(self, $name, x => Executor::query(x, sql, params).await)
+            }
 
-    async fn execute_batch(&mut self, sql: &str) -> Result<()> {
-        dispatch!(self, AnySession, s => Executor::execute_batch(s, sql).await)
-    }
+            async fn execute_batch(&mut self, sql: &str) -> Result<()> {
+                dispatch!(self, $name, x => Executor::execute_batch(x, sql).await)
+            }
+        }
+    )+};
 }
 
-impl Executor for AnyTransaction<'_> {
-    fn dialect(&self) -> Dialect {
-        dispatch!(self, AnyTransaction, t => t.dialect())
-    }
-
-    async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        dispatch!(self, AnyTransaction, t => Executor::execute(t, sql, params).await)
-    }
-
-    async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        dispatch!(self, AnyTransaction, t => Executor::query(t, sql, params).await)
-    }
-
-    async fn execute_batch(&mut self, sql: &str) -> Result<()> {
-        dispatch!(self, AnyTransaction, t => Executor::execute_batch(t, sql).await)
-    }
-}
+dispatch_executor!(AnySession => AnySession, AnyTransaction<'_> => AnyTransaction);
 
 impl Transaction for AnyTransaction<'_> {
     async fn commit(self) -> Result<()> {

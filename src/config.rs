@@ -230,9 +230,22 @@ macro_rules! config_methods {
 pub(crate) use config_methods;
 
 /// The [`DatabaseConfig`] methods every backend writes alike, handing over to its session
-/// (`begin_transaction`) and its engine (`create_db`, `drop_db`, `verify_db`).
+/// (`begin_transaction`) and its engine (`create_db`, `drop_db`, `verify_db`; with
+/// `dialect = …`, also `session` and `dialect`).
 #[cfg(not(target_family = "wasm"))]
 macro_rules! delegate_to_engine {
+    // A single backend: its sessions come from its engine, its dialect is fixed.
+    (dialect = $dialect:ident, $engine:ty, $session:ty, $transaction:ident) => {
+        async fn session(&self, engine: &$engine) -> $crate::error::Result<$session> {
+            Ok(engine.session())
+        }
+
+        fn dialect(&self) -> $crate::url::Dialect {
+            $crate::url::Dialect::$dialect
+        }
+
+        $crate::config::delegate_to_engine!($engine, $session, $transaction);
+    };
     ($engine:ty, $session:ty, $transaction:ident) => {
         async fn begin_transaction<'s>(
             &self,

@@ -113,6 +113,19 @@ impl<M: Manager> PoolCore<M> {
         }
     }
 
+    /// The engines' `Debug`: `name { id, database, status }`.
+    pub(crate) fn fmt_engine(
+        &self,
+        f: &mut std::fmt::Formatter<'_>,
+        name: &str,
+    ) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("id", &self.id)
+            .field("database", &self.database)
+            .field("status", &self.status())
+            .finish()
+    }
+
     /// True once disposed.
     pub(crate) fn is_disposed(&self) -> bool {
         self.disposed.load(Ordering::SeqCst)

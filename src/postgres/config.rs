@@ -99,15 +99,12 @@ impl DatabaseConfig for PostgresConfig {
         crate::engine::get_or_create(&self.unique_key(), || self.build_engine())
     }
 
-    async fn session(&self, engine: &PostgresEngine) -> Result<PostgresSession> {
-        Ok(engine.session())
-    }
-
-    crate::config::delegate_to_engine!(PostgresEngine, PostgresSession, PostgresTransaction);
-
-    fn dialect(&self) -> crate::url::Dialect {
-        crate::url::Dialect::Postgres
-    }
+    crate::config::delegate_to_engine!(
+        dialect = Postgres,
+        PostgresEngine,
+        PostgresSession,
+        PostgresTransaction
+    );
 
     fn is_inmemory(&self) -> bool {
         false

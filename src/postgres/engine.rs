@@ -83,11 +83,7 @@ impl Limits {
 
 impl std::fmt::Debug for PostgresEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresEngine")
-            .field("id", &self.inner.core.id)
-            .field("database", &self.inner.core.database)
-            .field("status", &self.status())
-            .finish()
+        self.inner.core.fmt_engine(f, "PostgresEngine")
     }
 }
 

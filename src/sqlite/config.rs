@@ -121,15 +121,12 @@ impl DatabaseConfig for SqliteConfig {
         crate::engine::get_or_create(&self.unique_key(), || self.build_engine())
     }
 
-    async fn session(&self, engine: &SqliteEngine) -> Result<SqliteSession> {
-        Ok(engine.session())
-    }
-
-    crate::config::delegate_to_engine!(SqliteEngine, SqliteSession, SqliteTransaction);
-
-    fn dialect(&self) -> crate::url::Dialect {
-        crate::url::Dialect::Sqlite
-    }
+    crate::config::delegate_to_engine!(
+        dialect = Sqlite,
+        SqliteEngine,
+        SqliteSession,
+        SqliteTransaction
+    );
 
     fn is_inmemory(&self) -> bool {
         self.url().is_inmemory()

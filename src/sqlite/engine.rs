@@ -34,11 +34,7 @@ pub(crate) struct EngineInner {
 
 impl std::fmt::Debug for SqliteEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteEngine")
-            .field("id", &self.inner.core.id)
-            .field("database", &self.inner.core.database)
-            .field("status", &self.status())
-            .finish()
+        self.inner.core.fmt_engine(f, "SqliteEngine")
     }
 }
 
