@@ -88,6 +88,7 @@
 pub mod any;
 pub mod config;
 pub mod error;
+mod keyword;
 pub mod query;
 pub mod schema;
 pub mod settings;

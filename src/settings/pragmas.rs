@@ -1,137 +1,80 @@
 //! SQLite PRAGMA settings: the values dbconfig applies to every new connection.
 
-use std::fmt;
 use std::str::FromStr;
 
 use super::SettingsError;
 use super::pragma_names::{self, Kind};
 
-/// `PRAGMA journal_mode`. See <https://www.sqlite.org/pragma.html#pragma_journal_mode>.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
-pub enum JournalMode {
-    /// Rollback journal deleted at the end of each transaction (SQLite's default).
-    Delete,
-    /// Rollback journal truncated instead of deleted.
-    Truncate,
-    /// Rollback journal header zeroed instead of deleted.
-    Persist,
-    /// Rollback journal kept in memory.
-    Memory,
-    /// Write-ahead log: readers never block the writer. dbconfig's default.
-    #[default]
-    Wal,
-    /// No rollback journal: a crash or a failed ROLLBACK can corrupt the database. Needs
-    /// [`SqlitePragmas::allow_unsafe`], as does `Memory`.
-    Off,
-}
-
-impl JournalMode {
-    /// The keyword SQLite uses.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JournalMode::Delete => "delete",
-            JournalMode::Truncate => "truncate",
-            JournalMode::Persist => "persist",
-            JournalMode::Memory => "memory",
-            JournalMode::Wal => "wal",
-            JournalMode::Off => "off",
-        }
+crate::keyword::keyword_enum! {
+    /// `PRAGMA journal_mode`. See <https://www.sqlite.org/pragma.html#pragma_journal_mode>.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+    pub enum JournalMode {
+        /// Rollback journal deleted at the end of each transaction (SQLite's default).
+        Delete = "delete",
+        /// Rollback journal truncated instead of deleted.
+        Truncate = "truncate",
+        /// Rollback journal header zeroed instead of deleted.
+        Persist = "persist",
+        /// Rollback journal kept in memory.
+        Memory = "memory",
+        /// Write-ahead log: readers never block the writer. dbconfig's default.
+        #[default]
+        Wal = "wal",
+        /// No rollback journal: a crash or a failed ROLLBACK can corrupt the database. Needs
+        /// [`SqlitePragmas::allow_unsafe`], as does `Memory`.
+        Off = "off",
     }
 }
 
 impl FromStr for JournalMode {
     type Err = SettingsError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_lowercase().as_str() {
-            "delete" => JournalMode::Delete,
-            "truncate" => JournalMode::Truncate,
-            "persist" => JournalMode::Persist,
-            "memory" => JournalMode::Memory,
-            "wal" => JournalMode::Wal,
-            "off" => JournalMode::Off,
-            _ => {
-                return Err(SettingsError::invalid(
-                    "journal_mode",
-                    s,
-                    "one of delete, truncate, persist, memory, wal, off",
-                ));
-            }
+        Self::parse(s.trim()).ok_or_else(|| {
+            SettingsError::invalid(
+                "journal_mode",
+                s,
+                "one of delete, truncate, persist, memory, wal, off",
+            )
         })
     }
 }
 
-impl fmt::Display for JournalMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::keyword::keyword_enum! {
+    /// `PRAGMA synchronous`. See <https://www.sqlite.org/pragma.html#pragma_synchronous>.
+    /// `Off` needs [`SqlitePragmas::allow_unsafe`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+    pub enum Synchronous {
+        /// No syncs at all.
+        Off = "off" | "0",
+        /// Sync at critical moments; with WAL, durable against application crashes. dbconfig's
+        /// default.
+        #[default]
+        Normal = "normal" | "1",
+        /// Sync on every commit.
+        Full = "full" | "2",
+        /// Like full, plus the directory after deleting a journal.
+        Extra = "extra" | "3",
     }
-}
-
-/// `PRAGMA synchronous`. See <https://www.sqlite.org/pragma.html#pragma_synchronous>.
-/// `Off` needs [`SqlitePragmas::allow_unsafe`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
-pub enum Synchronous {
-    /// No syncs at all.
-    Off,
-    /// Sync at critical moments; with WAL, durable against application crashes. dbconfig's default.
-    #[default]
-    Normal,
-    /// Sync on every commit.
-    Full,
-    /// Like full, plus the directory after deleting a journal.
-    Extra,
 }
 
 impl Synchronous {
-    /// The keyword SQLite uses.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Synchronous::Off => "off",
-            Synchronous::Normal => "normal",
-            Synchronous::Full => "full",
-            Synchronous::Extra => "extra",
-        }
-    }
-
     /// The number `PRAGMA synchronous` reports for this level.
     #[must_use]
     pub fn as_number(self) -> i64 {
-        match self {
-            Synchronous::Off => 0,
-            Synchronous::Normal => 1,
-            Synchronous::Full => 2,
-            Synchronous::Extra => 3,
-        }
+        self as i64
     }
 }
 
 impl FromStr for Synchronous {
     type Err = SettingsError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_lowercase().as_str() {
-            "off" | "0" => Synchronous::Off,
-            "normal" | "1" => Synchronous::Normal,
-            "full" | "2" => Synchronous::Full,
-            "extra" | "3" => Synchronous::Extra,
-            _ => {
-                return Err(SettingsError::invalid(
-                    "synchronous",
-                    s,
-                    "one of off, normal, full, extra (or 0-3)",
-                ));
-            }
+        Self::parse(s.trim()).ok_or_else(|| {
+            SettingsError::invalid("synchronous", s, "one of off, normal, full, extra (or 0-3)")
         })
-    }
-}
-
-impl fmt::Display for Synchronous {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -200,8 +200,23 @@ fn push_foreign_key(w: &mut SqlWriter, table: &Table, fk: &super::ForeignKey) {
     }
 }
 
-/// `CREATE [UNIQUE] INDEX IF NOT EXISTS "name" ON <table> [USING m] (parts) [WHERE …]`.
-fn push_index(w: &mut SqlWriter, table: &Table, index: &super::Index, qualify: bool) {
+/// The `CREATE INDEX` statements of the indexes of `table` that apply to `dialect`.
+fn index_statements(table: &Table, dialect: Dialect) -> impl Iterator<Item = String> + '_ {
+    table
+        .indexes
+        .iter()
+        .filter(move |index| index.applies_to(dialect))
+        .map(move |index| {
+            let mut w = SqlWriter::new(dialect);
+            push_index(&mut w, table, index);
+            w.finish()
+        })
+}
+
+/// `CREATE [UNIQUE] INDEX IF NOT EXISTS "name" ON <table> [USING m] (parts) [WHERE …]`; the
+/// table is schema-qualified on PostgreSQL (SQLite puts an index in its table's database).
+fn push_index(w: &mut SqlWriter, table: &Table, index: &super::Index) {
+    let qualify = w.dialect() == Dialect::Postgres;
     w.push(if index.unique {
         "CREATE UNIQUE INDEX IF NOT EXISTS "
     } else {

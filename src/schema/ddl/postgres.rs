@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::writer::SqlWriter;
 use super::{
-    creation_order, names, push_default, push_foreign_key, push_index, push_table_constraints,
+    creation_order, index_statements, names, push_default, push_foreign_key, push_table_constraints,
 };
 use crate::schema::{ColumnType, Metadata};
 use crate::url::Dialect;
@@ -122,16 +122,7 @@ pub(super) fn create(metadata: &Metadata) -> Vec<String> {
         out.push(ignoring_duplicates(&w.finish()));
     }
     for &t in &order.tables {
-        let table = &metadata.tables[t];
-        for index in table
-            .indexes
-            .iter()
-            .filter(|i| i.applies_to(Dialect::Postgres))
-        {
-            let mut w = SqlWriter::new(Dialect::Postgres);
-            push_index(&mut w, table, index, true);
-            out.push(w.finish());
-        }
+        out.extend(index_statements(&metadata.tables[t], Dialect::Postgres));
     }
     out
 }

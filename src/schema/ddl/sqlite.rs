@@ -1,7 +1,7 @@
 //! SQLite DDL.
 
 use super::writer::SqlWriter;
-use super::{creation_order, push_default, push_index, push_table_constraints};
+use super::{creation_order, index_statements, push_default, push_table_constraints};
 use crate::schema::{ColumnType, Metadata};
 use crate::url::Dialect;
 
@@ -83,15 +83,7 @@ pub(super) fn create(metadata: &Metadata) -> Vec<String> {
         push_table_constraints(&mut w, table, identity.is_some(), |_| true);
         w.push("\n)");
         out.push(w.finish());
-        for index in table
-            .indexes
-            .iter()
-            .filter(|i| i.applies_to(Dialect::Sqlite))
-        {
-            let mut w = SqlWriter::new(Dialect::Sqlite);
-            push_index(&mut w, table, index, false);
-            out.push(w.finish());
-        }
+        out.extend(index_statements(table, Dialect::Sqlite));
     }
     out
 }
