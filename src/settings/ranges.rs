@@ -158,6 +158,7 @@ mod tests {
     fn out_of_range_values_name_the_field_and_the_range() {
         const HOUR: u64 = 3600;
         type Tune = fn(&mut Settings);
+        // A table of settings and the error each must give: rows alike by design.
         let cases: [(Tune, &str, &str, &str); 15] = [
             (
                 |s| s.sqlite.busy_timeout = Duration::from_secs(600 * HOUR),

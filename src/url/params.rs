@@ -146,6 +146,7 @@ mod tests {
 
     #[test]
     fn decoding() {
+        // A table of inputs and what each must give: rows alike by design.
         let cases: Vec<(&str, Result<&str, UrlError>)> = vec![
             ("plain", Ok("plain")),
             ("my%20db", Ok("my db")),

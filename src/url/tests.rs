@@ -12,6 +12,8 @@ type Expected<'a> = Result<(Dialect, bool, &'a str), UrlError>;
 fn dispatch() {
     let long = "a".repeat(100_000);
     let long_scheme = format!("{long}://x");
+    // A table of inputs and what each must give: its rows are alike by design (the
+    // `duplicates` tool pairs them, and pairs them with the other parsers' tables).
     let cases: Vec<(&str, Expected)> = vec![
         (
             "sqlite:///a.db",

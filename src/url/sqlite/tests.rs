@@ -46,6 +46,8 @@ const BOOL: &str = "a boolean: 0, 1, true, false, yes, no, on or off";
 fn sqlite_forms() {
     let long = format!("sqlite:///{}", "a".repeat(100_000));
     let long_value = format!("sqlite:///a.db?mode={}", "x".repeat(100_000));
+    // A table of inputs and what each must give: its rows are alike by design (the
+    // `duplicates` tool pairs them, and pairs them with the other parser's table).
     let cases: Vec<(&str, Result<Want, UrlError>)> = vec![
         // SQLAlchemy style
         ("sqlite:///rel.db", ok(file("rel.db"), &[], None)),

@@ -4,6 +4,8 @@ use super::*;
 
 #[test]
 fn key_value_forms() {
+    // A table of inputs and what each must give: its rows are alike by design (the
+    // `duplicates` tool pairs them, and pairs them with the other parser's table).
     let cases: Vec<(&str, Result<PostgresUrl, UrlError>)> = vec![
         (
             "host=localhost port=5432 user=u password='p w\\'q' dbname=d sslmode=verify-full",

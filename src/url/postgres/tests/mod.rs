@@ -59,6 +59,8 @@ fn url_forms() {
     let long_host = "h".repeat(100_000);
     let long = format!("postgresql://{long_host}/db");
     let long_port = format!("postgresql://h:{}/db", "9".repeat(100_000));
+    // A table of inputs and what each must give: its rows are alike by design (the
+    // `duplicates` tool pairs them, and pairs them with the other parsers' tables).
     let cases: Vec<(&str, Result<PostgresUrl, UrlError>)> = vec![
         (
             "postgres://u:s3cr3t-PW@h:5432/db",
