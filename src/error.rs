@@ -201,6 +201,9 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A migration problem (see [`crate::migrate`]); its message names the step.
+    #[error(transparent)]
+    Migration(crate::migrate::MigrationError),
     /// `query_one` / `query_opt` got a number of rows it does not accept.
     #[error("expected {expected} row, the query returned {found}")]
     UnexpectedRows {
@@ -264,6 +267,12 @@ impl Error {
 impl From<UrlError> for Error {
     fn from(e: UrlError) -> Self {
         Error::Url(e)
+    }
+}
+
+impl From<crate::migrate::MigrationError> for Error {
+    fn from(e: crate::migrate::MigrationError) -> Self {
+        Error::Migration(e)
     }
 }
 

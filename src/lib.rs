@@ -72,6 +72,7 @@
 //! - [`value`]: [`Value`], [`Row`] and the conversions, stored the same way on both backends.
 //! - [`settings`], [`url`]: configuration and connection URLs (parsed strictly, shown redacted).
 //! - [`schema`]: schema metadata, DDL for both dialects, `create_db` / `drop_db` / `verify_db`.
+//! - [`migrate`]: versioned migrations, each step once, on any [`DatabaseConfig`].
 //! - [`tracker`], [`engine`]: which connections are open and where they came from; the engine
 //!   registry and pool status.
 //! - [`error`]: one [`Error`] type; messages never contain a password.
@@ -89,6 +90,7 @@ pub mod any;
 pub mod config;
 pub mod error;
 mod keyword;
+pub mod migrate;
 pub mod query;
 pub mod schema;
 pub mod settings;

@@ -306,3 +306,23 @@ fn bad_values_name_the_variable() {
         assert!(!shown.contains("hunter2"), "password leaked: {shown}");
     }
 }
+
+/// A problem `validate()` finds names the field as `ENV_VARS` does (the fuzz target found
+/// `pragmas.synchronous` named after the field had moved to `sqlite.pragmas`).
+#[test]
+fn validation_errors_name_current_fields() {
+    for (name, value) in [
+        ("DBCONFIG_SQLITE_SYNCHRONOUS", "off"),
+        ("DBCONFIG_SQLITE_JOURNAL_MODE", "off"),
+        ("DBCONFIG_SQLITE_PRAGMAS", "writable_schema=1"),
+        ("DBCONFIG_TLS_CERT_FILE", "/c.pem"),
+        ("DBCONFIG_TLS_KEY_FILE", "/k.pem"),
+    ] {
+        let err = from(&[(name, value)]).unwrap_err();
+        let key = err.key();
+        assert!(
+            key == name || ENV_VARS.iter().any(|v| v.field == key),
+            "{name}={value}: {err} names {key:?}"
+        );
+    }
+}

@@ -85,30 +85,32 @@ pub(super) fn kind(name: &str) -> Option<Kind> {
             |v| v.trim().eq_ignore_ascii_case("exclusive"),
             "locking_mode=normal: exclusive keeps the database locked by the first connection, \
              so the pool's other connections fail with \"database is locked\"; set \
-             pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow it",
+             sqlite.pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow it",
         ),
         "writable_schema" => guarded(
             |v| !is_off(v),
             "writable_schema=off: on lets SQL edit sqlite_schema directly, and a mistake \
-             corrupts the database; set pragmas.allow_unsafe \
+             corrupts the database; set sqlite.pragmas.allow_unsafe \
              (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow it",
         ),
         "ignore_check_constraints" => guarded(
             |v| !is_off(v),
             "ignore_check_constraints=off: on stops enforcing CHECK constraints; set \
-             pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow it",
+             sqlite.pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow it",
         ),
         "schema_version" => guarded(
             |_| true,
             "no schema_version: writing it can corrupt the database; set \
-             pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow it",
+             sqlite.pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow it",
         ),
-        "journal_mode" => own("no journal_mode here: set pragmas.journal_mode"),
-        "synchronous" => own("no synchronous here: set pragmas.synchronous"),
-        "foreign_keys" => own("no foreign_keys here: set pragmas.foreign_keys"),
-        "legacy_alter_table" => own("no legacy_alter_table here: set pragmas.legacy_alter_table"),
-        "cache_size" => own("no cache_size here: set pragmas.cache_size"),
-        "busy_timeout" => own("no busy_timeout here: set busy_timeout"),
+        "journal_mode" => own("no journal_mode here: set sqlite.pragmas.journal_mode"),
+        "synchronous" => own("no synchronous here: set sqlite.pragmas.synchronous"),
+        "foreign_keys" => own("no foreign_keys here: set sqlite.pragmas.foreign_keys"),
+        "legacy_alter_table" => {
+            own("no legacy_alter_table here: set sqlite.pragmas.legacy_alter_table")
+        }
+        "cache_size" => own("no cache_size here: set sqlite.pragmas.cache_size"),
+        "busy_timeout" => own("no busy_timeout here: set sqlite.busy_timeout"),
         _ if SAFE.contains(&name) => Some(Kind::Safe),
         _ => None,
     }

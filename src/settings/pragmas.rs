@@ -171,10 +171,10 @@ impl SqlitePragmas {
     /// the pool.
     ///
     /// # Errors
-    /// The first offending setting, named (`pragmas.extra`, `pragmas.journal_mode`,
-    /// `pragmas.synchronous`), with what is accepted and how to allow an unsafe value.
+    /// The first offending setting, named (`sqlite.pragmas.extra`, `sqlite.pragmas.journal_mode`,
+    /// `sqlite.pragmas.synchronous`), with what is accepted and how to allow an unsafe value.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        const KEY: &str = "pragmas.extra";
+        const KEY: &str = "sqlite.pragmas.extra";
         for (name, value) in &self.extra {
             validate_pragma(KEY, name, value)?;
             let kind = name_kind(KEY, name, value)?;
@@ -197,19 +197,19 @@ impl SqlitePragmas {
         }
         if matches!(self.journal_mode, JournalMode::Off | JournalMode::Memory) {
             return Err(SettingsError::invalid(
-                "pragmas.journal_mode",
+                "sqlite.pragmas.journal_mode",
                 self.journal_mode.as_str(),
                 "delete, truncate, persist or wal: off and memory can corrupt the database on a \
-                 crash or a failed ROLLBACK; set pragmas.allow_unsafe \
+                 crash or a failed ROLLBACK; set sqlite.pragmas.allow_unsafe \
                  (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) to allow them",
             ));
         }
         if self.synchronous == Synchronous::Off {
             return Err(SettingsError::invalid(
-                "pragmas.synchronous",
+                "sqlite.pragmas.synchronous",
                 self.synchronous.as_str(),
                 "normal, full or extra: off can corrupt the database on a power loss or an OS \
-                 crash; set pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) \
+                 crash; set sqlite.pragmas.allow_unsafe (DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS=true) \
                  to allow it",
             ));
         }
@@ -316,7 +316,7 @@ mod tests {
             ("count_changes", "1"),
         ] {
             let err = with(name, value).validate().expect_err(name);
-            assert_eq!(err.key(), "pragmas.extra", "{name}={value}");
+            assert_eq!(err.key(), "sqlite.pragmas.extra", "{name}={value}");
             assert!(err.to_string().contains(name), "{name}={value}: {err}");
         }
         for (name, value) in [
@@ -373,7 +373,7 @@ mod tests {
             },
         ] {
             let err = p.validate().unwrap_err();
-            assert!(err.key().starts_with("pragmas."), "{err}");
+            assert!(err.key().starts_with("sqlite.pragmas."), "{err}");
             assert!(err.to_string().contains("allow_unsafe"), "{err}");
             p.allow_unsafe = true;
             p.validate().unwrap();

@@ -124,7 +124,9 @@ fn apply_pragmas_with(
     conn.busy_timeout(setup_wait)?;
     for Pragma { name, value, .. } in super::pragma::pragmas(settings) {
         match name.as_str() {
-            "journal_mode" if !target.read_only => set_journal_mode(conn, target, settings)?,
+            "journal_mode" if !target.read_only => {
+                set_journal_mode(conn, target, settings, setup_wait)?;
+            }
             "journal_mode" => {}
             // Last of dbconfig's own: the setup wait above holds until here.
             "busy_timeout" => conn.busy_timeout(settings.sqlite.busy_timeout)?,
@@ -139,22 +141,49 @@ fn apply_pragmas_with(
 
 /// Sets the journal mode only when it differs: WAL is stored in the file, so it is set once per
 /// file and merely checked by every later connection (setting it can itself hit a lock).
-fn set_journal_mode(conn: &Connection, target: &OpenTarget, settings: &Settings) -> Result<()> {
+///
+/// Two processes opening a new file at once both switch it: SQLite then refuses one of them at
+/// once with `SQLITE_BUSY` instead of calling the busy handler (each holds a shared lock the
+/// other must wait for), so the switch is tried again, with a short pause, until `setup_wait`
+/// is spent; usually the other process has switched the file by then and there is nothing left
+/// to do.
+fn set_journal_mode(
+    conn: &Connection,
+    target: &OpenTarget,
+    settings: &Settings,
+    setup_wait: Duration,
+) -> Result<()> {
     let wanted = effective_journal_mode(settings.sqlite.pragmas.journal_mode, target.inmemory);
-    let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
-    if current.eq_ignore_ascii_case(wanted.as_str()) {
+    let deadline = Instant::now() + setup_wait;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if current.eq_ignore_ascii_case(wanted.as_str()) {
+            return Ok(());
+        }
+        let now: String =
+            match conn.pragma_update_and_check(None, "journal_mode", wanted.as_str(), |r| r.get(0))
+            {
+                Ok(now) => now,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && Instant::now() + pause < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+        if !now.eq_ignore_ascii_case(wanted.as_str()) && !target.inmemory {
+            return Err(Error::Pragma {
+                pragma: "journal_mode",
+                expected: wanted.as_str().into(),
+                found: now,
+            });
+        }
         return Ok(());
     }
-    let now: String =
-        conn.pragma_update_and_check(None, "journal_mode", wanted.as_str(), |r| r.get(0))?;
-    if !now.eq_ignore_ascii_case(wanted.as_str()) && !target.inmemory {
-        return Err(Error::Pragma {
-            pragma: "journal_mode",
-            expected: wanted.as_str().into(),
-            found: now,
-        });
-    }
-    Ok(())
 }
 
 /// The PRAGMAs in effect on `conn`: the ones dbconfig sets plus `extra` names, as SQLite reports

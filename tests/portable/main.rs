@@ -1,4 +1,5 @@
-//! The portable API (write once, run on SQLite and PostgreSQL): the value round trips, the statement cases shared with the browser, and the job-queue example.
+//! The portable API (write once, run on SQLite and PostgreSQL): the value round trips, the
+//! statement cases shared with the browser, and the job-queue example.
 //!
 //! One test binary per capability; each module was one binary before.
 

@@ -1,4 +1,5 @@
-//! PostgreSQL: cancellation, commit pipelining, the pool, server restarts, settings, a silent network and TLS, against a real server (see `common::pg_url`).
+//! PostgreSQL: cancellation, commit pipelining, the pool, server restarts, settings, a silent
+//! network and TLS, against a real server (see `common::pg_url`).
 //!
 //! One test binary per capability; each module was one binary before.
 

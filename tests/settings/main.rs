@@ -1,4 +1,5 @@
-//! Settings and connection URLs: ranges checked where settings are made, and URL parsing properties.
+//! Settings and connection URLs: ranges checked where settings are made, and URL parsing
+//! properties.
 //!
 //! One test binary per capability; each module was one binary before.
 

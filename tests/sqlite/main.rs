@@ -1,4 +1,5 @@
-//! SQLite: pools, cancellation, concurrency, `FOR UPDATE`, in-memory databases and several processes on one file, against real SQLite files.
+//! SQLite: pools, cancellation, concurrency, `FOR UPDATE`, in-memory databases and several
+//! processes on one file, against real SQLite files.
 //!
 //! One test binary per capability; each module was one binary before.
 

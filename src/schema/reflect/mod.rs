@@ -203,6 +203,10 @@ pub(crate) fn diff(
         );
     }
     for live in &catalog.tables {
+        // dbconfig's own record of migrations is not part of anyone's schema.
+        if live.name == crate::migrate::TABLE {
+            continue;
+        }
         if !expected_tables.contains(&(live.schema.clone(), live.name.clone())) {
             let label = names::display(live.schema.as_deref(), &live.name);
             out.add(Extra, ObjectKind::Table, label, None);
