@@ -336,3 +336,73 @@ fn check_postgres_reports_a_value_of_an_unexpected_type() {
         "{stderr}"
     );
 }
+
+/// `dbconfig migrate`: status (exit 1 while steps are pending), up with a line per step, status
+/// at the head, `--json`, stamp, and a failing step named with exit 1 and nothing of it kept.
+#[test]
+fn migrate_status_up_stamp_on_a_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps = dir.path().join("migrations");
+    std::fs::create_dir(&steps).unwrap();
+    std::fs::write(
+        steps.join("0001_create_jobs.sql"),
+        "CREATE TABLE job (id BIGINT PRIMARY KEY, name TEXT NOT NULL);",
+    )
+    .unwrap();
+    std::fs::write(
+        steps.join("0002_add_priority.sql"),
+        "ALTER TABLE job ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;",
+    )
+    .unwrap();
+    let steps = steps.to_str().unwrap();
+    let url = common::file_url(dir.path(), "m.db");
+
+    let (ok, stdout, _) = dbconfig(&["migrate", "status", &url, steps]);
+    assert!(!ok, "pending steps: exit 1\n{stdout}");
+    assert!(
+        stdout.contains("0001 create jobs") && stdout.contains("pending"),
+        "{stdout}"
+    );
+
+    let (ok, stdout, stderr) = dbconfig(&["migrate", "up", &url, steps]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("applied 0001 create jobs"), "{stdout}");
+    assert!(stdout.contains("applied 0002 add priority"), "{stdout}");
+
+    let (ok, stdout, _) = dbconfig(&["migrate", "status", "--json", &url, steps]);
+    assert!(ok, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["at_head"], true);
+    assert_eq!(v["steps"][1]["id"], "0002");
+    assert_eq!(v["steps"][1]["state"], "applied");
+    assert_eq!(v["steps"][1]["checksum_ok"], true);
+
+    let (ok, stdout, _) = dbconfig(&["migrate", "up", "--json", &url, steps]);
+    assert!(ok);
+    assert_eq!(stdout.trim(), r#"{"applied":[]}"#);
+
+    // A database made without migrations, stamped at the first step, then upgraded.
+    let other = common::file_url(dir.path(), "other.db");
+    let (ok, _, stderr) = dbconfig(&["migrate", "up", &other, steps]);
+    assert!(ok, "{stderr}");
+    let fresh = common::file_url(dir.path(), "fresh.db");
+    let (ok, stdout, _) = dbconfig(&["migrate", "stamp", "--to", "0001", &fresh, steps]);
+    assert!(ok);
+    assert!(stdout.contains("1 steps recorded"), "{stdout}");
+
+    // A failing step: exit 1, named, and the database still at the step before.
+    std::fs::write(
+        std::path::Path::new(steps).join("0003_broken.sql"),
+        "CREATE TABLE half (x INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+    )
+    .unwrap();
+    let (ok, _, stderr) = dbconfig(&["migrate", "up", &url, steps]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("migration 0003 (broken) failed"),
+        "{stderr}"
+    );
+    let (_, stdout, _) = dbconfig(&["migrate", "status", "--json", &url, steps]);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["steps"][2]["state"], "pending");
+}

@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, SimpleQueryMessage};
 
+#[path = "dbconfig/migrate.rs"]
+mod migrate;
+
 /// `eprintln!` for this program: a closed stderr is ignored instead of panicking.
 macro_rules! eprintln {
     ($($arg:tt)*) => {
@@ -127,6 +130,9 @@ enum Command {
         /// The schema file.
         schema: PathBuf,
     },
+    /// Versioned migrations from a directory: status, up, stamp.
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
 }
 
 /// What the schema commands do with the database.
@@ -163,6 +169,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Verify { url, schema } => {
             run_async(schema_command(&url, &schema, SchemaAction::Verify))
         }
+        Command::Migrate(command) => run_async(migrate::run(command)),
     }
 }
 

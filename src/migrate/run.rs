@@ -99,6 +99,19 @@ impl Migrations {
         &self,
         config: &C,
     ) -> impl Future<Output = Result<Vec<Applied>>> + Send {
+        self.up_with(config, |_| {})
+    }
+
+    /// [`up`](Self::up), calling `on_applied` after each step is committed (a progress line
+    /// for long upgrades).
+    ///
+    /// # Errors
+    /// As [`up`](Self::up).
+    pub fn up_with<C: DatabaseConfig>(
+        &self,
+        config: &C,
+        mut on_applied: impl FnMut(&Applied) + Send,
+    ) -> impl Future<Output = Result<Vec<Applied>>> + Send {
         async move {
             let dialect = config.dialect();
             self.prepare(dialect)?;
@@ -134,11 +147,13 @@ impl Migrations {
                 tx.execute(RECORD, &[&step.id, &step.description, &sum, &millis])
                     .await?;
                 tx.commit().await?;
-                done.push(Applied {
+                let applied = Applied {
                     id: step.id.clone(),
                     description: step.description.clone(),
                     duration,
-                });
+                };
+                on_applied(&applied);
+                done.push(applied);
             }
             Ok(done)
         }
