@@ -322,6 +322,38 @@ async fn verify_reports_what_changed() {
     );
 }
 
+/// A changed index reads in plain words, not Rust debug syntax (`Some(..)`, `["a"]`).
+#[tokio::test]
+async fn differences_read_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    let table = |index: Index| {
+        Metadata::new().table(
+            Table::new("t")
+                .column(Column::new("a", ColumnType::Integer))
+                .column(Column::new("b", ColumnType::Integer))
+                .index(index),
+        )
+    };
+    let built = table(Index::new("ix_t", ["a"]).unique().filter("a > 0"));
+    config.create_db(&engine, &built).await.unwrap();
+    let wanted = table(Index::new("ix_t", ["a", "b"]));
+    let diff: Vec<String> = config
+        .verify_db(&engine, &wanted)
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diff,
+        [
+            "different index t.ix_t: unique, expected not unique; partial (WHERE …), expected not \
+          partial; on (a), expected (a, b)"
+        ]
+    );
+}
+
 /// Found by the property test: with foreign keys on, dropping a table of a cycle that also
 /// references itself with an action fails ("no such table") once the other table is gone.
 #[tokio::test]

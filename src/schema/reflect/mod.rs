@@ -144,6 +144,24 @@ impl fmt::Display for Difference {
     }
 }
 
+/// `'a', 'b'`: labels as SQL writes them.
+fn quoted(labels: &[String]) -> String {
+    labels
+        .iter()
+        .map(|l| format!("'{}'", l.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `a, <expression>, b`: an index's key parts, an expression shown as such.
+fn index_parts(parts: &[Option<String>]) -> String {
+    parts
+        .iter()
+        .map(|p| p.as_deref().unwrap_or("<expression>"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 struct Out(Vec<Difference>);
 
 impl Out {
@@ -226,7 +244,11 @@ pub(crate) fn diff(
                     Different,
                     ObjectKind::EnumType,
                     label,
-                    Some(format!("labels are {labels:?}, expected {:?}", e.values)),
+                    Some(format!(
+                        "labels are {}, expected {}",
+                        quoted(labels),
+                        quoted(&e.values)
+                    )),
                 ),
                 Some(_) => {}
             }
@@ -401,21 +423,34 @@ fn diff_table(
             })
             .collect();
         let mut problems = Vec::new();
+        let unique = |u: bool| if u { "unique" } else { "not unique" };
         if found.unique != index.unique {
             problems.push(format!(
-                "unique is {}, expected {}",
-                found.unique, index.unique
+                "{}, expected {}",
+                unique(found.unique),
+                unique(index.unique)
             ));
         }
+        let partial = |p: bool| {
+            if p {
+                "partial (WHERE …)"
+            } else {
+                "not partial"
+            }
+        };
         if found.partial != index.filter.is_some() {
             problems.push(format!(
-                "partial is {}, expected {}",
-                found.partial,
-                index.filter.is_some()
+                "{}, expected {}",
+                partial(found.partial),
+                partial(index.filter.is_some())
             ));
         }
         if found.parts != parts {
-            problems.push(format!("parts are {:?}, expected {parts:?}", found.parts));
+            problems.push(format!(
+                "on ({}), expected ({})",
+                index_parts(&found.parts),
+                index_parts(&parts)
+            ));
         }
         if dialect == Dialect::Postgres {
             let method = index
@@ -424,7 +459,8 @@ fn diff_table(
                 .unwrap_or("btree")
                 .to_ascii_lowercase();
             if found.method.as_deref() != Some(method.as_str()) {
-                problems.push(format!("method is {:?}, expected {method}", found.method));
+                let found = found.method.as_deref().unwrap_or("unknown");
+                problems.push(format!("method is {found}, expected {method}"));
             }
         }
         if !problems.is_empty() {
