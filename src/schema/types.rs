@@ -31,6 +31,9 @@ pub enum ColumnType {
     Text,
     /// Text of at most this many characters.
     Varchar(u32),
+    /// `varchar` without a length: text of any length (PostgreSQL `character varying`, SQLite
+    /// `VARCHAR`), for schemas that spell it so.
+    VarcharUnbounded,
     /// True/false.
     Boolean,
     /// Binary data.
@@ -55,7 +58,7 @@ pub enum ColumnType {
     Enum(String),
 }
 
-const EXPECTED: &str = "integer, bigint, smallint, real, double, numeric(p,s), text, varchar(n), \
+const EXPECTED: &str = "integer, bigint, smallint, real, double, numeric(p,s), text, varchar, varchar(n), \
                         boolean, bytes, uuid, json, jsonb, date, time, timestamp, timestamptz, \
                         interval or enum:<name>";
 
@@ -84,6 +87,7 @@ impl FromStr for ColumnType {
             "real" | "float" => ColumnType::Real,
             "double" => ColumnType::Double,
             "text" => ColumnType::Text,
+            "varchar" => ColumnType::VarcharUnbounded,
             "boolean" | "bool" => ColumnType::Boolean,
             "bytes" | "blob" | "bytea" => ColumnType::Bytes,
             "uuid" => ColumnType::Uuid,
@@ -121,6 +125,7 @@ impl fmt::Display for ColumnType {
             ColumnType::Numeric { precision, scale } => write!(f, "numeric({precision},{scale})"),
             ColumnType::Text => f.write_str("text"),
             ColumnType::Varchar(n) => write!(f, "varchar({n})"),
+            ColumnType::VarcharUnbounded => f.write_str("varchar"),
             ColumnType::Boolean => f.write_str("boolean"),
             ColumnType::Bytes => f.write_str("bytes"),
             ColumnType::Uuid => f.write_str("uuid"),
@@ -177,6 +182,7 @@ mod tests {
             "numeric(10,2)",
             "text",
             "varchar(255)",
+            "varchar",
             "boolean",
             "bytes",
             "uuid",
@@ -200,7 +206,7 @@ mod tests {
             }
         );
         for bad in [
-            "varchar",
+            "varchar()",
             "varchar(0)",
             "numeric(2,3)",
             "numeric(1)",

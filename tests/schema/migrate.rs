@@ -36,6 +36,8 @@ fn schema(version: u32) -> Metadata {
             Table::new("tag")
                 .column(Column::new("id", ColumnType::BigInt).not_null())
                 .column(Column::new("label", ColumnType::Varchar(40)).not_null())
+                // `varchar` without a length: PostgreSQL `character varying`, SQLite `VARCHAR`.
+                .column(Column::new("note", ColumnType::VarcharUnbounded))
                 .primary_key(["id"]),
         );
     }

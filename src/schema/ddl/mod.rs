@@ -22,6 +22,7 @@
 //! | `real` / `double` | `REAL` / `DOUBLE` (REAL) | `real` / `double precision` |
 //! | `numeric(p,s)` | `NUMERIC(p,s)` (NUMERIC: SQLite stores a float or integer, not an exact decimal) | `numeric(p,s)` |
 //! | `text` / `varchar(n)` | `TEXT` / `VARCHAR(n)` (TEXT; the length is not enforced) | `text` / `character varying(n)` |
+//! | `varchar` (no length) | `VARCHAR` (TEXT) | `character varying` |
 //! | `boolean` | `BOOLEAN` (NUMERIC: stored as 0/1) | `boolean` |
 //! | `bytes` | `BLOB` (BLOB) | `bytea` |
 //! | `uuid` | `CHAR(36)` (TEXT: the canonical hyphenated form; TEXT affinity so no value is ever converted to a number) | `uuid` |

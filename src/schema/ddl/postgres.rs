@@ -21,6 +21,7 @@ pub(super) fn type_name(metadata: &Metadata, ty: &ColumnType) -> String {
         ColumnType::Numeric { precision, scale } => format!("numeric({precision},{scale})"),
         ColumnType::Text => "text".into(),
         ColumnType::Varchar(n) => format!("character varying({n})"),
+        ColumnType::VarcharUnbounded => "character varying".into(),
         ColumnType::Boolean => "boolean".into(),
         ColumnType::Bytes => "bytea".into(),
         ColumnType::Uuid => "uuid".into(),

@@ -16,6 +16,7 @@ pub(super) fn type_name(metadata: &Metadata, ty: &ColumnType) -> String {
         ColumnType::Numeric { precision, scale } => format!("NUMERIC({precision},{scale})"),
         ColumnType::Text => "TEXT".into(),
         ColumnType::Varchar(n) => format!("VARCHAR({n})"),
+        ColumnType::VarcharUnbounded => "VARCHAR".into(),
         ColumnType::Boolean => "BOOLEAN".into(),
         ColumnType::Bytes => "BLOB".into(),
         ColumnType::Uuid => "CHAR(36)".into(),
