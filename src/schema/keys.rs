@@ -96,6 +96,11 @@ pub struct ForeignKey {
     /// `ON UPDATE`.
     #[cfg_attr(feature = "serde", serde(default))]
     pub on_update: Action,
+    /// PostgreSQL: add the constraint with `ALTER TABLE … ADD CONSTRAINT` once every table
+    /// exists, even when it closes no cycle (those that do are added so anyway). SQLite keeps
+    /// every foreign key inline (it cannot add one to an existing table). Defaults to `false`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_false"))]
+    pub deferred: bool,
 }
 
 /// An index.
@@ -247,6 +252,7 @@ impl ForeignKey {
             ref_columns: strings(ref_columns),
             on_delete: Action::NoAction,
             on_update: Action::NoAction,
+            deferred: false,
         }
     }
 
@@ -275,6 +281,13 @@ impl ForeignKey {
     #[must_use]
     pub fn on_update(mut self, action: Action) -> Self {
         self.on_update = action;
+        self
+    }
+
+    /// Added after every table exists (see [`deferred`](Self::deferred)).
+    #[must_use]
+    pub fn deferred(mut self) -> Self {
+        self.deferred = true;
         self
     }
 }

@@ -5,9 +5,10 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use super::super::Metadata;
 
-/// Creation order of the tables, and the foreign keys that close a cycle (`(table, fk)`
-/// indexes): PostgreSQL adds those with `ALTER TABLE` once every table exists; SQLite keeps them
-/// inline (it allows forward references).
+/// Creation order of the tables, and the foreign keys added once every table exists
+/// (`(table, fk)` indexes): the ones that close a cycle, and the ones marked
+/// [`deferred`](crate::schema::ForeignKey::deferred). PostgreSQL adds those with `ALTER TABLE`;
+/// SQLite keeps them inline (it allows forward references).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Order {
     pub(crate) tables: Vec<usize>,
@@ -15,11 +16,14 @@ pub(crate) struct Order {
 }
 
 /// Kahn's algorithm, stable in the metadata's order: the next table is always the first one (by
-/// index) whose referenced tables all exist. When only cycles remain, the first remaining table
-/// is created next and its foreign keys to tables not yet created are deferred.
+/// index) whose referenced tables all exist. When only cycles remain, the first table of a cycle
+/// (of the tables left) that waits for nothing outside that cycle is created next, and its
+/// foreign keys to the tables of its cycle are deferred: a foreign key is deferred only when it
+/// closes a cycle (or asks to be).
 ///
-/// `O((tables + foreign keys) · log tables)`: the ready tables wait in a min-heap, and each
-/// table counts the references it still waits for.
+/// `O((tables + foreign keys) · log tables)` without cycles: the ready tables wait in a
+/// min-heap, and each table counts the references it still waits for; see [`components`] for
+/// cycles.
 pub(crate) fn creation_order(metadata: &Metadata) -> Order {
     let n = metadata.tables.len();
     // The first table of each (schema, name), as a linear search would find it.
@@ -29,6 +33,7 @@ pub(crate) fn creation_order(metadata: &Metadata) -> Order {
             .entry((table.schema.as_deref(), table.name.as_str()))
             .or_insert(t);
     }
+    let mut deferred = HashSet::new();
     // deps[t] = (fk, table referenced) for each foreign key of t to another table;
     // children[r] = the tables with a foreign key to r, once per such key.
     let mut deps: Vec<Vec<(usize, usize)>> = Vec::with_capacity(n);
@@ -40,6 +45,10 @@ pub(crate) fn creation_order(metadata: &Metadata) -> Order {
             if let Some(&r) = by_name.get(&(schema, fk.ref_table.as_str()))
                 && r != t
             {
+                if fk.deferred {
+                    deferred.insert((t, f));
+                    continue;
+                }
                 mine.push((f, r));
                 children[r].push(t);
             }
@@ -54,7 +63,6 @@ pub(crate) fn creation_order(metadata: &Metadata) -> Order {
     // Every table before this index is created: where the search for a cycle's table starts.
     let mut first_left = 0;
     let mut order = Vec::with_capacity(n);
-    let mut deferred = HashSet::new();
     while order.len() < n {
         let next = match ready.pop() {
             Some(Reverse(t)) if created[t] => continue,
@@ -63,7 +71,19 @@ pub(crate) fn creation_order(metadata: &Metadata) -> Order {
                 while created[first_left] {
                     first_left += 1;
                 }
-                let t = first_left;
+                // Only cycles remain, so some cycle of the tables left waits for nothing
+                // outside itself: its first table goes next.
+                let component = components(&deps, &created);
+                let mut outside = vec![0usize; n];
+                for (t, mine) in deps.iter().enumerate().filter(|&(t, _)| !created[t]) {
+                    outside[component[t]] += mine
+                        .iter()
+                        .filter(|&&(_, r)| !created[r] && component[r] != component[t])
+                        .count();
+                }
+                let t = (first_left..n)
+                    .find(|&t| !created[t] && outside[component[t]] == 0)
+                    .unwrap_or(first_left);
                 for &(f, r) in &deps[t] {
                     if !created[r] {
                         deferred.insert((t, f));
@@ -84,6 +104,85 @@ pub(crate) fn creation_order(metadata: &Metadata) -> Order {
     Order {
         tables: order,
         deferred,
+    }
+}
+
+/// The strongly connected components of the foreign-key graph between the tables not created
+/// yet (Tarjan's algorithm, with an explicit stack: schemas of tens of thousands of tables must
+/// not overflow the thread's stack): `component[t]` is the same for two such tables exactly when
+/// each reaches the other. Run each time only cycles are left, so a schema with `c` cycles costs
+/// `O(c · (tables + foreign keys))`.
+fn components(deps: &[Vec<(usize, usize)>], created: &[bool]) -> Vec<usize> {
+    let n = deps.len();
+    let mut t = Tarjan {
+        index: vec![UNSEEN; n],
+        low: vec![0; n],
+        on_stack: vec![false; n],
+        stack: Vec::new(),
+        calls: Vec::new(),
+        next_index: 0,
+    };
+    let mut component = vec![UNSEEN; n];
+    let mut next_component = 0;
+    for root in 0..n {
+        if t.index[root] != UNSEEN || created[root] {
+            continue;
+        }
+        t.enter(root);
+        while let Some(&(v, edge)) = t.calls.last() {
+            if let Some(&(_, w)) = deps[v].get(edge) {
+                if let Some(top) = t.calls.last_mut() {
+                    top.1 += 1;
+                }
+                if created[w] {
+                    // Not part of the graph left.
+                } else if t.index[w] == UNSEEN {
+                    t.enter(w);
+                } else if t.on_stack[w] {
+                    t.low[v] = t.low[v].min(t.index[w]);
+                }
+                continue;
+            }
+            t.calls.pop();
+            if let Some(&(u, _)) = t.calls.last() {
+                t.low[u] = t.low[u].min(t.low[v]);
+            }
+            if t.low[v] == t.index[v] {
+                while let Some(w) = t.stack.pop() {
+                    t.on_stack[w] = false;
+                    component[w] = next_component;
+                    if w == v {
+                        break;
+                    }
+                }
+                next_component += 1;
+            }
+        }
+    }
+    component
+}
+
+const UNSEEN: usize = usize::MAX;
+
+/// Tarjan's state: visit order, lowest reachable index, the component stack, and the explicit
+/// call stack of `(table, next foreign key to follow)`.
+struct Tarjan {
+    index: Vec<usize>,
+    low: Vec<usize>,
+    on_stack: Vec<bool>,
+    stack: Vec<usize>,
+    calls: Vec<(usize, usize)>,
+    next_index: usize,
+}
+
+impl Tarjan {
+    fn enter(&mut self, v: usize) {
+        self.index[v] = self.next_index;
+        self.low[v] = self.next_index;
+        self.next_index += 1;
+        self.stack.push(v);
+        self.on_stack[v] = true;
+        self.calls.push((v, 0));
     }
 }
 
@@ -122,6 +221,24 @@ mod tests {
         let o = creation_order(&m);
         assert_eq!(o.tables, vec![0, 1, 2]);
         assert_eq!(o.deferred, HashSet::from([(0, 0)]));
+
+        // z only references the cycle x <-> y: its foreign key waits, it is not deferred.
+        let m = Metadata::new()
+            .table(table("z", &["x"]))
+            .table(table("x", &["y"]))
+            .table(table("y", &["x"]));
+        let o = creation_order(&m);
+        assert_eq!(o.tables, vec![1, 0, 2]);
+        assert_eq!(o.deferred, HashSet::from([(1, 0)]));
+
+        // An opt-in: deferred although it closes no cycle, and no longer orders the tables.
+        let mut m = Metadata::new()
+            .table(table("child", &["parent"]))
+            .table(table("parent", &[]));
+        m.tables[0].foreign_keys[0].deferred = true;
+        let o = creation_order(&m);
+        assert_eq!(o.tables, vec![0, 1]);
+        assert_eq!(o.deferred, HashSet::from([(0, 0)]));
     }
 
     /// The order as it was first written (one linear scan per table created): the reference
@@ -156,7 +273,23 @@ mod tests {
         while tables.len() < n {
             let ready = (0..n).find(|&t| !created[t] && deps[t].iter().all(|&(_, r)| created[r]));
             let next = ready.unwrap_or_else(|| {
-                let t = (0..n).find(|&t| !created[t]).unwrap();
+                // The first table every uncreated table it reaches reaches back: the first of a
+                // cycle that waits for nothing outside it.
+                let reach = |from: usize| {
+                    let mut seen = HashSet::from([from]);
+                    let mut todo = vec![from];
+                    while let Some(v) = todo.pop() {
+                        for &(_, r) in &deps[v] {
+                            if !created[r] && seen.insert(r) {
+                                todo.push(r);
+                            }
+                        }
+                    }
+                    seen
+                };
+                let t = (0..n)
+                    .find(|&t| !created[t] && reach(t).iter().all(|&u| reach(u).contains(&t)))
+                    .unwrap();
                 for &(f, r) in &deps[t] {
                     if !created[r] {
                         deferred.insert((t, f));

@@ -151,6 +151,38 @@ fn postgres_cycles_use_alter_table() {
     ));
 }
 
+/// A foreign key marked `deferred` is added by `ALTER TABLE` on PostgreSQL though it closes no
+/// cycle, and stays inline on SQLite.
+#[test]
+fn an_opt_in_foreign_key_is_added_after_the_tables() {
+    let metadata = Metadata::new()
+        .table(
+            Table::new("child")
+                .column(Column::new("id", ColumnType::Integer))
+                .column(Column::new("parent_id", ColumnType::Integer))
+                .primary_key(["id"])
+                .foreign_key(ForeignKey::new(["parent_id"], "parent", ["id"]).deferred()),
+        )
+        .table(
+            Table::new("parent")
+                .column(Column::new("id", ColumnType::Integer))
+                .primary_key(["id"]),
+        );
+    let pg = create_statements(&metadata, Dialect::Postgres).unwrap();
+    assert!(
+        pg[0].starts_with("CREATE TABLE IF NOT EXISTS \"child\""),
+        "{pg:?}"
+    );
+    assert!(!pg[0].contains("FOREIGN KEY"), "{}", pg[0]);
+    assert!(
+        pg[2].contains("ALTER TABLE \"child\" ADD CONSTRAINT \"fk_child_parent_id\""),
+        "{pg:?}"
+    );
+    let sqlite = create_statements(&metadata, Dialect::Sqlite).unwrap();
+    assert!(sqlite[0].contains("FOREIGN KEY"), "{}", sqlite[0]);
+    assert_eq!(sqlite.len(), 2);
+}
+
 #[test]
 fn dollar_quote_tag_avoids_the_content() {
     let m = Metadata::new().enum_type(EnumType::new("e", ["$dbconfig$"]));
