@@ -201,6 +201,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A statement of `create_db` / `drop_db` failed (nothing of the call is kept); `statement`
+    /// is its start, which names the object.
+    #[error("schema statement failed: {statement}")]
+    Ddl {
+        /// The statement's first line, at most 200 characters.
+        statement: String,
+        /// The database's error.
+        #[source]
+        source: Box<Error>,
+    },
     /// A migration problem (see [`crate::migrate`]); its message names the step.
     #[error(transparent)]
     Migration(crate::migrate::MigrationError),
@@ -233,6 +243,7 @@ impl Error {
     pub fn sqlstate(&self) -> Option<&str> {
         match self {
             Error::Postgres(e) | Error::StatementTimeout(e) => e.code().map(|c| c.code()),
+            Error::Ddl { source, .. } => source.sqlstate(),
             _ => None,
         }
     }
@@ -243,6 +254,7 @@ impl Error {
     #[must_use]
     pub fn is_busy(&self) -> bool {
         match self {
+            Error::Ddl { source, .. } => source.is_busy(),
             #[cfg(feature = "sqlite")]
             Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
                 e.code,
@@ -257,6 +269,7 @@ impl Error {
     #[must_use]
     pub fn sqlite_extended_code(&self) -> Option<i32> {
         match self {
+            Error::Ddl { source, .. } => source.sqlite_extended_code(),
             #[cfg(feature = "sqlite")]
             Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => Some(e.extended_code),
             _ => None,
@@ -267,6 +280,18 @@ impl Error {
 impl From<UrlError> for Error {
     fn from(e: UrlError) -> Self {
         Error::Url(e)
+    }
+}
+
+#[cfg(not(target_family = "wasm"))]
+impl Error {
+    /// `self` as the failure of DDL statement `sql` (see [`Error::Ddl`]).
+    pub(crate) fn in_ddl(self, sql: &str) -> Self {
+        let first = sql.lines().next().unwrap_or_default();
+        Error::Ddl {
+            statement: first.chars().take(200).collect(),
+            source: Box::new(self),
+        }
     }
 }
 

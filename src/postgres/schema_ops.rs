@@ -103,14 +103,16 @@ impl PostgresEngine {
         for sql in statements {
             let mut answer = Box::pin(client.query_typed(sql, &[]));
             match send_now(answer.as_mut()) {
-                Poll::Pending => answers.push(answer),
+                Poll::Pending => answers.push((sql, answer)),
                 Poll::Ready(Ok(_)) => {}
                 // Not sent (the connection is closed): dropping `tx` rolls back.
-                Poll::Ready(Err(e)) => return Err(classify(e)),
+                Poll::Ready(Err(e)) => return Err(classify(e).in_ddl(sql)),
             }
         }
-        for answer in answers {
-            tx.answer_within(1, answer).await?.map_err(classify)?;
+        for (sql, answer) in answers {
+            tx.answer_within(1, answer)
+                .await?
+                .map_err(|e| classify(e).in_ddl(sql))?;
         }
         tx.commit().await
     }

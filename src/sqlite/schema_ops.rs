@@ -1,7 +1,7 @@
 //! `create_db`, `drop_db` and `verify_db` on a [`SqliteEngine`].
 
 use super::engine::SqliteEngine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::schema::{Difference, Metadata, ddl, reflect};
 use crate::url::Dialect;
 
@@ -40,7 +40,9 @@ impl SqliteEngine {
         conn.run(|c| c.execute_batch("PRAGMA foreign_keys = OFF"))?;
         let dropped = async {
             let mut tx = session.begin_transaction(true).await?;
-            tx.run(|c| run_each(c, &statements))?;
+            if let Some((at, e)) = tx.run(|c| Ok(run_each(c, &statements)))? {
+                return Err(Error::from(e).in_ddl(&statements[at]));
+            }
             tx.commit().await
         }
         .await;
@@ -64,7 +66,10 @@ impl SqliteEngine {
     async fn run_ddl(&self, statements: &[String]) -> Result<()> {
         let mut session = self.session();
         let mut tx = session.begin_transaction(true).await?;
-        tx.run(|c| run_each(c, statements))?;
+        if let Some((at, e)) = tx.run(|c| Ok(run_each(c, statements)))? {
+            // Dropping `tx` rolls back.
+            return Err(Error::from(e).in_ddl(&statements[at]));
+        }
         tx.commit().await
     }
 }
@@ -72,9 +77,10 @@ impl SqliteEngine {
 /// Runs each DDL statement on its own with single-statement execution: SQLite's prepare stops at
 /// the first statement and rusqlite rejects a non-empty tail, so an expression in the schema
 /// (a CHECK, a default, a partial index's WHERE) can never carry a second statement.
-fn run_each(c: &rusqlite::Connection, statements: &[String]) -> rusqlite::Result<()> {
-    for sql in statements {
-        c.execute(sql, [])?;
-    }
-    Ok(())
+/// The first failure: the statement's index and the error.
+fn run_each(c: &rusqlite::Connection, statements: &[String]) -> Option<(usize, rusqlite::Error)> {
+    statements
+        .iter()
+        .enumerate()
+        .find_map(|(at, sql)| c.execute(sql, []).err().map(|e| (at, e)))
 }

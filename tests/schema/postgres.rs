@@ -236,7 +236,14 @@ async fn invalid_metadata_runs_nothing() {
                 .column(Column::new("id", ColumnType::Integer))
                 .check(None, "no_such_function(id)"),
         );
-    assert!(config.create_db(&engine, &metadata).await.is_err());
+    // The error names the statement, and so the table, that failed.
+    match config.create_db(&engine, &metadata).await.unwrap_err() {
+        Error::Ddl { statement, source } => {
+            assert!(statement.contains("\"second\""), "{statement}");
+            assert_eq!(source.sqlstate(), Some("42883"), "{source:?}");
+        }
+        other => panic!("expected Error::Ddl, got {other:?}"),
+    }
     assert_eq!(objects(&admin).await, before);
 }
 

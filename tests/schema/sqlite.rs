@@ -322,6 +322,33 @@ async fn verify_reports_what_changed() {
     );
 }
 
+/// A statement SQLite rejects names the statement (and so the table) that failed, and nothing of
+/// the call is kept.
+#[tokio::test]
+async fn a_failed_statement_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    let metadata = Metadata::new()
+        .table(Table::new("first").column(Column::new("id", ColumnType::Integer)))
+        .table(
+            Table::new("second")
+                .column(Column::new("id", ColumnType::Integer))
+                .check(None, "no_such_column > 0"),
+        );
+    match config.create_db(&engine, &metadata).await.unwrap_err() {
+        Error::Ddl { statement, source } => {
+            assert!(statement.contains("\"second\""), "{statement}");
+            assert!(
+                source.to_string().contains("no_such_column")
+                    || format!("{source:?}").contains("no_such_column"),
+                "{source:?}"
+            );
+        }
+        other => panic!("expected Error::Ddl, got {other:?}"),
+    }
+    assert!(objects(&engine).await.is_empty(), "nothing kept");
+}
+
 /// A changed index reads in plain words, not Rust debug syntax (`Some(..)`, `["a"]`).
 #[tokio::test]
 async fn differences_read_in_plain_words() {
