@@ -123,12 +123,20 @@ pub struct Index {
     )]
     pub filter: Option<String>,
     /// PostgreSQL access method (`btree`, `hash`, `gin`, `gist`, `brin`, `spgist`); none = the
-    /// default. An error on SQLite unless `dialects` excludes it.
+    /// default. Ignored on SQLite (it has one kind of index), which builds a plain index on the
+    /// same parts: scope the index with `dialects` when such an index is of no use there.
     #[cfg_attr(
         feature = "serde",
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub method: Option<String>,
+    /// PostgreSQL covering index: columns stored in the index but not part of its key
+    /// (`INCLUDE (…)`, PostgreSQL 11+). Ignored on SQLite, which has no such clause.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub include: Vec<String>,
     /// Only create the index on these dialects; none = all.
     #[cfg_attr(
         feature = "serde",
@@ -148,7 +156,7 @@ pub struct Index {
 pub struct IndexPart {
     /// A column, or a trusted SQL expression.
     pub target: IndexTarget,
-    /// PostgreSQL operator class (e.g. `jsonb_path_ops`); an error on SQLite.
+    /// PostgreSQL operator class (e.g. `jsonb_path_ops`); ignored on SQLite.
     pub opclass: Option<String>,
     /// `DESC`.
     pub descending: bool,
@@ -305,6 +313,7 @@ impl Index {
             parts: columns.into_iter().map(IndexPart::column).collect(),
             filter: None,
             method: None,
+            include: Vec::new(),
             dialects: None,
         }
     }
@@ -335,6 +344,18 @@ impl Index {
     #[must_use]
     pub fn method(mut self, method: impl Into<String>) -> Self {
         self.method = Some(method.into());
+        self
+    }
+
+    /// Covering index: `columns` stored in the index, not part of its key (PostgreSQL
+    /// `INCLUDE`; ignored on SQLite).
+    #[must_use]
+    pub fn include<I, S>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.include = strings(columns);
         self
     }
 

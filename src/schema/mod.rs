@@ -34,6 +34,8 @@
 //! written by the schema's author, and emitted as given.
 
 pub mod ddl;
+#[cfg(feature = "serde")]
+mod default_serde;
 mod error;
 mod keys;
 mod model;

@@ -25,6 +25,58 @@ fn expr_ok(object: impl Fn() -> String, expr: &str) -> Result<(), SchemaError> {
     Ok(())
 }
 
+/// A literal or expression default that can be emitted.
+fn default_ok(object: impl Fn() -> String, default: &ColumnDefault) -> Result<(), SchemaError> {
+    let reason = match default {
+        ColumnDefault::Value(Literal::Float(f)) if !f.is_finite() => {
+            "a float default must be finite"
+        }
+        ColumnDefault::Value(Literal::Text(t)) if t.contains('\0') => {
+            "a text default cannot contain a NUL byte"
+        }
+        ColumnDefault::Expr(e) => return expr_ok(object, e),
+        _ => return Ok(()),
+    };
+    Err(SchemaError::Invalid {
+        object: object(),
+        reason: reason.into(),
+    })
+}
+
+/// SQLite's `type-name`: one or more words (letters, digits, `_`; the first starts with a
+/// letter), optionally followed by `(n)` or `(n, m)` with signed numbers. Nothing else, so a
+/// declared type can never carry more SQL.
+pub(super) fn is_type_name(text: &str) -> bool {
+    let (words, args) = match text.split_once('(') {
+        Some((words, rest)) => match rest.strip_suffix(')') {
+            Some(args) => (words, Some(args)),
+            None => return false,
+        },
+        None => (text, None),
+    };
+    let word_ok = |w: &str| {
+        w.starts_with(|c: char| c.is_ascii_alphabetic())
+            && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let number_ok = |n: &str| {
+        let n = n.trim();
+        let n = n.strip_prefix(['+', '-']).unwrap_or(n);
+        !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+    };
+    let mut any_word = false;
+    for w in words.split_whitespace() {
+        if !word_ok(w) {
+            return false;
+        }
+        any_word = true;
+    }
+    any_word
+        && args.is_none_or(|a| {
+            let numbers: Vec<&str> = a.split(',').collect();
+            numbers.len() <= 2 && numbers.into_iter().all(number_ok)
+        })
+}
+
 impl Metadata {
     /// Checks the metadata independently of any dialect: names, duplicates, references between
     /// tables and columns, foreign keys against primary keys and unique constraints.
@@ -136,20 +188,38 @@ impl Metadata {
                 });
             }
             match &column.default {
-                Some(ColumnDefault::Value(Literal::Float(f))) if !f.is_finite() => {
+                Some(ColumnDefault::PerDialect { sqlite, postgres }) => {
+                    for d in [sqlite, postgres].into_iter().flatten() {
+                        if matches!(**d, ColumnDefault::PerDialect { .. }) {
+                            return Err(SchemaError::Invalid {
+                                object: object(),
+                                reason: "a per-dialect default cannot hold another one".into(),
+                            });
+                        }
+                        default_ok(object, d)?;
+                    }
+                }
+                Some(d) => default_ok(object, d)?,
+                None => {}
+            }
+            if let Some(declared) = &column.sqlite_type {
+                if column.identity {
                     return Err(SchemaError::Invalid {
                         object: object(),
-                        reason: "a float default must be finite".into(),
+                        reason: "an identity column cannot have a sqlite_type (it is INTEGER, \
+                                 the rowid alias)"
+                            .into(),
                     });
                 }
-                Some(ColumnDefault::Value(Literal::Text(t))) if t.contains('\0') => {
+                if !is_type_name(declared) {
                     return Err(SchemaError::Invalid {
                         object: object(),
-                        reason: "a text default cannot contain a NUL byte".into(),
+                        reason: format!(
+                            "sqlite_type {declared:?} is not a type name (words, optionally \
+                             followed by (n) or (n, m))"
+                        ),
                     });
                 }
-                Some(ColumnDefault::Expr(e)) => expr_ok(object, e)?,
-                _ => {}
             }
         }
         let column_list = |context: &str, list: &[String]| -> Result<(), SchemaError> {
@@ -280,6 +350,27 @@ fn validate_index(index: &Index, label: &str, columns: &HashSet<&str>) -> Result
                 }
             }
             IndexTarget::Expr(e) => expr_ok(object, e)?,
+        }
+    }
+    let mut included = HashSet::new();
+    for c in &index.include {
+        name_ok(|| format!("INCLUDE column in index {}", index.name), c)?;
+        if !columns.contains(c.as_str()) {
+            return Err(SchemaError::UnknownColumn {
+                table: label.to_owned(),
+                column: c.clone(),
+                context: format!("INCLUDE of index {}", index.name),
+            });
+        }
+        let keyed = index
+            .parts
+            .iter()
+            .any(|p| matches!(&p.target, IndexTarget::Column(k) if k == c));
+        if keyed || !included.insert(c.as_str()) {
+            return Err(SchemaError::Duplicate {
+                what: format!("column in index {} (key part or INCLUDE)", index.name),
+                name: c.clone(),
+            });
         }
     }
     if let Some(filter) = &index.filter {

@@ -11,9 +11,10 @@ use crate::url::Dialect;
 const PG_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
 
 impl Metadata {
-    /// [`validate`](Self::validate), then what `dialect` cannot do: SQLite has no schemas, index
-    /// methods or operator classes, and its identity column must be the whole primary key;
-    /// PostgreSQL names are at most 63 bytes.
+    /// [`validate`](Self::validate), then what `dialect` cannot do: SQLite has no schemas and
+    /// its identity column must be the whole primary key; PostgreSQL names are at most 63 bytes.
+    /// (PostgreSQL-only index parts, the method, operator classes and `INCLUDE`, are left out on
+    /// SQLite, not refused.)
     ///
     /// # Errors
     /// The first problem found.
@@ -88,24 +89,6 @@ impl Metadata {
                     return Err(unsupported(
                         "an identity column that is not the whole primary key",
                         format!("column {} of table {label}", column.name),
-                    ));
-                }
-            }
-            for index in table
-                .indexes
-                .iter()
-                .filter(|i| i.applies_to(Dialect::Sqlite))
-            {
-                if let Some(method) = &index.method {
-                    return Err(unsupported(
-                        &format!("index method {method}"),
-                        format!("index {} of table {label}", index.name),
-                    ));
-                }
-                if index.parts.iter().any(|p| p.opclass.is_some()) {
-                    return Err(unsupported(
-                        "operator classes",
-                        format!("index {} of table {label}", index.name),
                     ));
                 }
             }

@@ -254,14 +254,138 @@ async fn example_orchestrator_schema_round_trip() {
     };
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/schema/orchestrator.json");
-    let metadata = Metadata::from_file(&path).unwrap();
+    let mut metadata = Metadata::from_file(&path).unwrap();
     let before = objects(&admin).await;
     config.create_db(&engine, &metadata).await.unwrap();
     let diff = config.verify_db(&engine, &metadata).await.unwrap();
     assert!(diff.is_empty(), "{diff:#?}");
+    // The PostgreSQL half of the per-dialect `id` defaults: the server's gen_random_uuid().
+    let row = admin
+        .query_one(
+            "INSERT INTO flow (name) VALUES ('a') RETURNING id, \
+             (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d \
+              JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
+              WHERE d.adrelid = 'flow'::regclass AND a.attname = 'id')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, uuid::Uuid>(0).get_version_num(), 4);
+    assert_eq!(row.get::<_, String>(1), "gen_random_uuid()");
+    // The covering index and the GIN index, as the server describes them.
+    for (index, expected) in [
+        (
+            "ix_flow_run__state_type",
+            "USING btree (state_type) INCLUDE (id, expected_start_time)",
+        ),
+        ("ix_flow__tags_gin", "USING gin (tags jsonb_path_ops)"),
+    ] {
+        let def: String = admin
+            .query_one("SELECT pg_get_indexdef($1::text::regclass)", &[&index])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(def.ends_with(expected), "{def}");
+    }
+    // verify compares INCLUDE and named operator classes: change both in the metadata.
+    let flow_run = metadata
+        .tables
+        .iter_mut()
+        .find(|t| t.name == "flow_run")
+        .unwrap();
+    let covering = flow_run
+        .indexes
+        .iter_mut()
+        .find(|i| i.name == "ix_flow_run__state_type")
+        .unwrap();
+    covering.include = vec!["id".into()];
+    let flow = metadata
+        .tables
+        .iter_mut()
+        .find(|t| t.name == "flow")
+        .unwrap();
+    let gin = flow
+        .indexes
+        .iter_mut()
+        .find(|i| i.name == "ix_flow__tags_gin")
+        .unwrap();
+    gin.parts[0].opclass = Some("jsonb_ops".into());
+    let diff: Vec<String> = config
+        .verify_db(&engine, &metadata)
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diff,
+        [
+            "different index flow.ix_flow__tags_gin: operator class of part 1 is jsonb_path_ops, \
+             expected jsonb_ops",
+            "different index flow_run.ix_flow_run__state_type: includes (id, \
+             expected_start_time), expected (id)",
+        ]
+    );
     config.create_db(&engine, &metadata).await.unwrap();
     config.drop_db(&engine, &metadata).await.unwrap();
     assert_eq!(objects(&admin).await, before);
+}
+
+/// An enum type that exists with other labels than the metadata's: create_db fails naming both
+/// lists (it never skips it silently, and never changes it), and nothing is created.
+#[tokio::test]
+async fn an_existing_enum_with_other_labels_is_an_error() {
+    let Some((config, engine, admin)) = setup("schema_enum_labels").await else {
+        return;
+    };
+    admin
+        .batch_execute("CREATE TYPE state AS ENUM ('ready', 'done')")
+        .await
+        .unwrap();
+    let before = objects(&admin).await;
+    let metadata = |labels: &[&str]| {
+        Metadata::new()
+            .enum_type(EnumType::new("state", labels.iter().copied()))
+            .table(Table::new("job").column(Column::new("s", ColumnType::Enum("state".into()))))
+    };
+    for labels in [
+        &["ready", "running", "done"][..],
+        &["done", "ready"],
+        &["ready"],
+    ] {
+        let err = config
+            .create_db(&engine, &metadata(labels))
+            .await
+            .unwrap_err();
+        assert_eq!(err.sqlstate(), Some("42710"), "{err:?}");
+        // The whole chain: the statement, then the server's message.
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(e) = source {
+            message = format!("{message}: {e}");
+            source = e.source();
+        }
+        assert!(
+            message.contains(
+                "type state exists but is not the enum of the metadata: labels \
+                              {ready,done}, expected"
+            ),
+            "{message}"
+        );
+        assert_eq!(objects(&admin).await, before, "nothing was created");
+    }
+    // The same labels in the same order: the type is kept and the table created.
+    config
+        .create_db(&engine, &metadata(&["ready", "done"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        config
+            .verify_db(&engine, &metadata(&["ready", "done"]))
+            .await
+            .unwrap(),
+        vec![]
+    );
 }
 
 /// Issue: the DDL went to the server as one simple-protocol batch, so a CHECK expression could

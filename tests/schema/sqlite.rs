@@ -256,9 +256,9 @@ async fn invalid_metadata_is_a_typed_error_and_nothing_runs() {
             Metadata::new().table(
                 ok_table
                     .clone()
-                    .index(Index::new("ix", ["id"]).method("gin")),
+                    .index(Index::new("ix", ["id"]).include(["nope"])),
             ),
-            "sqlite does not support index method gin",
+            "INCLUDE of index ix of table ok names column \"nope\"",
         ),
         (
             Metadata::new().table(ok_table.clone().in_schema("other")),
@@ -437,9 +437,98 @@ async fn example_orchestrator_schema_round_trip() {
     config.create_db(&engine, &metadata).await.unwrap();
     let diff = config.verify_db(&engine, &metadata).await.unwrap();
     assert!(diff.is_empty(), "{diff:#?}");
+    // The SQLite half of the per-dialect `id` defaults: a random version-4 UUID, as text.
+    let ids: Vec<String> = engine
+        .session()
+        .run(|c| {
+            c.execute_batch("INSERT INTO flow (name) VALUES ('a'), ('b')")?;
+            c.prepare("SELECT id FROM flow ORDER BY name")?
+                .query_map([], |r| r.get(0))?
+                .collect()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
+    for id in &ids {
+        let parsed = uuid::Uuid::parse_str(id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4, "{id}");
+        assert_eq!(
+            *id,
+            parsed.hyphenated().to_string(),
+            "canonical lower-case form"
+        );
+    }
+    // The PostgreSQL-only parts (GIN method, operator class, INCLUDE) are left out here: the
+    // covering index is a plain index on its key.
+    let sql: String = engine
+        .session()
+        .run(|c| {
+            c.query_row(
+                "SELECT sql FROM sqlite_schema WHERE name = 'ix_flow_run__state_type'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        sql,
+        "CREATE INDEX \"ix_flow_run__state_type\" ON \"flow_run\" (\"state_type\")"
+    );
     config.create_db(&engine, &metadata).await.unwrap();
     config.drop_db(&engine, &metadata).await.unwrap();
     assert_eq!(objects(&engine).await, vec![]);
+}
+
+/// A declared SQLite type replaces the mapped one there (PostgreSQL keeps the mapped type), and
+/// verify compares against it.
+#[tokio::test]
+async fn a_declared_sqlite_type_is_created_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, engine) = engine(&dir).await;
+    let table = |declared: &str| {
+        Metadata::new().table(
+            Table::new("doc")
+                .column(Column::new("id", ColumnType::Uuid).sqlite_type(declared))
+                .column(Column::new("body", ColumnType::Jsonb)),
+        )
+    };
+    config.create_db(&engine, &table("TEXT")).await.unwrap();
+    let declared: String = engine
+        .session()
+        .run(|c| {
+            c.query_row(
+                "SELECT type FROM pragma_table_info('doc') WHERE name = 'id'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(declared, "TEXT");
+    assert_eq!(
+        config.verify_db(&engine, &table("TEXT")).await.unwrap(),
+        vec![]
+    );
+    let diff = config
+        .verify_db(&engine, &table("VARCHAR(36)"))
+        .await
+        .unwrap();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert_eq!(
+        diff[0].to_string(),
+        "different column doc.id: type is TEXT, expected VARCHAR(36)"
+    );
+    // Not a type name: refused before any SQL runs.
+    let err = config
+        .create_db(&engine, &table("TEXT); DROP TABLE doc; --"))
+        .await
+        .unwrap_err();
+    let Error::Schema(inner) = &err else {
+        panic!("expected a schema error, got {err:?}")
+    };
+    assert!(inner.to_string().contains("is not a type name"), "{inner}");
 }
 
 /// Fuzz regression (`ddl`): a table in schema `main` is the plain table on SQLite, and verify

@@ -11,7 +11,16 @@
 //!   once the other one is gone ("no such table", even when both are empty), so SQLite drops are
 //!   meant to run with `PRAGMA foreign_keys = OFF` on the connection (`drop_db` does that).
 //! - Enum types: PostgreSQL `CREATE TYPE … AS ENUM` before the tables, dropped after them;
-//!   SQLite `VARCHAR(n)` with `CHECK (col IN (…))`.
+//!   SQLite `VARCHAR(n)` with `CHECK (col IN (…))`. A PostgreSQL type that already exists must
+//!   have the metadata's labels in order: otherwise the statement fails (`duplicate_object`,
+//!   naming both lists) and nothing of the call is kept. `create_db` never changes a type; a
+//!   migration step adds labels (`ALTER TYPE … ADD VALUE`).
+//! - One schema serves both dialects. Where they differ: a column default per dialect
+//!   ([`ColumnDefault::PerDialect`]), a declared SQLite type
+//!   ([`Column::sqlite_type`](super::Column#structfield.sqlite_type)), an index on one dialect
+//!   only ([`Index::dialects`](super::Index#structfield.dialects)), and the PostgreSQL-only
+//!   parts of an index (access method, operator classes, `INCLUDE` columns), which SQLite leaves
+//!   out: there the index is a plain one on the same key.
 //! - Nothing is emitted for metadata that fails [`Metadata::validate_for`].
 //!
 //! ## Type mapping
@@ -41,7 +50,7 @@ mod postgres;
 mod sqlite;
 mod writer;
 
-use super::{ColumnDefault, ColumnType, Literal, Metadata, SchemaError, Table};
+use super::{Column, ColumnDefault, ColumnType, Literal, Metadata, SchemaError, Table};
 use crate::url::Dialect;
 use writer::SqlWriter;
 
@@ -101,8 +110,14 @@ pub fn sql_type(
     })
 }
 
-/// `DEFAULT …` for a column.
-fn push_default(w: &mut SqlWriter, default: &ColumnDefault, dialect: Dialect) {
+/// ` DEFAULT …` for a column, when it has one on `dialect`.
+fn push_default(w: &mut SqlWriter, column: &Column, dialect: Dialect) {
+    let Some(default) = column.default_for(dialect) else {
+        return;
+    };
+    if matches!(default, ColumnDefault::PerDialect { .. }) {
+        return;
+    }
     w.push(" DEFAULT ");
     match default {
         ColumnDefault::CurrentTimestamp => {
@@ -137,6 +152,8 @@ fn push_default(w: &mut SqlWriter, default: &ColumnDefault, dialect: Dialect) {
         ColumnDefault::Value(Literal::Text(t)) => {
             w.push_literal(t);
         }
+        // Refused by validation inside a per-dialect default; never reached.
+        ColumnDefault::PerDialect { .. } => {}
     }
 }
 
@@ -214,10 +231,12 @@ fn index_statements(table: &Table, dialect: Dialect) -> impl Iterator<Item = Str
         })
 }
 
-/// `CREATE [UNIQUE] INDEX IF NOT EXISTS "name" ON <table> [USING m] (parts) [WHERE …]`; the
-/// table is schema-qualified on PostgreSQL (SQLite puts an index in its table's database).
+/// `CREATE [UNIQUE] INDEX IF NOT EXISTS "name" ON <table> [USING m] (parts) [INCLUDE (…)]
+/// [WHERE …]`. On PostgreSQL the table is schema-qualified; on SQLite (which puts an index in its
+/// table's database) the PostgreSQL-only parts (method, operator classes, `INCLUDE`) are left out.
 fn push_index(w: &mut SqlWriter, table: &Table, index: &super::Index) {
     let qualify = w.dialect() == Dialect::Postgres;
+    let postgres = qualify;
     w.push(if index.unique {
         "CREATE UNIQUE INDEX IF NOT EXISTS "
     } else {
@@ -233,7 +252,7 @@ fn push_index(w: &mut SqlWriter, table: &Table, index: &super::Index) {
         },
         &table.name,
     );
-    if let Some(method) = &index.method {
+    if let Some(method) = index.method.as_ref().filter(|_| postgres) {
         w.push(" USING ").push(&method.to_ascii_lowercase());
     }
     w.push(" (");
@@ -245,7 +264,7 @@ fn push_index(w: &mut SqlWriter, table: &Table, index: &super::Index) {
             super::IndexTarget::Column(c) => w.push_identifier(c),
             super::IndexTarget::Expr(e) => w.push("(").push(e).push(")"),
         };
-        if let Some(opclass) = &part.opclass {
+        if let Some(opclass) = part.opclass.as_ref().filter(|_| postgres) {
             w.push(" ").push_identifier(opclass);
         }
         if part.descending {
@@ -253,6 +272,11 @@ fn push_index(w: &mut SqlWriter, table: &Table, index: &super::Index) {
         }
     }
     w.push(")");
+    if postgres && !index.include.is_empty() {
+        w.push(" INCLUDE (")
+            .push_identifiers(&index.include)
+            .push(")");
+    }
     if let Some(filter) = &index.filter {
         w.push(" WHERE ").push(filter);
     }

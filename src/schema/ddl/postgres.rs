@@ -6,7 +6,7 @@ use super::writer::SqlWriter;
 use super::{
     creation_order, index_statements, names, push_default, push_foreign_key, push_table_constraints,
 };
-use crate::schema::{ColumnType, Metadata};
+use crate::schema::{ColumnType, EnumType, Metadata};
 use crate::url::Dialect;
 
 /// The type for `ty`, as `format_type()` prints it (see the mapping table in [`super`]); an enum
@@ -45,16 +45,74 @@ pub(super) fn type_name(metadata: &Metadata, ty: &ColumnType) -> String {
     }
 }
 
-/// `DO $tag$ BEGIN <sql>; EXCEPTION WHEN duplicate_object THEN NULL; END $tag$`, with a
-/// dollar-quote tag that does not occur in `sql`.
+/// `DO $tag$ BEGIN <sql>; EXCEPTION WHEN duplicate_object THEN NULL; END $tag$`.
 fn ignoring_duplicates(sql: &str) -> String {
+    in_do_block(&format!("{sql}; EXCEPTION WHEN duplicate_object THEN NULL"))
+}
+
+/// `CREATE TYPE … AS ENUM (…)`, in a `DO` block: when a type of that name exists, its labels
+/// must be the metadata's, in order, or the statement fails (`duplicate_object`, naming both
+/// lists) rather than leave a type that does not match. Labels are added by a migration
+/// (`ALTER TYPE … ADD VALUE`), which `create_db` does not write.
+fn create_enum(e: &EnumType) -> String {
+    let mut w = SqlWriter::new(Dialect::Postgres);
+    for (i, v) in e.values.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_literal(v);
+    }
+    let labels = w.finish();
+    // The live labels, in order, of the type of that name.
+    let mut w = SqlWriter::new(Dialect::Postgres);
+    w.push(
+        "SELECT e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
+         JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = ",
+    )
+    .push_literal(&e.name)
+    .push(" AND n.nspname = ");
+    match &e.schema {
+        Some(schema) => w.push_literal(schema),
+        None => w.push("current_schema()"),
+    };
+    w.push(" ORDER BY e.enumsortorder");
+    let live = w.finish();
+
+    let mut w = SqlWriter::new(Dialect::Postgres);
+    w.push("CREATE TYPE ")
+        .push_qualified(e.schema.as_deref(), &e.name)
+        .push(" AS ENUM (")
+        .push(&labels)
+        .push("); EXCEPTION WHEN duplicate_object THEN IF ARRAY(")
+        .push(&live)
+        .push(") IS DISTINCT FROM ARRAY[")
+        .push(&labels)
+        .push("]::text[] THEN RAISE EXCEPTION USING ERRCODE = 'duplicate_object', MESSAGE = ")
+        .push("format(")
+        .push_literal("type %s exists but is not the enum of the metadata: labels %s, expected %s")
+        .push(", ")
+        .push_literal(&super::names::display(e.schema.as_deref(), &e.name))
+        .push(", ARRAY(")
+        .push(&live)
+        .push(")::text, ARRAY[")
+        .push(&labels)
+        .push("]::text), HINT = ")
+        .push_literal(
+            "add the labels with a migration step (ALTER TYPE ... ADD VALUE), or drop the type",
+        )
+        .push("; END IF");
+    in_do_block(&w.finish())
+}
+
+/// `DO $tag$ BEGIN <body>; END $tag$`, with a dollar-quote tag that does not occur in `body`.
+fn in_do_block(body: &str) -> String {
     let mut tag = String::from("$dbconfig$");
     let mut n = 0;
-    while sql.contains(&tag) {
+    while body.contains(&tag) {
         n += 1;
         tag = format!("$dbconfig{n}$");
     }
-    format!("DO {tag} BEGIN {sql}; EXCEPTION WHEN duplicate_object THEN NULL; END {tag}")
+    format!("DO {tag} BEGIN {body}; END {tag}")
 }
 
 fn schemas(metadata: &Metadata) -> BTreeSet<&str> {
@@ -73,18 +131,7 @@ pub(super) fn create(metadata: &Metadata) -> Vec<String> {
         out.push(w.finish());
     }
     for e in &metadata.enums {
-        let mut w = SqlWriter::new(Dialect::Postgres);
-        w.push("CREATE TYPE ")
-            .push_qualified(e.schema.as_deref(), &e.name)
-            .push(" AS ENUM (");
-        for (i, v) in e.values.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            w.push_literal(v);
-        }
-        w.push(")");
-        out.push(ignoring_duplicates(&w.finish()));
+        out.push(create_enum(e));
     }
     for &t in &order.tables {
         let table = &metadata.tables[t];
@@ -103,9 +150,7 @@ pub(super) fn create(metadata: &Metadata) -> Vec<String> {
             if !column.nullable || column.identity || table.primary_key.contains(&column.name) {
                 w.push(" NOT NULL");
             }
-            if let Some(default) = &column.default {
-                push_default(&mut w, default, Dialect::Postgres);
-            }
+            push_default(&mut w, column, Dialect::Postgres);
         }
         push_table_constraints(&mut w, table, false, |f| !order.deferred.contains(&(t, f)));
         w.push("\n)");

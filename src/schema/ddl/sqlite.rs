@@ -58,14 +58,15 @@ pub(super) fn create(metadata: &Metadata) -> Vec<String> {
                 w.push("INTEGER PRIMARY KEY");
                 continue;
             }
-            w.push(&type_name(metadata, &column.ty));
+            match &column.sqlite_type {
+                Some(declared) => w.push(declared),
+                None => w.push(&type_name(metadata, &column.ty)),
+            };
             let in_pk = table.primary_key.contains(&column.name);
             if !column.nullable || in_pk {
                 w.push(" NOT NULL");
             }
-            if let Some(default) = &column.default {
-                push_default(&mut w, default, Dialect::Sqlite);
-            }
+            push_default(&mut w, column, Dialect::Sqlite);
             if let ColumnType::Enum(name) = &column.ty
                 && let Some(e) = metadata.enums.iter().find(|e| &e.name == name)
             {

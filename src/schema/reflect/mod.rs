@@ -3,7 +3,8 @@
 //! Each dialect's reader fills a neutral `Catalog`; `diff` compares it with what the DDL
 //! emitter would create. Compared: tables, columns (type as the dialect stores it, nullability),
 //! primary keys, unique constraints (by columns), foreign keys (columns, target, actions),
-//! indexes (by name: uniqueness, partial or not, method, indexed columns; an expression part is
+//! indexes (by name: uniqueness, partial or not, indexed columns, and on PostgreSQL the method,
+//! the `INCLUDE` columns and the operator classes the metadata names; an expression part is
 //! compared as "an expression", not by its text) and PostgreSQL enum types (labels in order).
 //! Check constraints and defaults are not compared: their text is normalised differently by
 //! each database.
@@ -70,8 +71,12 @@ pub(crate) struct CatalogIndex {
     pub(crate) partial: bool,
     /// PostgreSQL access method; `None` on SQLite.
     pub(crate) method: Option<String>,
-    /// Column names; `None` for an expression.
+    /// Key parts: column names; `None` for an expression.
     pub(crate) parts: Vec<Option<String>>,
+    /// PostgreSQL `INCLUDE` columns; empty on SQLite.
+    pub(crate) include: Vec<String>,
+    /// PostgreSQL operator class of each key part; empty on SQLite.
+    pub(crate) opclasses: Vec<String>,
 }
 
 /// Whether something is missing, extra, or different.
@@ -274,7 +279,10 @@ fn diff_table(
             out.add(Missing, ObjectKind::Column, name, None);
             continue;
         };
-        let expected = ddl::sql_type(metadata, &column.ty, dialect).unwrap_or_default();
+        let expected = match (&column.sqlite_type, dialect) {
+            (Some(declared), Dialect::Sqlite) => declared.clone(),
+            _ => ddl::sql_type(metadata, &column.ty, dialect).unwrap_or_default(),
+        };
         let type_ok = match (&column.ty, dialect) {
             (ColumnType::Enum(e), Dialect::Postgres) => found.enum_name.as_deref() == Some(e),
             // The identity column is declared exactly `INTEGER` (the rowid alias).
@@ -453,6 +461,33 @@ fn diff_table(
             ));
         }
         if dialect == Dialect::Postgres {
+            if found.include != index.include {
+                let list = |l: &[String]| {
+                    if l.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        format!("({})", l.join(", "))
+                    }
+                };
+                problems.push(format!(
+                    "includes {}, expected {}",
+                    list(&found.include),
+                    list(&index.include)
+                ));
+            }
+            // An operator class is compared where the metadata names one (the default one
+            // depends on the column's type).
+            for (i, part) in index.parts.iter().enumerate() {
+                if let Some(opclass) = &part.opclass {
+                    let live = found.opclasses.get(i).map_or("none", String::as_str);
+                    if live != opclass {
+                        problems.push(format!(
+                            "operator class of part {} is {live}, expected {opclass}",
+                            i + 1
+                        ));
+                    }
+                }
+            }
             let method = index
                 .method
                 .as_deref()

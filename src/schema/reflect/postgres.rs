@@ -144,7 +144,10 @@ pub(crate) async fn read<C: GenericClient + Sync>(
                     x.indisunique AS unique, x.indpred IS NOT NULL AS partial, am.amname AS method, \
                     ARRAY(SELECT a.attname::text FROM unnest(x.indkey::int2[]) WITH ORDINALITY u(n, o) \
                           LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = u.n \
-                          ORDER BY u.o) AS parts \
+                          ORDER BY u.o) AS parts, \
+                    x.indnkeyatts::int4 AS key_parts, \
+                    ARRAY(SELECT oc.opcname::text FROM unnest(x.indclass::oid[]) WITH ORDINALITY u(c, o) \
+                          JOIN pg_opclass oc ON oc.oid = u.c ORDER BY u.o) AS opclasses \
              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
              JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_am am ON am.oid = i.relam \
@@ -157,12 +160,19 @@ pub(crate) async fn read<C: GenericClient + Sync>(
         .map_err(classify)?
     {
         if let Some(t) = find(&tables, &r, INDEXES)? {
+            // `indkey` lists the key columns, then the INCLUDE columns; `indclass` has an
+            // operator class per key column.
+            let mut parts: Vec<Option<String>> = value(&r, 6, INDEXES)?;
+            let keys = usize::try_from(value::<i32>(&r, 7, INDEXES)?).unwrap_or(0);
+            let include = parts.split_off(keys.min(parts.len()));
             tables[t].indexes.push(CatalogIndex {
                 name: value(&r, 2, INDEXES)?,
                 unique: value(&r, 3, INDEXES)?,
                 partial: value(&r, 4, INDEXES)?,
                 method: Some(value(&r, 5, INDEXES)?),
-                parts: value(&r, 6, INDEXES)?,
+                parts,
+                include: include.into_iter().flatten().collect(),
+                opclasses: value(&r, 8, INDEXES)?,
             });
         }
     }

@@ -82,6 +82,8 @@ fn read_table(conn: &Connection, name: String) -> rusqlite::Result<CatalogTable>
                 partial,
                 method: None,
                 parts,
+                include: Vec::new(),
+                opclasses: Vec::new(),
             }),
             // "pk": the primary key, compared through pragma_table_info.
             _ => {}
