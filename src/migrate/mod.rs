@@ -218,8 +218,7 @@ impl Migrations {
 
     /// Adds a step, keeping the steps in id order.
     ///
-    /// # Panics
-    /// Never; a duplicate id is reported by [`validate`](Self::validate) and by every run.
+    /// A duplicate id is not refused here: [`validate`](Self::validate) and every run report it.
     #[must_use]
     pub fn step(mut self, step: Migration) -> Self {
         let at = self.steps.partition_point(|s| s.id <= step.id);

@@ -1,6 +1,7 @@
 //! Running a [`Migrations`] set on any [`DatabaseConfig`], through the portable API: one body
 //! for SQLite and PostgreSQL.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -114,16 +115,16 @@ impl Migrations {
     ) -> impl Future<Output = Result<Vec<Applied>>> + Send {
         async move {
             let dialect = config.dialect();
-            self.prepare(dialect)?;
+            let sums = self.prepare(dialect)?;
             let engine = config.engine().await?;
             ensure_table(config, &engine).await?;
             let mut done = Vec::new();
-            for step in &self.steps {
+            for (step, sum) in self.steps.iter().zip(&sums.by_step) {
                 let sql = step.sql_for(dialect)?;
                 let mut session = config.session(&engine).await?;
                 let mut tx = locked(config, &mut session).await?;
                 let records = read_records(&mut tx).await?;
-                self.check(&records, dialect)?;
+                self.check(&records, &sums)?;
                 if records.iter().any(|r| r.id == step.id) {
                     tx.rollback().await?;
                     continue;
@@ -143,8 +144,7 @@ impl Migrations {
                 }
                 let duration = started.elapsed();
                 let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
-                let sum = checksum(sql);
-                tx.execute(RECORD, &[&step.id, &step.description, &sum, &millis])
+                tx.execute(RECORD, &[&step.id, &step.description, sum, &millis])
                     .await?;
                 tx.commit().await?;
                 let applied = Applied {
@@ -170,7 +170,7 @@ impl Migrations {
     ) -> impl Future<Output = Result<Vec<StepStatus>>> + Send {
         async move {
             let dialect = config.dialect();
-            self.prepare(dialect)?;
+            let sums = self.prepare(dialect)?;
             let engine = config.engine().await?;
             let mut session = config.session(&engine).await?;
             let mut tx = config
@@ -183,11 +183,11 @@ impl Migrations {
             };
             tx.rollback().await?;
             let mut out = Vec::new();
-            for step in &self.steps {
+            for (step, sum) in self.steps.iter().zip(&sums.by_step) {
                 let state = match records.iter().find(|r| r.id == step.id) {
                     Some(r) => StepState::Applied {
                         applied_at: r.applied_at.clone(),
-                        checksum_ok: r.checksum == step.checksum(dialect)?,
+                        checksum_ok: r.checksum == *sum,
                     },
                     None => StepState::Pending,
                 };
@@ -198,7 +198,7 @@ impl Migrations {
                 });
             }
             for r in &records {
-                if !self.steps.iter().any(|s| s.id == r.id) {
+                if !sums.position.contains_key(r.id.as_str()) {
                     out.push(StepStatus {
                         id: r.id.clone(),
                         description: String::new(),
@@ -223,7 +223,7 @@ impl Migrations {
     ) -> impl Future<Output = Result<usize>> + Send {
         async move {
             match self.steps.last() {
-                Some(last) => self.stamp_to(config, &last.id.clone()).await,
+                Some(last) => self.stamp_to(config, &last.id).await,
                 None => Ok(0),
             }
         }
@@ -241,16 +241,15 @@ impl Migrations {
         id: &str,
     ) -> impl Future<Output = Result<usize>> + Send {
         async move {
-            let dialect = config.dialect();
-            self.prepare(dialect)?;
-            if !self.steps.iter().any(|s| s.id == id) {
+            let sums = self.prepare(config.dialect())?;
+            if !sums.position.contains_key(id) {
                 return Err(MigrationError::Unknown { id: id.to_owned() }.into());
             }
             let engine = config.engine().await?;
             ensure_table(config, &engine).await?;
             let mut session = config.session(&engine).await?;
             let mut tx = locked(config, &mut session).await?;
-            let n = self.record_up_to(&mut tx, id, dialect).await?;
+            let n = self.record_up_to(&mut tx, id, &sums).await?;
             tx.commit().await?;
             Ok(n)
         }
@@ -306,7 +305,7 @@ impl Migrations {
     ) -> impl Future<Output = Result<Vec<Applied>>> + Send {
         async move {
             let dialect = config.dialect();
-            self.prepare(dialect)?;
+            let sums = self.prepare(dialect)?;
             let statements = ddl::create_statements(metadata, dialect)?;
             let engine = config.engine().await?;
             {
@@ -327,8 +326,7 @@ impl Migrations {
                     }
                     tx.execute_batch(CREATE_TABLE).await?;
                     if let Some(last) = self.steps.last() {
-                        self.record_up_to(&mut tx, &last.id.clone(), dialect)
-                            .await?;
+                        self.record_up_to(&mut tx, &last.id, &sums).await?;
                     }
                     tx.commit().await?;
                     return Ok(Vec::new());
@@ -339,31 +337,34 @@ impl Migrations {
         }
     }
 
-    /// Checks the set and that every step has SQL for `dialect`.
-    fn prepare(&self, dialect: Dialect) -> Result<()> {
+    /// Checks the set and that every step has SQL for `dialect`; hashes each step once.
+    fn prepare(&self, dialect: Dialect) -> Result<Checksums<'_>> {
         self.validate()?;
-        for step in &self.steps {
-            step.sql_for(dialect)?;
+        let mut by_step = Vec::with_capacity(self.steps.len());
+        let mut position = HashMap::with_capacity(self.steps.len());
+        for (i, step) in self.steps.iter().enumerate() {
+            by_step.push(checksum(step.sql_for(dialect)?));
+            position.insert(step.id.as_str(), i);
         }
-        Ok(())
+        Ok(Checksums { by_step, position })
     }
 
     /// Checks the record against the set: checksums, unknown steps, steps out of order.
     fn check(
         &self,
         records: &[Record],
-        dialect: Dialect,
+        sums: &Checksums<'_>,
     ) -> std::result::Result<(), MigrationError> {
         for r in records {
-            let Some(step) = self.steps.iter().find(|s| s.id == r.id) else {
+            let Some(&i) = sums.position.get(r.id.as_str()) else {
                 return Err(MigrationError::Unknown { id: r.id.clone() });
             };
-            let current = step.checksum(dialect)?;
-            if current != r.checksum {
+            let current = &sums.by_step[i];
+            if *current != r.checksum {
                 return Err(MigrationError::ChecksumMismatch {
                     id: r.id.clone(),
                     recorded: r.checksum.clone(),
-                    current,
+                    current: current.clone(),
                 });
             }
         }
@@ -387,21 +388,29 @@ impl Migrations {
         &self,
         tx: &mut impl Executor,
         id: &str,
-        dialect: Dialect,
+        sums: &Checksums<'_>,
     ) -> Result<usize> {
         let records = read_records(tx).await?;
         let mut n = 0;
-        for step in self.steps.iter().take_while(|s| s.id.as_str() <= id) {
+        let steps = self.steps.iter().zip(&sums.by_step);
+        for (step, sum) in steps.take_while(|(s, _)| s.id.as_str() <= id) {
             if records.iter().any(|r| r.id == step.id) {
                 continue;
             }
-            let sum = step.checksum(dialect)?;
-            tx.execute(RECORD, &[&step.id, &step.description, &sum, &0i64])
+            tx.execute(RECORD, &[&step.id, &step.description, sum, &0i64])
                 .await?;
             n += 1;
         }
         Ok(n)
     }
+}
+
+/// Each step's checksum on one dialect, computed once per call.
+struct Checksums<'a> {
+    /// In step order.
+    by_step: Vec<String>,
+    /// Step id → its index.
+    position: HashMap<&'a str, usize>,
 }
 
 /// A transaction holding the migration lock: SQLite's write lock (`BEGIN IMMEDIATE`), plus
