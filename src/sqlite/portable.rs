@@ -72,17 +72,34 @@ impl Executor for SqliteSession {
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
         let conn = self.connection().await?;
+        mark_if_pragma_set(conn, sql);
         conn.run_portable(execute, sql, Args::Params(params)).await
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         let conn = self.connection().await?;
+        mark_if_pragma_set(conn, sql);
         conn.run_portable(query, sql, Args::Params(params)).await
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
         let conn = self.connection().await?;
+        mark_if_pragma_set(conn, sql);
         conn.run_portable(batch, sql, Args::Values(&[])).await
+    }
+}
+
+/// A `PRAGMA name = value` run through the portable API can change its connection for whoever
+/// uses it next (`foreign_keys`, `synchronous`, `busy_timeout`…): such a connection is closed
+/// when its session ends instead of going back to the pool with settings its engine did not
+/// give it. (A persistent PRAGMA such as `user_version` costs one reconnect, nothing more.)
+fn mark_if_pragma_set(conn: &mut SqliteConnection, sql: &str) {
+    let sets = sql.split(';').any(|s| {
+        let s = s.trim_start();
+        s.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("pragma")) && s.contains('=')
+    });
+    if sets {
+        conn.set_dirty(true);
     }
 }
 
@@ -93,19 +110,20 @@ impl Executor for SqliteTransaction<'_> {
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
         let conn: &mut SqliteConnection = self.connection();
+        mark_if_pragma_set(conn, sql);
         conn.run_portable(execute, sql, Args::Params(params)).await
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        self.connection()
-            .run_portable(query, sql, Args::Params(params))
-            .await
+        let conn: &mut SqliteConnection = self.connection();
+        mark_if_pragma_set(conn, sql);
+        conn.run_portable(query, sql, Args::Params(params)).await
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
-        self.connection()
-            .run_portable(batch, sql, Args::Values(&[]))
-            .await
+        let conn: &mut SqliteConnection = self.connection();
+        mark_if_pragma_set(conn, sql);
+        conn.run_portable(batch, sql, Args::Values(&[])).await
     }
 }
 

@@ -330,3 +330,42 @@ async fn url_driver_parameters_are_honoured_or_refused() {
         }
     }
 }
+
+/// A PRAGMA set through the portable API changes that connection only for its session: the
+/// connection is closed when the session ends, and the next session gets one set up by the
+/// engine (foreign keys on).
+#[tokio::test(flavor = "current_thread")]
+async fn a_pragma_set_on_a_session_does_not_reach_the_next_one() {
+    use dbconfig::query::Executor;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(file_url(dir.path(), "p.db")).with_pool_size(1);
+    let tracker = ConnectionTracker::new();
+    let config = SqliteConfig::from_settings(settings)
+        .unwrap()
+        .tracker(Arc::clone(&tracker));
+    let engine = config.engine().await.unwrap();
+    let foreign_keys = |rows: Vec<dbconfig::Row>| rows[0].get::<i64>(0).unwrap();
+    let mut session = engine.session();
+    assert_eq!(
+        foreign_keys(session.query("PRAGMA foreign_keys", &[]).await.unwrap()),
+        1
+    );
+    session
+        .execute_batch("PRAGMA foreign_keys = OFF")
+        .await
+        .unwrap();
+    assert_eq!(
+        foreign_keys(session.query("PRAGMA foreign_keys", &[]).await.unwrap()),
+        0
+    );
+    drop(session);
+    assert_eq!(tracker.open_count(), 0, "the changed connection was pooled");
+    let mut session = engine.session();
+    assert_eq!(
+        foreign_keys(session.query("PRAGMA foreign_keys", &[]).await.unwrap()),
+        1
+    );
+    // A query that reads a PRAGMA leaves the connection pooled.
+    drop(session);
+    assert_eq!(tracker.open_count(), 1);
+}
