@@ -190,6 +190,14 @@ impl AnyConfig {
         self.engine().await?.verify_db(metadata).await
     }
 
+    /// Plans the changes that bring the database to `metadata` (see [`crate::migrate::plan`]).
+    ///
+    /// # Errors
+    /// Invalid metadata, or reading the catalog failed.
+    pub async fn plan_db(&self, metadata: &Metadata) -> Result<crate::migrate::plan::Plan> {
+        self.engine().await?.plan_db(metadata).await
+    }
+
     /// True when the database lives in memory.
     #[must_use]
     pub fn is_inmemory(&self) -> bool {
@@ -231,6 +239,14 @@ impl AnyEngine {
     /// Invalid metadata, or reading the catalog failed.
     pub async fn verify_db(&self, metadata: &Metadata) -> Result<Vec<Difference>> {
         dispatch!(self, AnyEngine, e => e.verify_db(metadata).await)
+    }
+
+    /// Plans the changes that bring the database to `metadata` (see [`crate::migrate::plan`]).
+    ///
+    /// # Errors
+    /// Invalid metadata, or reading the catalog failed.
+    pub async fn plan_db(&self, metadata: &Metadata) -> Result<crate::migrate::plan::Plan> {
+        dispatch!(self, AnyEngine, e => e.plan_db(metadata).await)
     }
 }
 

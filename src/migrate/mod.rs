@@ -72,6 +72,7 @@
 //! bounded like any statement of the config: on PostgreSQL by its statement timeout, so run
 //! long steps with a config whose `postgres.statement_timeout` allows them.
 
+pub mod plan;
 #[cfg(not(target_family = "wasm"))]
 mod run;
 
@@ -88,6 +89,19 @@ use crate::url::Dialect;
 
 /// The table dbconfig records applied steps in.
 pub const TABLE: &str = "dbconfig_migrations";
+
+/// A line of a SQLite step's text that runs the step with foreign keys off: set before its
+/// transaction begins, `PRAGMA foreign_key_check` before it commits (a violation rolls it back:
+/// [`MigrationError::ForeignKeyCheck`]), restored after. SQLite's table-rebuild procedure needs
+/// this (dropping a parent table with foreign keys on runs its `ON DELETE` actions);
+/// [`Plan`](plan::Plan) writes it. Ignored on PostgreSQL.
+pub const FOREIGN_KEYS_OFF: &str = "-- dbconfig:foreign_keys=off";
+
+/// True when `sql` holds the [`FOREIGN_KEYS_OFF`] line.
+#[cfg(not(target_family = "wasm"))]
+pub(crate) fn foreign_keys_off(sql: &str) -> bool {
+    sql.lines().any(|l| l.trim() == FOREIGN_KEYS_OFF)
+}
 
 /// One step: an id, a description and its SQL.
 #[derive(Clone, PartialEq, Eq)]
@@ -428,6 +442,20 @@ pub enum MigrationError {
     )]
     Unmanaged {
         /// A table that exists.
+        table: String,
+    },
+    /// A SQLite step run with foreign keys off (see [`FOREIGN_KEYS_OFF`]) left rows whose
+    /// parent is missing; its transaction was rolled back.
+    #[error(
+        "migration {id} leaves {violations} row(s) violating foreign keys (the first in table \
+         {table}); nothing of it was kept"
+    )]
+    ForeignKeyCheck {
+        /// The step.
+        id: String,
+        /// How many rows `PRAGMA foreign_key_check` reported.
+        violations: usize,
+        /// The table of the first one.
         table: String,
     },
     /// A step failed; its transaction was rolled back, so the database is as the previous step

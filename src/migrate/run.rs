@@ -122,6 +122,18 @@ impl Migrations {
             for (step, sum) in self.steps.iter().zip(&sums.by_step) {
                 let sql = step.sql_for(dialect)?;
                 let mut session = config.session(&engine).await?;
+                // SQLite's table rebuild needs foreign keys off, which only works outside a
+                // transaction; the connection is closed afterwards if restoring fails (a PRAGMA
+                // set on a session never reaches the pool).
+                let keys_off = dialect == Dialect::Sqlite && super::foreign_keys_off(sql);
+                let restore_keys = if keys_off {
+                    let rows = session.query("PRAGMA foreign_keys", &[]).await?;
+                    let on = rows.first().and_then(|r| r.get::<i64>(0).ok()) == Some(1);
+                    session.execute_batch("PRAGMA foreign_keys = OFF").await?;
+                    on
+                } else {
+                    false
+                };
                 let mut tx = locked(config, &mut session).await?;
                 let records = read_records(&mut tx).await?;
                 self.check(&records, &sums)?;
@@ -142,11 +154,27 @@ impl Migrations {
                     }
                     .into());
                 }
+                if keys_off {
+                    let violations = tx.query("PRAGMA foreign_key_check", &[]).await?;
+                    if let Some(first) = violations.first() {
+                        let table = first.get::<String>(0).unwrap_or_default();
+                        let _ = tx.rollback().await;
+                        return Err(MigrationError::ForeignKeyCheck {
+                            id: step.id.clone(),
+                            violations: violations.len(),
+                            table,
+                        }
+                        .into());
+                    }
+                }
                 let duration = started.elapsed();
                 let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
                 tx.execute(RECORD, &[&step.id, &step.description, sum, &millis])
                     .await?;
                 tx.commit().await?;
+                if restore_keys {
+                    session.execute_batch("PRAGMA foreign_keys = ON").await?;
+                }
                 let applied = Applied {
                     id: step.id.clone(),
                     description: step.description.clone(),

@@ -10,6 +10,7 @@ use super::classify;
 use super::engine::PostgresEngine;
 use super::session::send_now;
 use crate::error::Result;
+use crate::migrate::plan::{self, Plan};
 use crate::schema::{Difference, Metadata, ddl, reflect};
 use crate::url::Dialect;
 
@@ -53,6 +54,33 @@ impl PostgresEngine {
     /// ([`Error::Timeout`](crate::Error::Timeout)).
     pub async fn verify_db(&self, metadata: &Metadata) -> Result<Vec<Difference>> {
         metadata.validate_for(Dialect::Postgres)?;
+        let (catalog, default_schema) = self.read_catalog(metadata).await?;
+        Ok(reflect::diff(
+            metadata,
+            Dialect::Postgres,
+            &catalog,
+            Some(&default_schema),
+        ))
+    }
+
+    /// Plans the changes that bring the database to `metadata` (see [`crate::migrate::plan`]):
+    /// reads the catalog as [`verify_db`](Self::verify_db) does, runs nothing.
+    ///
+    /// # Errors
+    /// Invalid metadata, reading the catalog failed, or an answer did not come in time.
+    pub async fn plan_db(&self, metadata: &Metadata) -> Result<Plan> {
+        metadata.validate_for(Dialect::Postgres)?;
+        let (catalog, default_schema) = self.read_catalog(metadata).await?;
+        Ok(plan::plan(
+            metadata,
+            Dialect::Postgres,
+            &catalog,
+            Some(&default_schema),
+        )?)
+    }
+
+    /// The catalog of the schemas `metadata` uses and of `current_schema()`, and the latter.
+    async fn read_catalog(&self, metadata: &Metadata) -> Result<(reflect::Catalog, String)> {
         let mut session = self.session();
         let mut tx = session.begin_transaction(false).await?;
         let client = tx.connection();
@@ -82,12 +110,7 @@ impl PostgresEngine {
             )
             .await??;
         tx.commit().await?;
-        Ok(reflect::diff(
-            metadata,
-            Dialect::Postgres,
-            &catalog,
-            Some(&default_schema),
-        ))
+        Ok((catalog, default_schema))
     }
 
     /// Runs `statements` in one transaction. Each is a request of its own, all sent at once

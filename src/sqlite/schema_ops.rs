@@ -2,6 +2,7 @@
 
 use super::engine::SqliteEngine;
 use crate::error::{Error, Result};
+use crate::migrate::plan::{self, Plan};
 use crate::schema::{Difference, Metadata, ddl, reflect};
 use crate::url::Dialect;
 
@@ -61,6 +62,18 @@ impl SqliteEngine {
         let mut session = self.session();
         let conn = session.connection().await?;
         conn.run(|c| Ok(reflect::sqlite::verify(c, metadata)))?
+    }
+
+    /// Plans the changes that bring the database to `metadata` (see [`crate::migrate::plan`]):
+    /// reads the catalog as [`verify_db`](Self::verify_db) does, runs nothing.
+    ///
+    /// # Errors
+    /// Invalid metadata, or reading the catalog failed.
+    pub async fn plan_db(&self, metadata: &Metadata) -> Result<Plan> {
+        metadata.validate_for(Dialect::Sqlite)?;
+        let mut session = self.session();
+        let conn = session.connection().await?;
+        conn.run(|c| Ok(plan::plan_sqlite(c, metadata)))?
     }
 
     async fn run_ddl(&self, statements: &[String]) -> Result<()> {

@@ -7,6 +7,8 @@
 mod common;
 
 mod migrate;
+mod plan;
+mod plan_props;
 mod postgres;
 mod props;
 mod sqlite;

@@ -78,7 +78,7 @@ fn column_spec() -> impl Strategy<Value = ColumnSpec> {
 }
 
 #[derive(Debug, Clone)]
-struct TableSpec {
+pub(crate) struct TableSpec {
     name: String,
     identity_key: bool,
     columns: Vec<ColumnSpec>,
@@ -89,7 +89,7 @@ struct TableSpec {
     indexes: Vec<(Vec<usize>, bool, bool, bool, bool)>,
 }
 
-fn table_spec(tables: usize) -> impl Strategy<Value = TableSpec> {
+pub(crate) fn table_spec(tables: usize) -> impl Strategy<Value = TableSpec> {
     (
         base_name(),
         any::<bool>(),
@@ -119,7 +119,7 @@ fn table_spec(tables: usize) -> impl Strategy<Value = TableSpec> {
         )
 }
 
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -132,7 +132,7 @@ fn distinct(list: &[usize], len: usize) -> Vec<usize> {
 
 /// Builds valid metadata from the specs: names made unique by a suffix, references clamped to
 /// what exists, every foreign key pointing at the referenced table's key column `id`.
-fn build(specs: Vec<TableSpec>) -> Metadata {
+pub(crate) fn build(specs: Vec<TableSpec>) -> Metadata {
     let mut metadata = Metadata::new().enum_type(EnumType::new("e0", ["a", "b'c", "d\"e"]));
     let count = specs.len();
     for (t, spec) in specs.into_iter().enumerate() {

@@ -284,3 +284,172 @@ fn push_index(w: &mut SqlWriter, table: &Table, index: &super::Index) {
 
 #[cfg(test)]
 mod tests;
+
+/// Pieces of the DDL, for the migration planner ([`crate::migrate::plan`]).
+pub(crate) mod piece {
+    use super::writer::SqlWriter;
+    use super::{names, postgres, push_index, sqlite};
+    use crate::schema::{Column, EnumType, ForeignKey, Index, Metadata, Table};
+    use crate::url::Dialect;
+
+    /// `CREATE TABLE` for `table`: on PostgreSQL without its foreign keys (the planner adds
+    /// them once every new table exists), on SQLite with them (it cannot add one later).
+    pub(crate) fn create_table(metadata: &Metadata, table: &Table, dialect: Dialect) -> String {
+        match dialect {
+            Dialect::Sqlite => sqlite::create_table(metadata, table, &table.name, true),
+            Dialect::Postgres => postgres::create_table(metadata, table, |_| false),
+        }
+    }
+
+    /// SQLite `CREATE TABLE "name" (…)`: `table`'s definition under another name.
+    pub(crate) fn sqlite_table_as(metadata: &Metadata, table: &Table, name: &str) -> String {
+        sqlite::create_table(metadata, table, name, false)
+    }
+
+    /// SQLite: the `CHECK ("column" IN (…))` of an enum column.
+    pub(crate) fn sqlite_enum_check(metadata: &Metadata, column: &Column) -> Option<String> {
+        sqlite::enum_check(metadata, column)
+    }
+
+    /// `ALTER TABLE … ADD COLUMN <definition>`.
+    pub(crate) fn add_column(
+        metadata: &Metadata,
+        table: &Table,
+        column: &Column,
+        dialect: Dialect,
+    ) -> String {
+        let mut w = SqlWriter::new(dialect);
+        w.push("ALTER TABLE ");
+        qualify(&mut w, table);
+        w.push(" ADD COLUMN ");
+        match dialect {
+            Dialect::Sqlite => sqlite::push_column(&mut w, metadata, table, column),
+            Dialect::Postgres => postgres::push_column(&mut w, metadata, table, column),
+        }
+        w.finish()
+    }
+
+    /// `CREATE [UNIQUE] INDEX IF NOT EXISTS …`.
+    pub(crate) fn create_index(table: &Table, index: &Index, dialect: Dialect) -> String {
+        let mut w = SqlWriter::new(dialect);
+        push_index(&mut w, table, index);
+        w.finish()
+    }
+
+    /// `DROP INDEX IF EXISTS …` (in the table's schema on PostgreSQL).
+    pub(crate) fn drop_index(table: &Table, name: &str, dialect: Dialect) -> String {
+        let mut w = SqlWriter::new(dialect);
+        w.push("DROP INDEX IF EXISTS ");
+        match dialect {
+            Dialect::Sqlite => w.push_identifier(name),
+            Dialect::Postgres => w.push_qualified(table.schema.as_deref(), name),
+        };
+        w.finish()
+    }
+
+    /// PostgreSQL `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY …`.
+    pub(crate) fn add_foreign_key(table: &Table, fk: &ForeignKey) -> String {
+        postgres::add_foreign_key(table, fk)
+    }
+
+    /// PostgreSQL `ALTER TABLE … ADD CONSTRAINT "uq_…" UNIQUE (…)` for `table.unique[i]`.
+    pub(crate) fn add_unique(table: &Table, i: usize) -> String {
+        let mut w = SqlWriter::new(Dialect::Postgres);
+        w.push("ALTER TABLE ");
+        qualify(&mut w, table);
+        w.push(" ADD CONSTRAINT ")
+            .push_identifier(&names::unique(table, i))
+            .push(" UNIQUE (")
+            .push_identifiers(&table.unique[i].columns)
+            .push(")");
+        w.finish()
+    }
+
+    /// PostgreSQL `ALTER TABLE … ADD CONSTRAINT "pk_…" PRIMARY KEY (…)`.
+    pub(crate) fn add_primary_key(table: &Table) -> String {
+        let mut w = SqlWriter::new(Dialect::Postgres);
+        w.push("ALTER TABLE ");
+        qualify(&mut w, table);
+        w.push(" ADD CONSTRAINT ")
+            .push_identifier(&names::primary_key(table))
+            .push(" PRIMARY KEY (")
+            .push_identifiers(&table.primary_key)
+            .push(")");
+        w.finish()
+    }
+
+    /// PostgreSQL `CREATE TYPE … AS ENUM` (in a block that checks an existing type's labels).
+    pub(crate) fn create_enum(e: &EnumType) -> String {
+        postgres::create_enum(e)
+    }
+
+    /// PostgreSQL `ALTER TYPE … ADD VALUE 'label' {BEFORE | AFTER} 'other'`.
+    pub(crate) fn add_enum_label(e: &EnumType, label: &str, before: bool, other: &str) -> String {
+        let mut w = SqlWriter::new(Dialect::Postgres);
+        w.push("ALTER TYPE ")
+            .push_qualified(e.schema.as_deref(), &e.name)
+            .push(" ADD VALUE ")
+            .push_literal(label)
+            .push(if before { " BEFORE " } else { " AFTER " })
+            .push_literal(other);
+        w.finish()
+    }
+
+    /// PostgreSQL `ALTER TABLE … ALTER COLUMN … <change>`, `change` being trusted SQL
+    /// (`DROP NOT NULL`, `SET NOT NULL`, `TYPE … USING …`).
+    pub(crate) fn alter_column(table: &Table, column: &str, change: &str) -> String {
+        let mut w = SqlWriter::new(Dialect::Postgres);
+        w.push("ALTER TABLE ");
+        qualify(&mut w, table);
+        w.push(" ALTER COLUMN ")
+            .push_identifier(column)
+            .push(" ")
+            .push(change);
+        w.finish()
+    }
+
+    /// PostgreSQL `ALTER COLUMN … TYPE <type> USING "column"::<type>`.
+    pub(crate) fn change_type(metadata: &Metadata, table: &Table, column: &Column) -> String {
+        let ty = postgres::type_name(metadata, &column.ty);
+        let mut w = SqlWriter::new(Dialect::Postgres);
+        w.push("TYPE ")
+            .push(&ty)
+            .push(" USING ")
+            .push_identifier(&column.name)
+            .push("::")
+            .push(&ty);
+        alter_column(table, &column.name, &w.finish())
+    }
+
+    /// `ALTER TABLE … DROP COLUMN "name"`.
+    pub(crate) fn drop_column(table: &Table, name: &str, dialect: Dialect) -> String {
+        let mut w = SqlWriter::new(dialect);
+        w.push("ALTER TABLE ");
+        qualify(&mut w, table);
+        w.push(" DROP COLUMN ").push_identifier(name);
+        w.finish()
+    }
+
+    /// `DROP TABLE IF EXISTS …`.
+    pub(crate) fn drop_table(schema: Option<&str>, name: &str, dialect: Dialect) -> String {
+        let mut w = SqlWriter::new(dialect);
+        w.push("DROP TABLE IF EXISTS ").push_qualified(schema, name);
+        w.finish()
+    }
+
+    /// `"name"`, quoted.
+    pub(crate) fn identifier(name: &str) -> String {
+        let mut w = SqlWriter::new(Dialect::Sqlite);
+        w.push_identifier(name);
+        w.finish()
+    }
+
+    /// The table, schema-qualified on PostgreSQL.
+    fn qualify(w: &mut SqlWriter, table: &Table) {
+        let schema = match w.dialect() {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => table.schema.as_deref(),
+        };
+        w.push_qualified(schema, &table.name);
+    }
+}

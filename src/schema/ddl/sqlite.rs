@@ -2,7 +2,7 @@
 
 use super::writer::SqlWriter;
 use super::{creation_order, index_statements, push_default, push_table_constraints};
-use crate::schema::{ColumnType, Metadata};
+use crate::schema::{Column, ColumnType, Metadata, Table};
 use crate::url::Dialect;
 
 /// The declared type for `ty` (see the mapping table in [`super`]).
@@ -44,50 +44,78 @@ pub(super) fn create(metadata: &Metadata) -> Vec<String> {
     let mut out = Vec::new();
     for &t in &order.tables {
         let table = &metadata.tables[t];
-        let identity = table.columns.iter().find(|c| c.identity);
-        let mut w = SqlWriter::new(Dialect::Sqlite);
-        w.push("CREATE TABLE IF NOT EXISTS ")
-            .push_identifier(&table.name)
-            .push(" (");
-        for (i, column) in table.columns.iter().enumerate() {
-            w.push(if i == 0 { "\n  " } else { ",\n  " })
-                .push_identifier(&column.name)
-                .push(" ");
-            if column.identity {
-                // The rowid alias: exactly `INTEGER PRIMARY KEY`.
-                w.push("INTEGER PRIMARY KEY");
-                continue;
-            }
-            match &column.sqlite_type {
-                Some(declared) => w.push(declared),
-                None => w.push(&type_name(metadata, &column.ty)),
-            };
-            let in_pk = table.primary_key.contains(&column.name);
-            if !column.nullable || in_pk {
-                w.push(" NOT NULL");
-            }
-            push_default(&mut w, column, Dialect::Sqlite);
-            if let ColumnType::Enum(name) = &column.ty
-                && let Some(e) = metadata.enums.iter().find(|e| &e.name == name)
-            {
-                w.push(" CHECK (")
-                    .push_identifier(&column.name)
-                    .push(" IN (");
-                for (j, v) in e.values.iter().enumerate() {
-                    if j > 0 {
-                        w.push(", ");
-                    }
-                    w.push_literal(v);
-                }
-                w.push("))");
-            }
-        }
-        push_table_constraints(&mut w, table, identity.is_some(), |_| true);
-        w.push("\n)");
-        out.push(w.finish());
+        out.push(create_table(metadata, table, &table.name, true));
         out.extend(index_statements(table, Dialect::Sqlite));
     }
     out
+}
+
+/// `CREATE TABLE [IF NOT EXISTS] "name" (…)` for `table` under `name` (the table-rebuild
+/// procedure creates it under another name first).
+pub(super) fn create_table(
+    metadata: &Metadata,
+    table: &Table,
+    name: &str,
+    if_not_exists: bool,
+) -> String {
+    let identity = table.columns.iter().any(|c| c.identity);
+    let mut w = SqlWriter::new(Dialect::Sqlite);
+    w.push(if if_not_exists {
+        "CREATE TABLE IF NOT EXISTS "
+    } else {
+        "CREATE TABLE "
+    })
+    .push_identifier(name)
+    .push(" (");
+    for (i, column) in table.columns.iter().enumerate() {
+        w.push(if i == 0 { "\n  " } else { ",\n  " });
+        push_column(&mut w, metadata, table, column);
+    }
+    push_table_constraints(&mut w, table, identity, |_| true);
+    w.push("\n)");
+    w.finish()
+}
+
+/// A column's definition: name, declared type, `NOT NULL`, default, and an enum's `CHECK`.
+pub(super) fn push_column(w: &mut SqlWriter, metadata: &Metadata, table: &Table, column: &Column) {
+    w.push_identifier(&column.name).push(" ");
+    if column.identity {
+        // The rowid alias: exactly `INTEGER PRIMARY KEY`.
+        w.push("INTEGER PRIMARY KEY");
+        return;
+    }
+    match &column.sqlite_type {
+        Some(declared) => w.push(declared),
+        None => w.push(&type_name(metadata, &column.ty)),
+    };
+    let in_pk = table.primary_key.contains(&column.name);
+    if !column.nullable || in_pk {
+        w.push(" NOT NULL");
+    }
+    push_default(w, column, Dialect::Sqlite);
+    if let Some(check) = enum_check(metadata, column) {
+        w.push(" ").push(&check);
+    }
+}
+
+/// `CHECK ("column" IN ('label', …))` for an enum column; none for other columns.
+pub(super) fn enum_check(metadata: &Metadata, column: &Column) -> Option<String> {
+    let ColumnType::Enum(name) = &column.ty else {
+        return None;
+    };
+    let e = metadata.enums.iter().find(|e| &e.name == name)?;
+    let mut w = SqlWriter::new(Dialect::Sqlite);
+    w.push("CHECK (")
+        .push_identifier(&column.name)
+        .push(" IN (");
+    for (j, v) in e.values.iter().enumerate() {
+        if j > 0 {
+            w.push(", ");
+        }
+        w.push_literal(v);
+    }
+    w.push("))");
+    Some(w.finish())
 }
 
 pub(super) fn drop(metadata: &Metadata) -> Vec<String> {

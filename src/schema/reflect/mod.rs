@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::ddl::{self, names};
-use super::{Action, ColumnType, IndexTarget, Metadata, Table};
+use super::{Action, Column, ColumnType, ForeignKey, Index, IndexTarget, Metadata, Table};
 use crate::url::Dialect;
 
 /// A live database's schema, as read from its catalog.
@@ -43,6 +43,11 @@ pub(crate) struct CatalogTable {
     pub(crate) uniques: Vec<Vec<String>>,
     pub(crate) foreign_keys: Vec<CatalogForeignKey>,
     pub(crate) indexes: Vec<CatalogIndex>,
+    /// SQLite: the table's `CREATE TABLE` text as `sqlite_schema` keeps it.
+    pub(crate) sql: Option<String>,
+    /// SQLite: the table's indexes and triggers as `(name, CREATE text)` (the automatic indexes
+    /// of keys have no text and are not listed).
+    pub(crate) dependents: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -279,16 +284,7 @@ fn diff_table(
             out.add(Missing, ObjectKind::Column, name, None);
             continue;
         };
-        let expected = match (&column.sqlite_type, dialect) {
-            (Some(declared), Dialect::Sqlite) => declared.clone(),
-            _ => ddl::sql_type(metadata, &column.ty, dialect).unwrap_or_default(),
-        };
-        let type_ok = match (&column.ty, dialect) {
-            (ColumnType::Enum(e), Dialect::Postgres) => found.enum_name.as_deref() == Some(e),
-            // The identity column is declared exactly `INTEGER` (the rowid alias).
-            (_, Dialect::Sqlite) if column.identity => found.ty.eq_ignore_ascii_case("INTEGER"),
-            _ => found.ty.eq_ignore_ascii_case(&expected),
-        };
+        let (type_ok, expected) = column_type(metadata, dialect, column, found);
         if !type_ok {
             out.add(
                 Different,
@@ -297,11 +293,8 @@ fn diff_table(
                 Some(format!("type is {}, expected {expected}", found.ty)),
             );
         }
-        let in_pk = table.primary_key.contains(&column.name);
-        // SQLite reports the rowid alias as nullable; it never holds NULL.
-        let skip = dialect == Dialect::Sqlite && column.identity;
-        let expected_not_null = !column.nullable || in_pk || column.identity;
-        if !skip && found.not_null != expected_not_null {
+        let expected_not_null = not_null(table, column);
+        if nullability_differs(dialect, table, column, found) {
             out.add(
                 Different,
                 ObjectKind::Column,
@@ -344,26 +337,7 @@ fn diff_table(
             )),
         );
     }
-    let sorted = |cols: &[String]| {
-        let mut v = cols.to_vec();
-        v.sort();
-        v
-    };
-    let pk = sorted(&table.primary_key);
-    let expected_uniques: BTreeSet<Vec<String>> = table
-        .unique
-        .iter()
-        .map(|u| sorted(&u.columns))
-        // SQLite keeps a separate index for a UNIQUE constraint on the primary key's columns
-        // only when the key is the rowid: such a constraint is not compared there.
-        .filter(|u| dialect != Dialect::Sqlite || *u != pk)
-        .collect();
-    let live_uniques: BTreeSet<Vec<String>> = live
-        .uniques
-        .iter()
-        .map(|u| sorted(u))
-        .filter(|u| dialect != Dialect::Sqlite || *u != pk)
-        .collect();
+    let (expected_uniques, live_uniques) = unique_sets(dialect, table, live);
     for u in expected_uniques.difference(&live_uniques) {
         out.add(
             Missing,
@@ -384,21 +358,7 @@ fn diff_table(
     let expected_fks: BTreeSet<CatalogForeignKey> = table
         .foreign_keys
         .iter()
-        .map(|fk| {
-            let ref_schema = fk.ref_schema.as_deref().or(table.schema.as_deref());
-            CatalogForeignKey {
-                columns: fk.columns.clone(),
-                ref_table: match dialect {
-                    Dialect::Sqlite => fk.ref_table.clone(),
-                    Dialect::Postgres => {
-                        names::display(ref_schema.or(default_schema), &fk.ref_table)
-                    }
-                },
-                ref_columns: fk.ref_columns.clone(),
-                on_delete: fk.on_delete,
-                on_update: fk.on_update,
-            }
-        })
+        .map(|fk| expected_foreign_key(dialect, table, fk, default_schema))
         .collect();
     let live_fks: BTreeSet<CatalogForeignKey> = live.foreign_keys.iter().cloned().collect();
     let describe = |fk: &CatalogForeignKey| {
@@ -422,82 +382,7 @@ fn diff_table(
             out.add(Missing, ObjectKind::Index, name, None);
             continue;
         };
-        let parts: Vec<Option<String>> = index
-            .parts
-            .iter()
-            .map(|p| match &p.target {
-                IndexTarget::Column(c) => Some(c.clone()),
-                IndexTarget::Expr(_) => None,
-            })
-            .collect();
-        let mut problems = Vec::new();
-        let unique = |u: bool| if u { "unique" } else { "not unique" };
-        if found.unique != index.unique {
-            problems.push(format!(
-                "{}, expected {}",
-                unique(found.unique),
-                unique(index.unique)
-            ));
-        }
-        let partial = |p: bool| {
-            if p {
-                "partial (WHERE …)"
-            } else {
-                "not partial"
-            }
-        };
-        if found.partial != index.filter.is_some() {
-            problems.push(format!(
-                "{}, expected {}",
-                partial(found.partial),
-                partial(index.filter.is_some())
-            ));
-        }
-        if found.parts != parts {
-            problems.push(format!(
-                "on ({}), expected ({})",
-                index_parts(&found.parts),
-                index_parts(&parts)
-            ));
-        }
-        if dialect == Dialect::Postgres {
-            if found.include != index.include {
-                let list = |l: &[String]| {
-                    if l.is_empty() {
-                        "nothing".to_owned()
-                    } else {
-                        format!("({})", l.join(", "))
-                    }
-                };
-                problems.push(format!(
-                    "includes {}, expected {}",
-                    list(&found.include),
-                    list(&index.include)
-                ));
-            }
-            // An operator class is compared where the metadata names one (the default one
-            // depends on the column's type).
-            for (i, part) in index.parts.iter().enumerate() {
-                if let Some(opclass) = &part.opclass {
-                    let live = found.opclasses.get(i).map_or("none", String::as_str);
-                    if live != opclass {
-                        problems.push(format!(
-                            "operator class of part {} is {live}, expected {opclass}",
-                            i + 1
-                        ));
-                    }
-                }
-            }
-            let method = index
-                .method
-                .as_deref()
-                .unwrap_or("btree")
-                .to_ascii_lowercase();
-            if found.method.as_deref() != Some(method.as_str()) {
-                let found = found.method.as_deref().unwrap_or("unknown");
-                problems.push(format!("method is {found}, expected {method}"));
-            }
-        }
+        let problems = index_problems(dialect, index, found);
         if !problems.is_empty() {
             out.add(
                 Different,
@@ -520,6 +405,176 @@ fn diff_table(
                 None,
             );
         }
+    }
+}
+
+/// How the live index `found` differs from `index` (empty: alike).
+pub(crate) fn index_problems(dialect: Dialect, index: &Index, found: &CatalogIndex) -> Vec<String> {
+    let parts: Vec<Option<String>> = index
+        .parts
+        .iter()
+        .map(|p| match &p.target {
+            IndexTarget::Column(c) => Some(c.clone()),
+            IndexTarget::Expr(_) => None,
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let unique = |u: bool| if u { "unique" } else { "not unique" };
+    if found.unique != index.unique {
+        problems.push(format!(
+            "{}, expected {}",
+            unique(found.unique),
+            unique(index.unique)
+        ));
+    }
+    let partial = |p: bool| {
+        if p {
+            "partial (WHERE …)"
+        } else {
+            "not partial"
+        }
+    };
+    if found.partial != index.filter.is_some() {
+        problems.push(format!(
+            "{}, expected {}",
+            partial(found.partial),
+            partial(index.filter.is_some())
+        ));
+    }
+    if found.parts != parts {
+        problems.push(format!(
+            "on ({}), expected ({})",
+            index_parts(&found.parts),
+            index_parts(&parts)
+        ));
+    }
+    if dialect == Dialect::Postgres {
+        if found.include != index.include {
+            let list = |l: &[String]| {
+                if l.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    format!("({})", l.join(", "))
+                }
+            };
+            problems.push(format!(
+                "includes {}, expected {}",
+                list(&found.include),
+                list(&index.include)
+            ));
+        }
+        // An operator class is compared where the metadata names one (the default one
+        // depends on the column's type).
+        for (i, part) in index.parts.iter().enumerate() {
+            if let Some(opclass) = &part.opclass {
+                let live = found.opclasses.get(i).map_or("none", String::as_str);
+                if live != opclass {
+                    problems.push(format!(
+                        "operator class of part {} is {live}, expected {opclass}",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        let method = index
+            .method
+            .as_deref()
+            .unwrap_or("btree")
+            .to_ascii_lowercase();
+        if found.method.as_deref() != Some(method.as_str()) {
+            let found = found.method.as_deref().unwrap_or("unknown");
+            problems.push(format!("method is {found}, expected {method}"));
+        }
+    }
+    problems
+}
+
+/// Whether the live column's type is the one `column` gets on `dialect`, and that type.
+pub(crate) fn column_type(
+    metadata: &Metadata,
+    dialect: Dialect,
+    column: &Column,
+    found: &CatalogColumn,
+) -> (bool, String) {
+    let expected = match (&column.sqlite_type, dialect) {
+        (Some(declared), Dialect::Sqlite) => declared.clone(),
+        _ => ddl::sql_type(metadata, &column.ty, dialect).unwrap_or_default(),
+    };
+    let ok = match (&column.ty, dialect) {
+        (ColumnType::Enum(e), Dialect::Postgres) => found.enum_name.as_deref() == Some(e),
+        // The identity column is declared exactly `INTEGER` (the rowid alias).
+        (_, Dialect::Sqlite) if column.identity => found.ty.eq_ignore_ascii_case("INTEGER"),
+        _ => found.ty.eq_ignore_ascii_case(&expected),
+    };
+    (ok, expected)
+}
+
+/// True when `column` is created `NOT NULL`.
+pub(crate) fn not_null(table: &Table, column: &Column) -> bool {
+    !column.nullable || column.identity || table.primary_key.contains(&column.name)
+}
+
+/// True when the live column's nullability is not the one `column` gets.
+pub(crate) fn nullability_differs(
+    dialect: Dialect,
+    table: &Table,
+    column: &Column,
+    found: &CatalogColumn,
+) -> bool {
+    // SQLite reports the rowid alias as nullable; it never holds NULL.
+    let skip = dialect == Dialect::Sqlite && column.identity;
+    !skip && found.not_null != not_null(table, column)
+}
+
+/// The unique constraints, as sorted column lists: `(expected, live)`.
+pub(crate) fn unique_sets(
+    dialect: Dialect,
+    table: &Table,
+    live: &CatalogTable,
+) -> (BTreeSet<Vec<String>>, BTreeSet<Vec<String>>) {
+    let pk = sorted(&table.primary_key);
+    // SQLite keeps a separate index for a UNIQUE constraint on the primary key's columns only
+    // when the key is the rowid: such a constraint is not compared there.
+    let keep = |u: &Vec<String>| dialect != Dialect::Sqlite || *u != pk;
+    let expected = table
+        .unique
+        .iter()
+        .map(|u| sorted(&u.columns))
+        .filter(keep)
+        .collect();
+    let found = live
+        .uniques
+        .iter()
+        .map(|u| sorted(u))
+        .filter(keep)
+        .collect();
+    (expected, found)
+}
+
+/// `cols`, sorted.
+pub(crate) fn sorted(cols: &[String]) -> Vec<String> {
+    let mut v = cols.to_vec();
+    v.sort();
+    v
+}
+
+/// `fk` as the catalog of `dialect` reports it.
+pub(crate) fn expected_foreign_key(
+    dialect: Dialect,
+    table: &Table,
+    fk: &ForeignKey,
+    default_schema: Option<&str>,
+) -> CatalogForeignKey {
+    let ref_schema = fk.ref_schema.as_deref().or(table.schema.as_deref());
+    CatalogForeignKey {
+        columns: fk.columns.clone(),
+        ref_table: match dialect {
+            Dialect::Sqlite => fk.ref_table.clone(),
+            Dialect::Postgres => names::display(ref_schema.or(default_schema), &fk.ref_table),
+        },
+        ref_columns: fk.ref_columns.clone(),
+        on_delete: fk.on_delete,
+        on_update: fk.on_update,
     }
 }
 

@@ -118,8 +118,25 @@ fn read_table(conn: &Connection, name: String) -> rusqlite::Result<CatalogTable>
             )),
         }
     }
+    let mut sql = None;
+    let mut dependents = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = ?1 AND sql IS NOT NULL \
+         ORDER BY type DESC, name",
+    )?;
+    let mut rows = stmt.query([&name])?;
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(0)?;
+        if kind == "table" {
+            sql = Some(row.get(2)?);
+        } else {
+            dependents.push((row.get(1)?, row.get(2)?));
+        }
+    }
     Ok(CatalogTable {
         schema: None,
+        sql,
+        dependents,
         name,
         columns,
         primary_key: pk.into_iter().map(|(_, c)| c).collect(),
