@@ -406,3 +406,87 @@ fn migrate_status_up_stamp_on_a_sqlite_file() {
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(v["steps"][2]["state"], "pending");
 }
+
+/// `migrate plan`: prints the step, writes it as the directory's next step, `up` applies it, and
+/// the database then verifies against the schema file; a destructive change is not written
+/// without `--destructive`.
+#[test]
+fn migrate_plan_writes_the_next_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = dir.path().join("v1.json");
+    let v2 = dir.path().join("v2.json");
+    std::fs::write(
+        &v1,
+        r#"{"tables": [{"name": "job", "primary_key": ["id"], "columns": [
+            {"name": "id", "type": "bigint", "nullable": false},
+            {"name": "legacy", "type": "text"}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &v2,
+        r#"{"tables": [{"name": "job", "primary_key": ["id"], "columns": [
+            {"name": "id", "type": "bigint", "nullable": false},
+            {"name": "legacy", "type": "text"},
+            {"name": "created", "type": "timestamptz", "default": "current_timestamp"}],
+            "indexes": [{"name": "ix_job_created", "parts": ["created"]}]},
+           {"name": "tag", "primary_key": ["id"], "columns": [
+            {"name": "id", "type": "bigint", "nullable": false}]}]}"#,
+    )
+    .unwrap();
+    let (v1, v2) = (v1.to_str().unwrap(), v2.to_str().unwrap());
+    let steps = dir.path().join("migrations");
+    let steps = steps.to_str().unwrap();
+    let url = common::file_url(dir.path(), "p.db");
+    let (ok, _, stderr) = dbconfig(&["create", &url, v1]);
+    assert!(ok, "{stderr}");
+
+    let (ok, stdout, stderr) = dbconfig(&["migrate", "plan", &url, v2]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("+ rebuild table job"), "{stderr}");
+    assert!(stderr.contains("+ add table tag"), "{stderr}");
+    assert!(stdout.contains("-- dbconfig:foreign_keys=off"), "{stdout}");
+    assert!(
+        stdout.contains("CREATE TABLE \"dbconfig_rebuild_job\""),
+        "{stdout}"
+    );
+
+    let (ok, stdout, stderr) = dbconfig(&[
+        "migrate", "plan", "--dir", steps, "--name", "add tags", &url, v2,
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("0001_add_tags.sqlite.sql"), "{stdout}");
+    let (ok, stdout, stderr) = dbconfig(&["migrate", "up", &url, steps]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("applied 0001 add tags"), "{stdout}");
+    let (ok, stdout, _) = dbconfig(&["verify", &url, v2]);
+    assert!(ok, "{stdout}");
+    let (ok, stdout, _) = dbconfig(&["migrate", "plan", &url, v2]);
+    assert!(ok);
+    assert!(stdout.contains("nothing to plan"), "{stdout}");
+
+    // Back to v1's columns: dropping `created` is destructive.
+    let (ok, stdout, _) = dbconfig(&["migrate", "plan", "--json", &url, v1]);
+    assert!(ok, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["dialect"], "sqlite");
+    let kinds: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.iter().all(|k| *k == "destructive"), "{kinds:?}");
+    assert_eq!(
+        v["sql"],
+        serde_json::Value::Null,
+        "nothing written without --destructive"
+    );
+    let (ok, stdout, stderr) =
+        dbconfig(&["migrate", "plan", "--dir", steps, "--destructive", &url, v1]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("0002_planned.sqlite.sql"), "{stdout}");
+    let (ok, _, stderr) = dbconfig(&["migrate", "up", &url, steps]);
+    assert!(ok, "{stderr}");
+    let (ok, stdout, _) = dbconfig(&["verify", &url, v1]);
+    assert!(ok, "{stdout}");
+}

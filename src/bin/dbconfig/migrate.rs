@@ -1,15 +1,20 @@
 //! `dbconfig migrate status|up|stamp URL DIR`: versioned migrations from a directory (see
-//! `dbconfig::migrate` for the layout).
+//! `dbconfig::migrate` for the layout); `dbconfig migrate plan URL SCHEMA [--dir DIR]`: the step
+//! that brings the database to a schema file (see `dbconfig::migrate::plan`).
 //!
 //! Exit status: 0 when the command did its work (`status`: the database is at the last step,
-//! every checksum matching); 1 on any error (a failed step, a changed checksum, a step the
-//! database has and the directory lacks) and for `status` when steps are pending, changed or
-//! unknown; 2 for bad arguments.
+//! every checksum matching; `plan`: the step was printed or written, or there was nothing to
+//! plan); 1 on any error (a failed step, a changed checksum, a step the database has and the
+//! directory lacks) and for `status` when steps are pending, changed or unknown; 2 for bad
+//! arguments.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use dbconfig::migrate::{Applied, Migrations, StepState, StepStatus};
+use dbconfig::migrate::plan::{ChangeKind, Plan};
+use dbconfig::migrate::{Applied, MigrationError, Migrations, StepState, StepStatus};
+use dbconfig::schema::Metadata;
 use dbconfig::{AnyConfig, Settings};
 use serde_json::json;
 
@@ -35,6 +40,31 @@ pub(crate) enum MigrateCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Compare the database with a schema file and write the step that brings it there:
+    /// additive changes, plus destructive ones with --destructive; printed, or written into
+    /// --dir as the next step (`<id>_<name>.<sqlite|postgres>.sql`).
+    Plan {
+        /// The connection URL.
+        url: String,
+        /// The schema file (JSON or TOML).
+        schema: PathBuf,
+        /// Write the step into this migrations directory instead of printing it.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The step's id (default: the directory's last id plus one, 0001 for none).
+        #[arg(long)]
+        id: Option<String>,
+        /// The step's name, its description.
+        #[arg(long, default_value = "planned")]
+        name: String,
+        /// Also write the destructive changes (dropped columns, tables and indexes, type and
+        /// NOT NULL changes).
+        #[arg(long)]
+        destructive: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Record steps as applied without running them (a database already at that step).
     Stamp {
         /// The connection URL.
@@ -51,24 +81,49 @@ pub(crate) enum MigrateCommand {
 }
 
 pub(crate) async fn run(command: MigrateCommand) -> dbconfig::Result<ExitCode> {
-    let (url, dir, json) = match &command {
-        MigrateCommand::Status { url, dir, json }
-        | MigrateCommand::Up { url, dir, json }
-        | MigrateCommand::Stamp { url, dir, json, .. } => (url, dir, *json),
-    };
-    let migrations = Migrations::from_dir(dir)?;
-    let config = config(url)?;
-    let code = match &command {
-        MigrateCommand::Status { .. } => status(&migrations, &config, json).await?,
-        MigrateCommand::Up { .. } => up(&migrations, &config, json).await?,
-        MigrateCommand::Stamp { to, .. } => {
-            stamp(&migrations, &config, to.as_deref(), json).await?
+    let (code, config) = match command {
+        MigrateCommand::Status { url, dir, json } => {
+            let (migrations, config) = open(&url, &dir)?;
+            (status(&migrations, &config, json).await?, config)
+        }
+        MigrateCommand::Up { url, dir, json } => {
+            let (migrations, config) = open(&url, &dir)?;
+            (up(&migrations, &config, json).await?, config)
+        }
+        MigrateCommand::Stamp { url, dir, to, json } => {
+            let (migrations, config) = open(&url, &dir)?;
+            let code = stamp(&migrations, &config, to.as_deref(), json).await?;
+            (code, config)
+        }
+        MigrateCommand::Plan {
+            url,
+            schema,
+            dir,
+            id,
+            name,
+            destructive,
+            json,
+        } => {
+            let config = config(&url)?;
+            let metadata = Metadata::from_file(&schema)?;
+            let request = PlanRequest {
+                dir: dir.as_deref(),
+                id: id.as_deref(),
+                name: &name,
+                destructive,
+                json,
+            };
+            (plan(&config, &metadata, &request).await?, config)
         }
     };
     if let Ok(engine) = dbconfig::DatabaseConfig::engine(&config).await {
         engine.dispose();
     }
     Ok(code)
+}
+
+fn open(url: &str, dir: &Path) -> dbconfig::Result<(Migrations, AnyConfig)> {
+    Ok((Migrations::from_dir(dir)?, config(url)?))
 }
 
 fn config(url: &str) -> dbconfig::Result<AnyConfig> {
@@ -192,4 +247,117 @@ async fn stamp(
         println!("{recorded} steps recorded as applied");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+struct PlanRequest<'a> {
+    dir: Option<&'a Path>,
+    id: Option<&'a str>,
+    name: &'a str,
+    destructive: bool,
+    json: bool,
+}
+
+async fn plan(
+    config: &AnyConfig,
+    metadata: &Metadata,
+    request: &PlanRequest<'_>,
+) -> dbconfig::Result<ExitCode> {
+    let plan: Plan = config.plan_db(metadata).await?;
+    let has_work = plan.has_work(request.destructive);
+    let written = match request.dir {
+        Some(dir) if has_work => Some(write_step(&plan, dir, request)?),
+        _ => None,
+    };
+    let sql = has_work.then(|| plan.sql(request.destructive));
+    if request.json {
+        let changes: Vec<_> = plan
+            .changes
+            .iter()
+            .map(|c| {
+                json!({
+                    "kind": c.kind.to_string(),
+                    "summary": c.summary,
+                    "statements": c.statements,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "dialect": plan.dialect.name(),
+                "changes": changes,
+                "sql": sql,
+                "written": written.as_ref().map(|p| p.display().to_string()),
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if plan.is_empty() {
+        println!("the database matches the schema: nothing to plan");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for change in &plan.changes {
+        let mark = match change.kind {
+            ChangeKind::Additive => "+",
+            ChangeKind::Destructive if request.destructive => "-",
+            ChangeKind::Destructive => "- (not written: --destructive)",
+            _ => "! (by hand)",
+        };
+        eprintln!("{mark} {}", change.summary);
+    }
+    match (written, sql) {
+        (Some(path), _) => println!("wrote {}", path.display()),
+        (None, Some(sql)) => print!("{sql}"),
+        (None, None) => println!("nothing to write"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the plan into `dir` as the next step; refuses to overwrite a file.
+fn write_step(plan: &Plan, dir: &Path, request: &PlanRequest<'_>) -> dbconfig::Result<PathBuf> {
+    let load = |reason: String| MigrationError::Load {
+        path: dir.display().to_string(),
+        reason,
+    };
+    let id = match request.id {
+        Some(id) => id.to_owned(),
+        None => {
+            let last = if dir.is_dir() {
+                Migrations::from_dir(dir)?
+                    .steps()
+                    .last()
+                    .map(|s| s.id.clone())
+            } else {
+                None
+            };
+            match last {
+                None => "0001".to_owned(),
+                Some(last) => {
+                    let n: u64 = last.parse().map_err(|_| {
+                        load(format!("cannot number a step after id {last:?}: give --id"))
+                    })?;
+                    format!("{:0width$}", n + 1, width = last.len())
+                }
+            }
+        }
+    };
+    let name = request.name.replace(' ', "_");
+    let dialect = plan.dialect.name();
+    std::fs::create_dir_all(dir).map_err(|e| load(e.to_string()))?;
+    let path = dir.join(format!("{id}_{name}.{dialect}.sql"));
+    let step = plan.migration(&id, request.name, request.destructive);
+    let text = step.sql_for(plan.dialect)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| MigrationError::Load {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| MigrationError::Load {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(path)
 }
