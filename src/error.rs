@@ -283,7 +283,6 @@ impl From<UrlError> for Error {
     }
 }
 
-#[cfg(not(target_family = "wasm"))]
 impl Error {
     /// `self` as the failure of DDL statement `sql` (see [`Error::Ddl`]).
     pub(crate) fn in_ddl(self, sql: &str) -> Self {

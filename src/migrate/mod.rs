@@ -72,7 +72,10 @@
 //! bounded like any statement of the config: on PostgreSQL by its statement timeout, so run
 //! long steps with a config whose `postgres.statement_timeout` allows them.
 
+#[cfg(feature = "sqlite")]
+mod blocking;
 pub mod plan;
+mod record;
 #[cfg(not(target_family = "wasm"))]
 mod run;
 
@@ -82,8 +85,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-#[cfg(not(target_family = "wasm"))]
-pub use run::{Applied, StepState, StepStatus};
+pub use record::{Applied, StepState, StepStatus};
 
 use crate::url::Dialect;
 
@@ -98,7 +100,6 @@ pub const TABLE: &str = "dbconfig_migrations";
 pub const FOREIGN_KEYS_OFF: &str = "-- dbconfig:foreign_keys=off";
 
 /// True when `sql` holds the [`FOREIGN_KEYS_OFF`] line.
-#[cfg(not(target_family = "wasm"))]
 pub(crate) fn foreign_keys_off(sql: &str) -> bool {
     sql.lines().any(|l| l.trim() == FOREIGN_KEYS_OFF)
 }

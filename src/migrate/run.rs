@@ -1,81 +1,19 @@
 //! Running a [`Migrations`] set on any [`DatabaseConfig`], through the portable API: one body
 //! for SQLite and PostgreSQL.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::{MigrationError, Migrations, TABLE, checksum};
+use super::record::{CREATE_TABLE, Checksums, RECORD, RECORDS, Record};
+use super::{Applied, MigrationError, Migrations, StepStatus, TABLE};
 use crate::config::{DatabaseConfig, LockMode};
 use crate::error::Result;
 use crate::query::{Executor, Transaction};
 use crate::schema::{Metadata, ddl};
 use crate::url::Dialect;
 
-/// dbconfig's record of applied steps; valid SQL on both dialects.
-const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS dbconfig_migrations (\
-     id VARCHAR(255) NOT NULL PRIMARY KEY, \
-     description TEXT NOT NULL, \
-     checksum VARCHAR(64) NOT NULL, \
-     applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP, \
-     duration_ms BIGINT NOT NULL)";
-const RECORDS: &str = "SELECT id, checksum, CAST(applied_at AS TEXT) FROM dbconfig_migrations \
-                       ORDER BY id";
-const RECORD: &str = "INSERT INTO dbconfig_migrations (id, description, checksum, duration_ms) \
-                      VALUES ($1, $2, $3, $4)";
 /// The PostgreSQL advisory lock every migration transaction takes: "dbconfig" in ASCII.
 const PG_LOCK: i64 = 0x6462_636f_6e66_6967;
-
-/// A step [`Migrations::up`] applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Applied {
-    /// The step's id.
-    pub id: String,
-    /// Its description.
-    pub description: String,
-    /// How long its SQL and record took.
-    pub duration: Duration,
-}
-
-/// Where a step stands in a database.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StepState {
-    /// Applied; `checksum_ok` is false when the step's text changed since.
-    Applied {
-        /// When, as the database writes a timestamp.
-        applied_at: String,
-        /// The recorded checksum equals the text's now.
-        checksum_ok: bool,
-    },
-    /// Not applied yet.
-    Pending,
-    /// Recorded in the database, but not in this set.
-    Unknown {
-        /// When it was applied.
-        applied_at: String,
-    },
-}
-
-/// One line of [`Migrations::status`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StepStatus {
-    /// The step's id.
-    pub id: String,
-    /// Its description (empty for an unknown step).
-    pub description: String,
-    /// Where it stands.
-    pub state: StepState,
-}
-
-/// A row of the record.
-struct Record {
-    id: String,
-    checksum: String,
-    applied_at: String,
-}
 
 // The public operations return `impl Future + Send` around an `async move` block rather than
 // being `async fn`: the future of a generic `async fn` that holds a `C::Transaction<'_>` cannot be
@@ -210,33 +148,7 @@ impl Migrations {
                 Vec::new()
             };
             tx.rollback().await?;
-            let mut out = Vec::new();
-            for (step, sum) in self.steps.iter().zip(&sums.by_step) {
-                let state = match records.iter().find(|r| r.id == step.id) {
-                    Some(r) => StepState::Applied {
-                        applied_at: r.applied_at.clone(),
-                        checksum_ok: r.checksum == *sum,
-                    },
-                    None => StepState::Pending,
-                };
-                out.push(StepStatus {
-                    id: step.id.clone(),
-                    description: step.description.clone(),
-                    state,
-                });
-            }
-            for r in &records {
-                if !sums.position.contains_key(r.id.as_str()) {
-                    out.push(StepStatus {
-                        id: r.id.clone(),
-                        description: String::new(),
-                        state: StepState::Unknown {
-                            applied_at: r.applied_at.clone(),
-                        },
-                    });
-                }
-            }
-            Ok(out)
+            Ok(self.statuses(&records, &sums))
         }
     }
 
@@ -365,52 +277,6 @@ impl Migrations {
         }
     }
 
-    /// Checks the set and that every step has SQL for `dialect`; hashes each step once.
-    fn prepare(&self, dialect: Dialect) -> Result<Checksums<'_>> {
-        self.validate()?;
-        let mut by_step = Vec::with_capacity(self.steps.len());
-        let mut position = HashMap::with_capacity(self.steps.len());
-        for (i, step) in self.steps.iter().enumerate() {
-            by_step.push(checksum(step.sql_for(dialect)?));
-            position.insert(step.id.as_str(), i);
-        }
-        Ok(Checksums { by_step, position })
-    }
-
-    /// Checks the record against the set: checksums, unknown steps, steps out of order.
-    fn check(
-        &self,
-        records: &[Record],
-        sums: &Checksums<'_>,
-    ) -> std::result::Result<(), MigrationError> {
-        for r in records {
-            let Some(&i) = sums.position.get(r.id.as_str()) else {
-                return Err(MigrationError::Unknown { id: r.id.clone() });
-            };
-            let current = &sums.by_step[i];
-            if *current != r.checksum {
-                return Err(MigrationError::ChecksumMismatch {
-                    id: r.id.clone(),
-                    recorded: r.checksum.clone(),
-                    current: current.clone(),
-                });
-            }
-        }
-        if let Some(last) = records.iter().map(|r| &r.id).max() {
-            let pending = self
-                .steps
-                .iter()
-                .find(|s| s.id < *last && !records.iter().any(|r| r.id == s.id));
-            if let Some(step) = pending {
-                return Err(MigrationError::OutOfOrder {
-                    id: step.id.clone(),
-                    later: last.clone(),
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// Inserts records for the steps up to `id` not yet recorded; returns how many.
     async fn record_up_to(
         &self,
@@ -431,14 +297,6 @@ impl Migrations {
         }
         Ok(n)
     }
-}
-
-/// Each step's checksum on one dialect, computed once per call.
-struct Checksums<'a> {
-    /// In step order.
-    by_step: Vec<String>,
-    /// Step id → its index.
-    position: HashMap<&'a str, usize>,
 }
 
 /// A transaction holding the migration lock: SQLite's write lock (`BEGIN IMMEDIATE`), plus

@@ -384,3 +384,75 @@ async fn sqlite_two_processes_apply_each_step_once() {
         assert_eq!(hits(&config).await, once_each(STEPS));
     }
 }
+
+/// The blocking runner on a plain rusqlite connection (what the browser uses): it continues a
+/// database the async runner started, keeps rows, stops at a failing step keeping nothing of
+/// it, and `create_or_upgrade_sqlite` stamps an empty database.
+#[test]
+fn blocking_runner_on_a_plain_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blocking.db");
+    let url = common::file_url(dir.path(), "blocking.db");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let config = SqliteConfig::new(&url).unwrap();
+            steps(1).up(&config).await.unwrap();
+            config.engine().await.unwrap().dispose();
+        });
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("INSERT INTO job (id, name) VALUES (1, 'kept')")
+        .unwrap();
+    let mut seen = Vec::new();
+    let applied = steps(3)
+        .up_sqlite_with(&conn, |a| seen.push(a.id.clone()))
+        .unwrap();
+    assert_eq!(applied_ids(&applied), ["0002", "0003"]);
+    assert_eq!(seen, ["0002", "0003"]);
+    assert!(steps(3).up_sqlite(&conn).unwrap().is_empty());
+    let (name, priority): (String, i64) = conn
+        .query_row("SELECT name, priority FROM job WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((name.as_str(), priority), ("kept", 0));
+    assert_eq!(
+        dbconfig::schema::reflect::sqlite::verify(&conn, &schema(3)).unwrap(),
+        []
+    );
+
+    let broken = steps(3).step(Migration::new(
+        "0004",
+        "breaks halfway",
+        "CREATE TABLE half (x INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+    ));
+    match broken.up_sqlite(&conn).unwrap_err() {
+        Error::Migration(MigrationError::StepFailed { id, .. }) => assert_eq!(id, "0004"),
+        other => panic!("expected StepFailed, got {other:?}"),
+    }
+    let status = broken.status_sqlite(&conn).unwrap();
+    assert_eq!(status[3].state, StepState::Pending);
+    assert!(
+        conn.prepare("SELECT x FROM half").is_err(),
+        "nothing of 0004 kept"
+    );
+    assert!(conn.is_autocommit(), "no transaction left open");
+
+    let fresh = rusqlite::Connection::open(dir.path().join("fresh.db")).unwrap();
+    assert!(
+        steps(3)
+            .create_or_upgrade_sqlite(&fresh, &schema(3))
+            .unwrap()
+            .is_empty()
+    );
+    let status = steps(3).status_sqlite(&fresh).unwrap();
+    assert!(status.iter().all(|s| matches!(
+        s.state,
+        StepState::Applied {
+            checksum_ok: true,
+            ..
+        }
+    )));
+}
