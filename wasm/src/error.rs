@@ -34,6 +34,7 @@ impl Failure {
                 dbconfig::Error::WrongDialect { .. } => "WrongDialect",
                 dbconfig::Error::Placeholders { .. } => "Placeholders",
                 dbconfig::Error::Encode { .. } => "Encode",
+                dbconfig::Error::Migration(_) => "Migration",
                 _ => "Dbconfig",
             },
             Failure::InvalidArgument(_) => "InvalidArgument",

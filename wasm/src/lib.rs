@@ -26,6 +26,9 @@
 //! `"Placeholders"`). SQLite's own `?`/`?N` (with an array) and `:name`/`@name`/`$name` (with an
 //! object) still work, with the same value mapping.
 //!
+//! Migrations (`migrate`, `migrationStatus`, `createOrUpgrade`, `planDb`) are native
+//! dbconfig's: see the `migrate` module.
+//!
 //! Persistent databases (`sqlite:///app.db`, `file:app.db`) live in OPFS through the
 //! `opfs-sahpool` VFS, which only exists in a dedicated worker; opening one on the main thread
 //! is an error that says so.
@@ -33,6 +36,7 @@
 pub mod bench;
 mod convert;
 mod error;
+mod migrate;
 
 use std::cell::RefCell;
 use std::rc::Rc;

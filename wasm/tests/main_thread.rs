@@ -59,3 +59,13 @@ async fn persistent_database_on_the_main_thread_is_a_clear_error() {
     assert_eq!(common::kind(&e), "NeedsWorker");
     assert!(common::message(&e).contains("dedicated worker"));
 }
+
+#[wasm_bindgen_test]
+async fn migrations_upgrade_in_place() {
+    common::migrations_upgrade_in_place(&common::memory().await).await;
+}
+
+#[wasm_bindgen_test]
+async fn create_or_upgrade_stamps() {
+    common::create_or_upgrade_stamps(&common::memory().await).await;
+}

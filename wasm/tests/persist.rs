@@ -51,3 +51,47 @@ async fn survives_a_browser_restart() {
     }
     db.close().unwrap();
 }
+
+/// An app upgrades its OPFS database in place on load: the first browser writes rows at v1, the
+/// second (a new process, as after an app update) migrates to v3 and finds them.
+#[wasm_bindgen_test]
+async fn upgrades_in_place_after_a_browser_restart() {
+    let phase = option_env!("DBCONFIG_PERSIST_PHASE").unwrap_or("write");
+    let db = Database::open(Some("sqlite:///upgrade.db".into()), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    match phase {
+        "write" => {
+            let applied = db.migrate(common::steps(1, &[])).unwrap();
+            assert_eq!(
+                applied.length(),
+                1,
+                "a database from an earlier run is left over"
+            );
+            db.exec(
+                "INSERT INTO job (id, name) VALUES (1, 'written at v1')",
+                JsValue::UNDEFINED,
+            )
+            .unwrap();
+        }
+        _ => {
+            let applied = db.migrate(common::steps(3, &[])).unwrap();
+            assert_eq!(applied.length(), 2, "0002 and 0003 applied on load");
+            let rows = db
+                .query("SELECT name, priority FROM job", JsValue::UNDEFINED)
+                .unwrap();
+            assert_eq!(rows.length(), 1, "the v1 row did not survive");
+            assert_eq!(
+                common::get(&rows.get(0), "name").as_string().as_deref(),
+                Some("written at v1")
+            );
+            assert!(db.verify_db(common::SCHEMA_V3.into()).unwrap().is_empty());
+            db.exec(
+                "DROP TABLE job; DROP TABLE tag; DROP TABLE dbconfig_migrations",
+                JsValue::UNDEFINED,
+            )
+            .unwrap();
+        }
+    }
+    db.close().unwrap();
+}

@@ -59,3 +59,14 @@ async fn example_schema_on_opfs() {
     common::example_schema_round_trip(&db).await;
     db.close().unwrap();
 }
+
+/// v1 → v2 → v3 on a persistent OPFS database.
+#[wasm_bindgen_test]
+async fn migrations_upgrade_in_place_on_opfs() {
+    let db = Database::open(Some("sqlite:///migrate-test.db".into()), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert!(db.is_persistent());
+    common::migrations_upgrade_in_place(&db).await;
+    db.close().unwrap();
+}

@@ -463,3 +463,178 @@ pub async fn placeholders_share_the_value_mapping() {
     assert_eq!(kind(&e), "Placeholders");
     assert!(message(&e).contains("mixes"), "{}", message(&e));
 }
+
+/// The schema after migration steps 0001–0003 of [`steps`].
+pub const SCHEMA_V3: &str = r#"{"tables": [
+  {"name": "job", "primary_key": ["id"], "columns": [
+    {"name": "id", "type": "bigint", "nullable": false},
+    {"name": "name", "type": "text", "nullable": false},
+    {"name": "priority", "type": "integer", "nullable": false, "default": {"value": 0}}],
+   "indexes": [{"name": "ix_job_priority", "parts": ["priority"]}]},
+  {"name": "tag", "primary_key": ["id"], "columns": [
+    {"name": "id", "type": "bigint", "nullable": false},
+    {"name": "label", "type": "varchar(40)", "nullable": false}]}]}"#;
+
+const STEPS: [(&str, &str, &str); 3] = [
+    (
+        "0001",
+        "jobs",
+        "CREATE TABLE job (id BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL)",
+    ),
+    (
+        "0002",
+        "priority",
+        "ALTER TABLE job ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;\n\
+         CREATE INDEX ix_job_priority ON job (priority)",
+    ),
+    (
+        "0003",
+        "tags",
+        "CREATE TABLE tag (id BIGINT NOT NULL PRIMARY KEY, label VARCHAR(40) NOT NULL)",
+    ),
+];
+
+/// Migration steps 0001..=`version` as the JavaScript array `migrate` takes, plus `extra`.
+pub fn steps(version: usize, extra: &[(&str, &str, &str)]) -> JsValue {
+    let out = Array::new();
+    for (id, description, sql) in STEPS[..version].iter().chain(extra) {
+        let step = Object::new();
+        Reflect::set(&step, &"id".into(), &(*id).into()).unwrap();
+        Reflect::set(&step, &"description".into(), &(*description).into()).unwrap();
+        Reflect::set(&step, &"sql".into(), &(*sql).into()).unwrap();
+        out.push(&step);
+    }
+    out.into()
+}
+
+/// The same steps as files of a migrations directory (`{ "0001_jobs.sql": "…" }`).
+pub fn step_files(version: usize) -> JsValue {
+    let out = Object::new();
+    for (id, description, sql) in &STEPS[..version] {
+        Reflect::set(
+            &out,
+            &format!("{id}_{description}.sql").into(),
+            &(*sql).into(),
+        )
+        .unwrap();
+    }
+    out.into()
+}
+
+fn ids(applied: &Array) -> Vec<String> {
+    applied
+        .iter()
+        .map(|a| get(&a, "id").as_string().unwrap())
+        .collect()
+}
+
+/// v1 → v2 → v3 with rows written at v1, the record as native keeps it, a failing step that
+/// keeps nothing, and a planned step: the browser upgrades its database in place.
+pub async fn migrations_upgrade_in_place(db: &Database) {
+    assert_eq!(ids(&db.migrate(steps(1, &[])).unwrap()), ["0001"]);
+    db.exec(
+        "INSERT INTO job (id, name) VALUES (1, 'kept'), (2, 'also kept')",
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    // Steps as files (what a bundler's glob import gives): 0001 is the same text, so applied.
+    assert_eq!(ids(&db.migrate(step_files(2)).unwrap()), ["0002"]);
+    assert_eq!(ids(&db.migrate(steps(3, &[])).unwrap()), ["0003"]);
+    assert!(ids(&db.migrate(steps(3, &[])).unwrap()).is_empty());
+    let rows = db
+        .query(
+            "SELECT name, priority FROM job ORDER BY id",
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    assert_eq!(rows.length(), 2);
+    assert_eq!(
+        get(&rows.get(0), "name").as_string().as_deref(),
+        Some("kept")
+    );
+    assert_eq!(get(&rows.get(1), "priority").as_f64(), Some(0.0));
+    assert!(db.verify_db(SCHEMA_V3.into()).unwrap().is_empty());
+    let status = db.migration_status(steps(3, &[])).unwrap();
+    for s in status.iter() {
+        assert_eq!(get(&s, "state").as_string().as_deref(), Some("applied"));
+        assert_eq!(get(&s, "checksumOk").as_bool(), Some(true));
+    }
+
+    // A step that fails halfway keeps nothing of itself.
+    let broken = steps(
+        3,
+        &[(
+            "0004",
+            "broken",
+            "CREATE TABLE half (x INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+        )],
+    );
+    let err = db.migrate(broken.clone()).unwrap_err();
+    assert_eq!(kind(&err), "Migration");
+    assert!(
+        message(&err).contains("migration 0004 (broken) failed"),
+        "{}",
+        message(&err)
+    );
+    let status = db.migration_status(broken).unwrap();
+    assert_eq!(
+        get(&status.get(3), "state").as_string().as_deref(),
+        Some("pending")
+    );
+    assert!(db.query("SELECT x FROM half", JsValue::UNDEFINED).is_err());
+
+    // A changed step is refused, naming it.
+    let edited = steps(2, &[]);
+    Reflect::set(
+        &Array::from(&edited).get(1),
+        &"sql".into(),
+        &"SELECT 1".into(),
+    )
+    .unwrap();
+    let err = db.migrate(edited).unwrap_err();
+    assert!(
+        message(&err).contains("migration 0002 was applied with checksum"),
+        "{}",
+        message(&err)
+    );
+
+    // A step planned from the metadata.
+    let v4 = SCHEMA_V3.replace(
+        r#"{"name": "label", "type": "varchar(40)", "nullable": false}"#,
+        r#"{"name": "label", "type": "varchar(40)", "nullable": false}, {"name": "note", "type": "text"}"#,
+    );
+    let plan = db.plan_db(v4.clone().into(), false).unwrap();
+    let changes = Array::from(&get(&plan, "changes"));
+    assert_eq!(changes.length(), 1);
+    assert_eq!(
+        get(&changes.get(0), "summary").as_string().as_deref(),
+        Some("add column tag.note")
+    );
+    let sql = get(&plan, "sql").as_string().unwrap();
+    assert_eq!(
+        ids(&db.migrate(steps(3, &[("0004", "note", &sql)])).unwrap()),
+        ["0004"]
+    );
+    assert!(db.verify_db(v4.into()).unwrap().is_empty());
+}
+
+/// An empty database created at the last step and stamped; then nothing to apply.
+pub async fn create_or_upgrade_stamps(db: &Database) {
+    assert!(
+        db.create_or_upgrade(SCHEMA_V3.into(), steps(3, &[]))
+            .unwrap()
+            .length()
+            == 0
+    );
+    assert!(db.verify_db(SCHEMA_V3.into()).unwrap().is_empty());
+    let status = db.migration_status(steps(3, &[])).unwrap();
+    assert_eq!(status.length(), 3);
+    assert!(ids(&db.migrate(steps(3, &[])).unwrap()).is_empty());
+    // Bad input is a typed error, not a panic.
+    let err = db.migrate(JsValue::from(42)).unwrap_err();
+    assert_eq!(kind(&err), "InvalidArgument");
+    let err = db
+        .migrate(steps(0, &[("bad id", "x", "SELECT 1")]))
+        .unwrap_err();
+    assert_eq!(kind(&err), "Migration");
+}
