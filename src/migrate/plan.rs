@@ -559,21 +559,7 @@ impl<'m> Planner<'m> {
             ));
         }
         if grows.is_empty() && loses.is_empty() {
-            for column in &diff.missing_columns {
-                self.tables.push(additive(
-                    format!(
-                        "add column {label}.{}{}",
-                        column.name,
-                        unfilled(table, column, Dialect::Sqlite)
-                    ),
-                    vec![piece::add_column(
-                        self.metadata,
-                        table,
-                        column,
-                        Dialect::Sqlite,
-                    )],
-                ));
-            }
+            self.add_columns(table, &diff.missing_columns);
             return false;
         }
         let kind = if loses.is_empty() {
@@ -631,23 +617,25 @@ impl<'m> Planner<'m> {
         out
     }
 
-    fn postgres_table(&mut self, table: &Table, live: &CatalogTable, diff: &TableDiff<'_>) {
+    /// `ALTER TABLE … ADD COLUMN` for each of `columns`.
+    fn add_columns(&mut self, table: &Table, columns: &[&Column]) {
+        let d = self.dialect;
         let label = names::display(table.schema.as_deref(), &table.name);
-        for column in &diff.missing_columns {
+        for column in columns {
             self.tables.push(additive(
                 format!(
                     "add column {label}.{}{}",
                     column.name,
-                    unfilled(table, column, Dialect::Postgres)
+                    unfilled(table, column, d)
                 ),
-                vec![piece::add_column(
-                    self.metadata,
-                    table,
-                    column,
-                    Dialect::Postgres,
-                )],
+                vec![piece::add_column(self.metadata, table, column, d)],
             ));
         }
+    }
+
+    fn postgres_table(&mut self, table: &Table, live: &CatalogTable, diff: &TableDiff<'_>) {
+        let label = names::display(table.schema.as_deref(), &table.name);
+        self.add_columns(table, &diff.missing_columns);
         for (column, from, to) in &diff.retyped {
             self.tables.push(destructive(
                 format!(

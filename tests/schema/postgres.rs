@@ -288,28 +288,9 @@ async fn example_orchestrator_schema_round_trip() {
         assert!(def.ends_with(expected), "{def}");
     }
     // verify compares INCLUDE and named operator classes: change both in the metadata.
-    let flow_run = metadata
-        .tables
-        .iter_mut()
-        .find(|t| t.name == "flow_run")
-        .unwrap();
-    let covering = flow_run
-        .indexes
-        .iter_mut()
-        .find(|i| i.name == "ix_flow_run__state_type")
-        .unwrap();
-    covering.include = vec!["id".into()];
-    let flow = metadata
-        .tables
-        .iter_mut()
-        .find(|t| t.name == "flow")
-        .unwrap();
-    let gin = flow
-        .indexes
-        .iter_mut()
-        .find(|i| i.name == "ix_flow__tags_gin")
-        .unwrap();
-    gin.parts[0].opclass = Some("jsonb_ops".into());
+    index_mut(&mut metadata, "flow_run", "ix_flow_run__state_type").include = vec!["id".into()];
+    index_mut(&mut metadata, "flow", "ix_flow__tags_gin").parts[0].opclass =
+        Some("jsonb_ops".into());
     let diff: Vec<String> = config
         .verify_db(&engine, &metadata)
         .await
@@ -329,6 +310,16 @@ async fn example_orchestrator_schema_round_trip() {
     config.create_db(&engine, &metadata).await.unwrap();
     config.drop_db(&engine, &metadata).await.unwrap();
     assert_eq!(objects(&admin).await, before);
+}
+
+/// The index `name` of table `table`.
+fn index_mut<'m>(metadata: &'m mut Metadata, table: &str, name: &str) -> &'m mut Index {
+    let table = metadata
+        .tables
+        .iter_mut()
+        .find(|t| t.name == table)
+        .unwrap();
+    table.indexes.iter_mut().find(|i| i.name == name).unwrap()
 }
 
 /// An enum type that exists with other labels than the metadata's: create_db fails naming both
