@@ -19,6 +19,8 @@ pub enum WaitingFor {
     WriterLane,
     /// The PostgreSQL server to answer a round trip.
     ServerAnswer,
+    /// A SQLite backup to finish.
+    Backup,
 }
 
 impl std::fmt::Display for WaitingFor {
@@ -29,6 +31,7 @@ impl std::fmt::Display for WaitingFor {
             WaitingFor::Recycle => "a connection to be recycled",
             WaitingFor::WriterLane => "the writer lane",
             WaitingFor::ServerAnswer => "the server to answer",
+            WaitingFor::Backup => "the backup to finish",
         })
     }
 }
@@ -221,6 +224,14 @@ pub enum Error {
         expected: &'static str,
         /// Rows returned.
         found: usize,
+    },
+    /// A file could not be written, synced or renamed (a backup's copy).
+    #[error("file {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        reason: String,
     },
 }
 

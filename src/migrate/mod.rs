@@ -445,6 +445,18 @@ pub enum MigrationError {
         /// A table that exists.
         table: String,
     },
+    /// A step failed; its transaction was rolled back, so the database is as the previous step
+    /// left it.
+    #[error("migration {id} ({description}) failed; nothing of it was kept")]
+    StepFailed {
+        /// The step.
+        id: String,
+        /// Its description.
+        description: String,
+        /// The database's error.
+        #[source]
+        source: Box<crate::Error>,
+    },
     /// A SQLite step run with foreign keys off (see [`FOREIGN_KEYS_OFF`]) left rows whose
     /// parent is missing; its transaction was rolled back.
     #[error(
@@ -458,18 +470,6 @@ pub enum MigrationError {
         violations: usize,
         /// The table of the first one.
         table: String,
-    },
-    /// A step failed; its transaction was rolled back, so the database is as the previous step
-    /// left it.
-    #[error("migration {id} ({description}) failed; nothing of it was kept")]
-    StepFailed {
-        /// The step.
-        id: String,
-        /// Its description.
-        description: String,
-        /// The database's error.
-        #[source]
-        source: Box<crate::Error>,
     },
 }
 

@@ -41,6 +41,8 @@ pub const ENV_VARS: &[EnvVar] = vars! {
     "sqlite.pragmas.legacy_alter_table" => ["DBCONFIG_SQLITE_LEGACY_ALTER_TABLE"],
     "sqlite.pragmas.synchronous" => ["DBCONFIG_SQLITE_SYNCHRONOUS"],
     "sqlite.pragmas.cache_size" => ["DBCONFIG_SQLITE_CACHE_SIZE"],
+    "sqlite.pragmas.wal_autocheckpoint" => ["DBCONFIG_SQLITE_WAL_AUTOCHECKPOINT"],
+    "sqlite.pragmas.journal_size_limit" => ["DBCONFIG_SQLITE_JOURNAL_SIZE_LIMIT"],
     "sqlite.pragmas.extra" => ["DBCONFIG_SQLITE_PRAGMAS"],
     "sqlite.pragmas.allow_unsafe" => ["DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS"],
     "postgres.statement_timeout" => ["DBCONFIG_STATEMENT_TIMEOUT", "DBCONFIG_TIMEOUT", "PREFECT_SERVER_DATABASE_TIMEOUT", "PREFECT_API_DATABASE_TIMEOUT"],
@@ -188,6 +190,13 @@ impl Settings {
             }
             "sqlite.pragmas.cache_size" => {
                 sqlite.pragmas.cache_size = parse_int(key, value, "an integer")?
+            }
+            "sqlite.pragmas.wal_autocheckpoint" => {
+                sqlite.pragmas.wal_autocheckpoint = parse_int(key, value, COUNT)?
+            }
+            "sqlite.pragmas.journal_size_limit" => {
+                sqlite.pragmas.journal_size_limit =
+                    parse_int(key, value, "a size in bytes, or -1 for no limit")?
             }
             "sqlite.pragmas.extra" => {
                 sqlite.pragmas.extra = SqlitePragmas::parse_extra(key, value)?

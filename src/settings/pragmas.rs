@@ -101,6 +101,16 @@ pub struct SqlitePragmas {
     /// Page cache size: positive = pages, negative = KiB. Defaults to `20000` (pages).
     /// <https://www.sqlite.org/pragma.html#pragma_cache_size>
     pub cache_size: i64,
+    /// WAL pages after which a commit checkpoints the WAL into the database (SQLite's own
+    /// default, `1000`, about 4 MiB with 4 KiB pages); `0` turns automatic checkpoints off, and
+    /// then the `-wal` file grows until [`checkpoint`](crate::SqliteEngine::checkpoint) is
+    /// called. <https://www.sqlite.org/pragma.html#pragma_wal_autocheckpoint>
+    pub wal_autocheckpoint: u32,
+    /// Bytes a `-wal` (or rollback journal) file is truncated to after a checkpoint resets it;
+    /// `-1` = never truncated (SQLite's default: the file keeps its largest size). Defaults to
+    /// 64 MiB, so one large transaction does not leave a large file behind for good.
+    /// <https://www.sqlite.org/pragma.html#pragma_journal_size_limit>
+    pub journal_size_limit: i64,
     /// Further PRAGMAs, applied after the ones above in the order given, e.g.
     /// `("temp_store", "memory")`. Values are integers, keywords or plain strings. Names must be
     /// PRAGMAs that set an option (<https://www.sqlite.org/pragma.html>): an unknown name (a
@@ -123,6 +133,8 @@ impl Default for SqlitePragmas {
             legacy_alter_table: false,
             synchronous: Synchronous::Normal,
             cache_size: 20_000,
+            wal_autocheckpoint: 1000,
+            journal_size_limit: 64 * 1024 * 1024,
             extra: Vec::new(),
             allow_unsafe: false,
         }
@@ -135,6 +147,8 @@ super::setters!(SqlitePragmas {
     with_legacy_alter_table => legacy_alter_table: bool,
     with_synchronous => synchronous: Synchronous,
     with_cache_size => cache_size: i64,
+    with_wal_autocheckpoint => wal_autocheckpoint: u32,
+    with_journal_size_limit => journal_size_limit: i64,
     with_extra => extra: Vec<(String, String)>,
     with_allow_unsafe => allow_unsafe: bool,
 });
@@ -191,6 +205,13 @@ impl SqlitePragmas {
                     expected,
                 ));
             }
+        }
+        if self.journal_size_limit < -1 {
+            return Err(SettingsError::invalid(
+                "sqlite.pragmas.journal_size_limit",
+                &self.journal_size_limit.to_string(),
+                "a size in bytes, or -1 for no limit",
+            ));
         }
         if self.allow_unsafe {
             return Ok(());

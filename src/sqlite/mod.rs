@@ -16,6 +16,8 @@ mod engine;
 #[cfg(not(target_family = "wasm"))]
 mod lane;
 #[cfg(not(target_family = "wasm"))]
+pub mod maintenance;
+#[cfg(not(target_family = "wasm"))]
 mod op;
 #[cfg(not(target_family = "wasm"))]
 mod pool;
@@ -34,6 +36,8 @@ pub use config::SqliteConfig;
 pub use connect::{MIN_SQLITE_VERSION, OnConnect, check_sqlite_version};
 #[cfg(not(target_family = "wasm"))]
 pub use engine::SqliteEngine;
+#[cfg(not(target_family = "wasm"))]
+pub use maintenance::{BackupProgress, Checkpoint, CheckpointMode};
 #[cfg(not(target_family = "wasm"))]
 pub use pool::SqliteConnection;
 #[cfg(not(target_family = "wasm"))]

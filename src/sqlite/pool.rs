@@ -229,7 +229,7 @@ impl SqliteConnection {
 
     /// Runs `f` on tokio's blocking pool, cancel-safe as [`interact`](Self::interact) says. `f`
     /// also gets the cancellation flag (set when this future is dropped).
-    async fn blocking<R, F>(&mut self, f: F) -> Result<R>
+    pub(crate) async fn blocking<R, F>(&mut self, f: F) -> Result<R>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection, Arc<AtomicBool>) -> Result<R> + Send + 'static,
@@ -343,6 +343,19 @@ impl Drop for CancelOnDrop {
 
 impl Drop for SqliteConnection {
     fn drop(&mut self) {
+        // SQLite's advice for connections that close: `PRAGMA optimize` refreshes the planner's
+        // statistics of the tables this connection used, when they are missing or stale
+        // (https://www.sqlite.org/lang_analyze.html#automatically_running_analyze). Usually a
+        // no-op; never a wait (the connection's busy timeout is 0 here: a locked database skips
+        // it), never on a connection a cancelled task may still use or in a transaction.
+        if self.state != ConnState::Abandoned
+            && let Some(mutex) = Arc::get_mut(&mut self.conn)
+        {
+            let conn = mutex.get_mut().unwrap_or_else(PoisonError::into_inner);
+            if conn.is_autocommit() {
+                let _ = conn.execute_batch("PRAGMA optimize");
+            }
+        }
         if let Some(count) = &self.open_count {
             count.fetch_sub(1, Ordering::Relaxed);
         }

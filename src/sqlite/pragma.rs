@@ -11,7 +11,9 @@
 //! | 4 | `synchronous` | `1` | NORMAL: with WAL, durable against application crashes and much faster than FULL |
 //! | 5 | `cache_size` | `20000` | a larger page cache than SQLite's 2 MiB default |
 //! | 6 | `busy_timeout` | `60000` | wait for locks held by other connections instead of failing at once |
-//! | 7 | the `extra` PRAGMAs | | in the order given |
+//! | 7 | `wal_autocheckpoint` | `1000` | checkpoint the WAL into the database every 1000 pages, so the `-wal` file stays bounded |
+//! | 8 | `journal_size_limit` | `67108864` | truncate the `-wal` file to 64 MiB after a checkpoint, so a large transaction does not leave a large file for good |
+//! | 9 | the `extra` PRAGMAs | | in the order given |
 
 use crate::settings::{JournalMode, Settings};
 
@@ -63,6 +65,16 @@ pub fn pragmas(settings: &Settings) -> Vec<Pragma> {
             value: settings.sqlite.busy_timeout.as_millis().to_string(),
             reason: "wait for locks held by other connections instead of failing at once",
         },
+        Pragma {
+            name: "wal_autocheckpoint".into(),
+            value: p.wal_autocheckpoint.to_string(),
+            reason: "checkpoint the WAL into the database every 1000 pages, so the `-wal` file stays bounded",
+        },
+        Pragma {
+            name: "journal_size_limit".into(),
+            value: p.journal_size_limit.to_string(),
+            reason: "truncate the `-wal` file to 64 MiB after a checkpoint, so a large transaction does not leave a large file for good",
+        },
     ];
     out.extend(p.extra.iter().map(|(name, value)| Pragma {
         name: name.clone(),
@@ -100,6 +112,8 @@ mod tests {
             ("synchronous", "1"),
             ("cache_size", "20000"),
             ("busy_timeout", "60000"),
+            ("wal_autocheckpoint", "1000"),
+            ("journal_size_limit", "67108864"),
         ];
         let expected: Vec<(String, String)> = expected
             .iter()

@@ -9,6 +9,7 @@ mod common;
 mod cancel;
 mod concurrency;
 mod for_update;
+mod maintenance;
 mod memory;
 mod pool;
 mod processes;

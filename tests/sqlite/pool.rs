@@ -101,6 +101,8 @@ async fn default_pragmas_are_in_effect_on_every_connection() {
                 ("synchronous", "1"),
                 ("cache_size", "20000"),
                 ("busy_timeout", "60000"),
+                ("wal_autocheckpoint", "1000"),
+                ("journal_size_limit", "67108864"),
             ]
         );
     }
@@ -117,6 +119,8 @@ async fn every_pragma_is_overridable_and_the_hook_runs_last() {
     settings.sqlite.pragmas.legacy_alter_table = true;
     settings.sqlite.pragmas.synchronous = Synchronous::Full;
     settings.sqlite.pragmas.cache_size = -8000;
+    settings.sqlite.pragmas.wal_autocheckpoint = 250;
+    settings.sqlite.pragmas.journal_size_limit = -1;
     settings.sqlite.pragmas.extra = vec![("temp_store".into(), "memory".into())];
     settings.sqlite.busy_timeout = Duration::from_millis(1234);
     let hook_calls = Arc::new(Mutex::new(Vec::new()));
@@ -149,6 +153,8 @@ async fn every_pragma_is_overridable_and_the_hook_runs_last() {
             ("synchronous", "2"),
             ("cache_size", "-8000"),
             ("busy_timeout", "1234"),
+            ("wal_autocheckpoint", "250"),
+            ("journal_size_limit", "-1"),
             ("temp_store", "2"),
         ]
     );
