@@ -1,5 +1,6 @@
 //! WAL housekeeping and safe copies of a live database: [`SqliteEngine::checkpoint`],
-//! [`SqliteEngine::backup_to`] and [`SqliteEngine::vacuum_into`].
+//! [`SqliteEngine::backup_to`], [`SqliteEngine::vacuum_into`] and
+//! [`SqliteEngine::restore_from`].
 //!
 //! # "My `-wal` file grows forever"
 //!
@@ -23,6 +24,9 @@
 //! the `-wal` file, or catch them half-written: the copy is then corrupt or out of date. Use
 //! [`backup_to`](SqliteEngine::backup_to) (SQLite's online backup API: a consistent snapshot,
 //! writers keep writing) or [`vacuum_into`](SqliteEngine::vacuum_into) (a compacted copy).
+//! Both write a temporary file next to the target (`.<name>.dbconfig-<pid>-<n>.tmp`) and rename
+//! it when complete: a process killed midway leaves that temporary file (safe to delete), never
+//! a partial file under the target's name.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -228,6 +232,74 @@ impl SqliteEngine {
             let _ = std::fs::remove_file(&tmp);
         }
         finished
+    }
+
+    /// Replaces the whole content of the live database with the database file at `path`
+    /// (SQLite's online backup API, from the file into this database), as one write
+    /// transaction.
+    ///
+    /// - Writers of this process are drained first: the restore takes the engine's writer lane,
+    ///   so a write transaction in progress finishes before it and new ones wait (up to
+    ///   `busy_timeout`, as for any writer) until it is done; other processes wait on SQLite's
+    ///   lock the same way. Readers keep the snapshot they started with.
+    /// - Pooled connections stay open and see the restored content at their next transaction
+    ///   (SQLite notices the change; statements prepared against the old schema are prepared
+    ///   again).
+    /// - `path` is checked first (`PRAGMA quick_check`): a file that is not a healthy SQLite
+    ///   database is an error and nothing changes.
+    /// - In WAL mode both databases must have the same page size (SQLite cannot change it
+    ///   there); restore into an in-memory database to load a file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] for a file that is not a healthy database, [`Error::Timeout`] for the writer
+    /// lane or after `timeout`, or SQLite's error (nothing changes on any error).
+    pub async fn restore_from(
+        &self,
+        path: impl AsRef<Path>,
+        timeout: Duration,
+    ) -> Result<BackupProgress> {
+        let source = path.as_ref().to_path_buf();
+        let busy = self.settings().sqlite.busy_timeout;
+        let _lane = super::lane::enter(&self.inner.lane, busy).await?;
+        let mut session = self.session();
+        let conn = session.connection().await?;
+        conn.blocking(move |c, cancelled| {
+            let bad = |reason: String| Error::Io {
+                path: source.display().to_string(),
+                reason,
+            };
+            let src = Connection::open_with_flags(
+                &source,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| bad(format!("cannot be opened: {e}")))?;
+            let check: String = src
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(|e| bad(format!("not a SQLite database: {e}")))?;
+            if check != "ok" {
+                return Err(bad(format!("not a healthy SQLite database: {check}")));
+            }
+            let deadline = Instant::now() + timeout;
+            let backup = Backup::new(&src, c)?;
+            loop {
+                let step = backup.step(-1)?;
+                if step == StepResult::Done {
+                    let p = backup.progress();
+                    return Ok(BackupProgress {
+                        remaining: 0,
+                        total: u64::try_from(p.pagecount).unwrap_or(0),
+                    });
+                }
+                if cancelled.load(Ordering::Relaxed) || Instant::now() >= deadline {
+                    return Err(Error::Timeout {
+                        waiting_for: WaitingFor::Backup,
+                        after: timeout,
+                    });
+                }
+                std::thread::sleep(PAUSE);
+            }
+        })
+        .await
     }
 
     /// Writes a compacted copy of the database to `path` (`VACUUM INTO`), on a pooled

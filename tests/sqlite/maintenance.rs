@@ -332,3 +332,216 @@ async fn connections_optimize_when_they_close() {
         .unwrap();
     assert_eq!(stats, 1, "no ANALYZE ran when the connections closed");
 }
+
+/// A restore while 8 writers run: they wait in the writer lane during it and then go on
+/// without an error; the database holds the backup's rows plus what they wrote afterwards.
+/// A file that is not a database is refused and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_while_eight_writers_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let engine = engine_for(&db, |s| s).await;
+    let mut session = engine.session();
+    session
+        .execute(
+            "INSERT INTO item (batch, body) VALUES (-1, 'from the backup')",
+            &[],
+        )
+        .await
+        .unwrap();
+    drop(session);
+    let saved = dir.path().join("saved.db");
+    engine
+        .backup_to(&saved, Duration::from_secs(30), |_| {})
+        .await
+        .unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let after_restore = Arc::new(AtomicBool::new(false));
+    let written_after = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let mut writers = Vec::new();
+    for w in 0..8i64 {
+        let engine = engine.clone();
+        let (stop, after, written) = (
+            Arc::clone(&stop),
+            Arc::clone(&after_restore),
+            Arc::clone(&written_after),
+        );
+        writers.push(tokio::spawn(async move {
+            let mut i = 0i64;
+            while !stop.load(Ordering::Relaxed) {
+                let batch = w * 1_000_000 + i;
+                let mut session = engine.session();
+                let mut tx = session.begin_transaction(true).await.unwrap();
+                // Read before deciding: a transaction that began after the restore sees it.
+                let began_after = after.load(Ordering::Relaxed);
+                tx.execute(
+                    "INSERT INTO item (batch, body) VALUES ($1, 'writer')",
+                    &[&batch],
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+                if began_after {
+                    written.lock().unwrap().push(batch);
+                }
+                i += 1;
+            }
+            i
+        }));
+    }
+    assert!(
+        common::eventually(Duration::from_secs(10), async || {
+            let mut s = engine.session();
+            let n: i64 = s
+                .query_one("SELECT count(*) FROM item", &[])
+                .await
+                .unwrap()
+                .get(0)
+                .unwrap();
+            n > 200
+        })
+        .await
+    );
+    // Not a database: refused, nothing changes.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"this is not a database, just some bytes in a file").unwrap();
+    let err = engine
+        .restore_from(&junk, Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, dbconfig::Error::Io { .. }), "{err:?}");
+
+    engine
+        .restore_from(&saved, Duration::from_secs(60))
+        .await
+        .unwrap();
+    after_restore.store(true, Ordering::Relaxed);
+    assert!(
+        common::eventually(Duration::from_secs(10), async || {
+            written_after.lock().unwrap().len() >= 100
+        })
+        .await
+    );
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        assert!(w.await.unwrap() > 0);
+    }
+    let mut session = engine.session();
+    let restored: i64 = session
+        .query_one("SELECT count(*) FROM item WHERE batch = -1", &[])
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert_eq!(restored, 1, "the backup's row");
+    let written: Vec<i64> = written_after.lock().unwrap().clone();
+    for batch in &written {
+        let n: i64 = session
+            .query_one("SELECT count(*) FROM item WHERE batch = $1", &[batch])
+            .await
+            .unwrap()
+            .get(0)
+            .unwrap();
+        assert_eq!(n, 1, "batch {batch} written after the restore");
+    }
+    let check: String = session
+        .query_one("PRAGMA integrity_check", &[])
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
+const CHILD_DB: &str = "DBCONFIG_TEST_BACKUP_SOURCE";
+const CHILD_TARGET: &str = "DBCONFIG_TEST_BACKUP_TARGET";
+
+/// Entry point of the child process of `a_killed_backup_leaves_no_partial_file`; does nothing
+/// in a normal test run.
+#[test]
+fn child_backup_entry() {
+    let (Ok(source), Ok(target)) = (std::env::var(CHILD_DB), std::env::var(CHILD_TARGET)) else {
+        return;
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let engine = SqliteConfig::new(&format!("sqlite:///{source}"))
+                .unwrap()
+                .build_engine()
+                .unwrap();
+            println!("backup starts");
+            engine
+                .backup_to(&target, Duration::from_secs(60), |_| {})
+                .await
+                .unwrap();
+            println!("backup done");
+        });
+}
+
+/// SIGKILL during a backup: the source passes integrity_check, and the target's name holds
+/// either nothing or a complete, healthy copy, never a partial file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_backup_leaves_no_partial_file() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    let engine = engine_for(&db, |s| s).await;
+    let mut session = engine.session();
+    let mut tx = session.begin_transaction(true).await.unwrap();
+    let body = "y".repeat(1000);
+    for batch in 0..60_000i64 {
+        tx.execute(
+            "INSERT INTO item (batch, body) VALUES ($1, $2)",
+            &[&batch, &body],
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    drop(session);
+    engine.dispose();
+    let target = dir.path().join("copy.db");
+    for _ in 0..3 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "maintenance::child_backup_entry",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DB, &db)
+            .env(CHILD_TARGET, &target)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        loop {
+            let line = lines.next().expect("the child ended early").unwrap();
+            if line.contains("backup starts") {
+                break;
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if target.exists() {
+            let copy = rusqlite::Connection::open(&target).unwrap();
+            let check: String = copy
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(check, "ok");
+            let rows: i64 = copy
+                .query_row("SELECT count(*) FROM item", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(rows, 60_000, "a partial copy under the target's name");
+        }
+    }
+    let source = rusqlite::Connection::open(&db).unwrap();
+    let check: String = source
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
