@@ -490,3 +490,60 @@ fn migrate_plan_writes_the_next_step() {
     let (ok, stdout, _) = dbconfig(&["verify", &url, v1]);
     assert!(ok, "{stdout}");
 }
+
+/// `backup`, `restore` and `check --integrity` on a SQLite file (human and `--json` output,
+/// exit status 1 for a database with a foreign-key violation, PostgreSQL URLs refused).
+#[test]
+fn backup_restore_and_integrity_on_a_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));
+         INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);",
+    )
+    .unwrap();
+    let url = common::file_url(dir.path(), "live.db");
+    let copy = dir.path().join("copy.db");
+    let copy = copy.to_str().unwrap();
+
+    let (ok, stdout, stderr) = dbconfig(&["backup", &url, copy]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("backup: ") && stdout.contains("pages copied to"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("pages (100%)"), "a progress line: {stderr}");
+    let (ok, stdout, _) = dbconfig(&["check", "--integrity", "--json", &url]);
+    assert!(ok, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["check"], "integrity_check");
+
+    // A row whose parent is gone (written with foreign keys off): exit 1, named.
+    conn.execute_batch("PRAGMA foreign_keys = OFF; INSERT INTO child VALUES (2, 99);")
+        .unwrap();
+    let (ok, stdout, _) = dbconfig(&["check", "--integrity", "--quick", &url]);
+    assert!(!ok, "{stdout}");
+    assert!(stdout.contains("quick_check: ok"), "{stdout}");
+    assert!(
+        stdout.contains("foreign_key_check: 1 row(s) without their parent"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("child rowid 2 -> parent"), "{stdout}");
+
+    // Restore the backup: the orphan is gone.
+    drop(conn);
+    let (ok, stdout, stderr) = dbconfig(&["restore", "--json", &url, copy]);
+    assert!(ok, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(v["pages"].as_u64().unwrap() > 0, "{stdout}");
+    let (ok, stdout, _) = dbconfig(&["check", "--integrity", &url]);
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("foreign_key_check: ok"), "{stdout}");
+
+    let (ok, _, stderr) = dbconfig(&["backup", "postgresql://u@127.0.0.1:9/db", copy]);
+    assert!(!ok);
+    assert!(stderr.contains("SQLite databases only"), "{stderr}");
+}

@@ -24,9 +24,6 @@ use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, SimpleQueryMessage};
 
-#[path = "dbconfig/migrate.rs"]
-mod migrate;
-
 /// `eprintln!` for this program: a closed stderr is ignored instead of panicking.
 macro_rules! eprintln {
     ($($arg:tt)*) => {
@@ -41,6 +38,13 @@ macro_rules! println {
         crate::print_line(format_args!($($arg)*))
     };
 }
+
+// After the macros above, so that the subcommands' `println!` / `eprintln!` are this
+// program's (a closed stdout ends quietly) rather than std's (which panic).
+#[path = "dbconfig/migrate.rs"]
+mod migrate;
+#[path = "dbconfig/sqlite_ops.rs"]
+mod sqlite_ops;
 
 /// What happened to stdout: [`STDOUT_OK`], [`STDOUT_CLOSED`] or [`STDOUT_FAILED`].
 static STDOUT: AtomicU8 = AtomicU8::new(STDOUT_OK);
@@ -97,6 +101,38 @@ enum Command {
     Check {
         /// The connection URL.
         url: String,
+        /// SQLite: run PRAGMA integrity_check and foreign_key_check instead; exit status 1 when
+        /// either reports a problem.
+        #[arg(long)]
+        integrity: bool,
+        /// With --integrity: PRAGMA quick_check instead of integrity_check (faster, fewer checks).
+        #[arg(long, requires = "integrity")]
+        quick: bool,
+        /// With --integrity: print one JSON object instead of text.
+        #[arg(long, requires = "integrity")]
+        json: bool,
+    },
+    /// SQLite: copy the live database to FILE with the online backup API (a consistent
+    /// snapshot; writers keep writing), through a temporary file renamed when complete.
+    Backup {
+        /// The connection URL.
+        url: String,
+        /// The backup file.
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// SQLite: replace the database's content with FILE (checked first), as one write
+    /// transaction.
+    Restore {
+        /// The connection URL.
+        url: String,
+        /// The file to restore from.
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the DDL for a schema file (.json or .toml), one statement per line group.
     Ddl {
@@ -154,7 +190,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Parse { url, json } => parse(&url, json),
-        Command::Check { url } => run_async(check(&url)),
+        Command::Check {
+            url,
+            integrity: true,
+            quick,
+            json,
+        } => run_async(sqlite_ops::integrity(&url, quick, json)),
+        Command::Check { url, .. } => run_async(check(&url)),
+        Command::Backup { url, file, json } => run_async(sqlite_ops::backup(&url, &file, json)),
+        Command::Restore { url, file, json } => run_async(sqlite_ops::restore(&url, &file, json)),
         Command::Ddl {
             dialect,
             drop,
