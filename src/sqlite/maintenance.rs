@@ -132,6 +132,46 @@ fn io_error(path: &Path, e: &std::io::Error) -> Error {
     }
 }
 
+/// The backup loop: steps (all pages at once in WAL mode) until done, calling `progress` after
+/// each; stops at `deadline` or when cancelled.
+fn copy(
+    src: &Connection,
+    dst: &mut Connection,
+    wal: bool,
+    deadline: Instant,
+    timeout: Duration,
+    cancelled: &std::sync::atomic::AtomicBool,
+    progress: &mut impl FnMut(BackupProgress),
+) -> Result<BackupProgress> {
+    let backup = Backup::new(src, dst)?;
+    let pages = if wal { -1 } else { PAGES_PER_STEP };
+    loop {
+        let step = backup.step(pages)?;
+        let p = backup.progress();
+        let at = BackupProgress {
+            remaining: u64::try_from(p.remaining).unwrap_or(0),
+            total: u64::try_from(p.pagecount).unwrap_or(0),
+        };
+        progress(at);
+        if step == StepResult::Done {
+            return Ok(at);
+        }
+        if cancelled.load(Ordering::Relaxed) {
+            return Err(Error::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+                None,
+            )));
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout {
+                waiting_for: WaitingFor::Backup,
+                after: timeout,
+            });
+        }
+        std::thread::sleep(PAUSE);
+    }
+}
+
 impl SqliteEngine {
     /// Checkpoints the WAL (`PRAGMA wal_checkpoint(MODE)`) on a pooled connection, off the async
     /// workers; the waits of `Full`, `Restart` and `Truncate` are bounded by `busy_timeout`.
@@ -191,38 +231,31 @@ impl SqliteEngine {
                     &work_tmp,
                     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
                 )?;
+                // The temporary file counts for nothing until it is synced and renamed whole:
+                // no journal and no syncs while it is written.
+                dst.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")?;
                 let wal = c
                     .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?
                     .eq_ignore_ascii_case("wal");
-                let backup = Backup::new(c, &mut dst)?;
-                let pages = if wal { -1 } else { PAGES_PER_STEP };
-                loop {
-                    let step = backup.step(pages)?;
-                    let p = backup.progress();
-                    let at = BackupProgress {
-                        remaining: u64::try_from(p.remaining).unwrap_or(0),
-                        total: u64::try_from(p.pagecount).unwrap_or(0),
-                    };
-                    progress(at);
-                    if step == StepResult::Done {
-                        return Ok(at);
-                    }
-                    if cancelled.load(Ordering::Relaxed) {
-                        return Err(Error::Sqlite(rusqlite::Error::SqliteFailure(
-                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
-                            None,
-                        )));
-                    }
-                    if Instant::now() >= deadline {
-                        return Err(Error::Timeout {
-                            waiting_for: WaitingFor::Backup,
-                            after: timeout,
-                        });
-                    }
-                    std::thread::sleep(PAUSE);
-                }
+                // Pages pass through the source's page cache: the pool's large cache (cache_size)
+                // would only be filled with the whole database and dropped; a small one for the
+                // copy, the connection's own afterwards.
+                let cache: i64 = c.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+                c.execute_batch("PRAGMA cache_size = -2000")?;
+                let copied = copy(
+                    c,
+                    &mut dst,
+                    wal,
+                    deadline,
+                    timeout,
+                    &cancelled,
+                    &mut progress,
+                );
+                c.pragma_update(None, "cache_size", cache)?;
+                copied
             })
             .await;
+
         let finished = copied.and_then(|at| {
             publish(&tmp, &target)
                 .map(|()| at)
