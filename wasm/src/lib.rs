@@ -37,6 +37,7 @@ pub mod bench;
 mod convert;
 mod error;
 mod migrate;
+mod snapshot;
 
 use std::cell::RefCell;
 use std::rc::Rc;

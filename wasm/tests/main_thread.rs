@@ -69,3 +69,9 @@ async fn migrations_upgrade_in_place() {
 async fn create_or_upgrade_stamps() {
     common::create_or_upgrade_stamps(&common::memory().await).await;
 }
+
+#[wasm_bindgen_test]
+async fn export_then_import_in_memory() {
+    let db = common::memory().await;
+    common::export_then_import(&db, "sqlite://").await;
+}

@@ -70,3 +70,24 @@ async fn migrations_upgrade_in_place_on_opfs() {
     common::migrations_upgrade_in_place(&db).await;
     db.close().unwrap();
 }
+
+/// Export from OPFS, import into memory and into another OPFS database.
+#[wasm_bindgen_test]
+async fn export_from_opfs_then_import() {
+    let db = Database::open(Some("sqlite:///export-test.db".into()), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    common::export_then_import(&db, "sqlite://").await;
+    let bytes = db.export().unwrap();
+    let saved = Database::import(
+        Some("sqlite:///imported.db".into()),
+        bytes,
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
+    assert!(saved.is_persistent());
+    assert_eq!(common::names(&saved), common::names(&db));
+    saved.close().unwrap();
+    db.close().unwrap();
+}

@@ -638,3 +638,65 @@ pub async fn create_or_upgrade_stamps(db: &Database) {
         .unwrap_err();
     assert_eq!(kind(&err), "Migration");
 }
+
+/// The rows of `t` as `id:name` strings.
+pub fn names(db: &Database) -> Vec<String> {
+    db.query("SELECT id, name FROM t ORDER BY id", JsValue::UNDEFINED)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                get(&r, "id").as_f64().unwrap(),
+                get(&r, "name").as_string().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// `db.export()` gives a SQLite file; `Database.import(target, bytes)` opens `target` with the
+/// same rows, replacing what it held; bytes that are not a database are refused.
+pub async fn export_then_import(db: &Database, target: &str) {
+    db.exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL); \
+         INSERT INTO t (name) VALUES ('one'), ('two'), ('it''s three')",
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let bytes = db.export().unwrap();
+    assert_eq!(&bytes.to_vec()[..16], b"SQLite format 3\0", "a SQLite file");
+    // An open transaction: no export (the snapshot would not be what is committed).
+    let mut tx = db.transaction(true).unwrap();
+    assert_eq!(kind(&db.export().unwrap_err()), "TransactionOpen");
+    tx.rollback().unwrap();
+    let copy = Database::import(Some(target.into()), bytes.clone(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert_eq!(names(&copy), names(db));
+    assert_eq!(names(&copy).len(), 3);
+    // Imported again over it: replaced, not merged.
+    copy.exec("INSERT INTO t (name) VALUES ('extra')", JsValue::UNDEFINED)
+        .unwrap();
+    copy.close().unwrap();
+    let again = Database::import(Some(target.into()), bytes, JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert_eq!(names(&again).len(), 3);
+    again.close().unwrap();
+    for junk in [&b""[..], b"not a database at all", &[0u8; 4096]] {
+        let err = Database::import(
+            Some("sqlite://".into()),
+            js_sys::Uint8Array::from(junk),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .err()
+        .unwrap();
+        assert_eq!(kind(&err), "InvalidArgument");
+        assert!(
+            message(&err).contains("not a SQLite database"),
+            "{}",
+            message(&err)
+        );
+    }
+}
