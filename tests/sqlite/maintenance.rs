@@ -158,6 +158,47 @@ async fn a_long_reader_pins_the_wal_until_it_ends() {
     assert_eq!(wal_size(&db), 0);
 }
 
+/// Eight tasks committing transactions of two rows of one batch until `stop`. A batch is
+/// recorded in `committed` once committed, if `only_after` (read inside the transaction) is
+/// unset or was set when the transaction began.
+fn eight_writers(
+    engine: &SqliteEngine,
+    stop: &Arc<AtomicBool>,
+    committed: &Arc<Mutex<Vec<i64>>>,
+    only_after: Option<&Arc<AtomicBool>>,
+) -> Vec<tokio::task::JoinHandle<i64>> {
+    (0..8i64)
+        .map(|w| {
+            let engine = engine.clone();
+            let (stop, committed) = (Arc::clone(stop), Arc::clone(committed));
+            let only_after = only_after.map(Arc::clone);
+            tokio::spawn(async move {
+                let mut i = 0i64;
+                while !stop.load(Ordering::Relaxed) {
+                    let batch = w * 1_000_000 + i;
+                    let mut session = engine.session();
+                    let mut tx = session.begin_transaction(true).await.unwrap();
+                    let record = only_after
+                        .as_ref()
+                        .is_none_or(|after| after.load(Ordering::Relaxed));
+                    tx.execute(
+                        "INSERT INTO item (batch, body) VALUES ($1, 'a'), ($1, 'b')",
+                        &[&batch],
+                    )
+                    .await
+                    .unwrap();
+                    tx.commit().await.unwrap();
+                    if record {
+                        committed.lock().unwrap().push(batch);
+                    }
+                    i += 1;
+                }
+                i
+            })
+        })
+        .collect()
+}
+
 /// A backup taken while 8 writers commit: it passes integrity_check, holds every transaction
 /// committed before it began and no half of one, the writers never fail, and no temporary
 /// file is left behind.
@@ -168,30 +209,7 @@ async fn backup_while_eight_writers_run_is_consistent() {
     let engine = engine_for(&db, |s| s).await;
     let committed = Arc::new(Mutex::new(Vec::<i64>::new()));
     let stop = Arc::new(AtomicBool::new(false));
-    let mut writers = Vec::new();
-    for w in 0..8i64 {
-        let engine = engine.clone();
-        let committed = Arc::clone(&committed);
-        let stop = Arc::clone(&stop);
-        writers.push(tokio::spawn(async move {
-            let mut i = 0i64;
-            while !stop.load(Ordering::Relaxed) {
-                let batch = w * 1_000_000 + i;
-                let mut session = engine.session();
-                let mut tx = session.begin_transaction(true).await.unwrap();
-                tx.execute(
-                    "INSERT INTO item (batch, body) VALUES ($1, 'a'), ($1, 'b')",
-                    &[&batch],
-                )
-                .await
-                .unwrap();
-                tx.commit().await.unwrap();
-                committed.lock().unwrap().push(batch);
-                i += 1;
-            }
-            i
-        }));
-    }
+    let writers = eight_writers(&engine, &stop, &committed, None);
     // Let the writers get going: wait until some transactions are in.
     assert!(
         common::eventually(Duration::from_secs(10), async || {
@@ -359,37 +377,7 @@ async fn restore_while_eight_writers_run() {
     let stop = Arc::new(AtomicBool::new(false));
     let after_restore = Arc::new(AtomicBool::new(false));
     let written_after = Arc::new(Mutex::new(Vec::<i64>::new()));
-    let mut writers = Vec::new();
-    for w in 0..8i64 {
-        let engine = engine.clone();
-        let (stop, after, written) = (
-            Arc::clone(&stop),
-            Arc::clone(&after_restore),
-            Arc::clone(&written_after),
-        );
-        writers.push(tokio::spawn(async move {
-            let mut i = 0i64;
-            while !stop.load(Ordering::Relaxed) {
-                let batch = w * 1_000_000 + i;
-                let mut session = engine.session();
-                let mut tx = session.begin_transaction(true).await.unwrap();
-                // Read before deciding: a transaction that began after the restore sees it.
-                let began_after = after.load(Ordering::Relaxed);
-                tx.execute(
-                    "INSERT INTO item (batch, body) VALUES ($1, 'writer')",
-                    &[&batch],
-                )
-                .await
-                .unwrap();
-                tx.commit().await.unwrap();
-                if began_after {
-                    written.lock().unwrap().push(batch);
-                }
-                i += 1;
-            }
-            i
-        }));
-    }
+    let writers = eight_writers(&engine, &stop, &written_after, Some(&after_restore));
     assert!(
         common::eventually(Duration::from_secs(10), async || {
             let mut s = engine.session();
@@ -443,7 +431,7 @@ async fn restore_while_eight_writers_run() {
             .unwrap()
             .get(0)
             .unwrap();
-        assert_eq!(n, 1, "batch {batch} written after the restore");
+        assert_eq!(n, 2, "batch {batch} written after the restore");
     }
     let check: String = session
         .query_one("PRAGMA integrity_check", &[])

@@ -69,21 +69,13 @@ pub(crate) async fn backup(url: &str, file: &Path, json: bool) -> dbconfig::Resu
         eprintln!("");
     }
     engine.dispose();
-    let done = done?;
-    let ms = started.elapsed().as_secs_f64() * 1e3;
-    if json {
-        println!(
-            "{}",
-            json!({ "path": file.display().to_string(), "pages": done.total, "ms": ms })
-        );
-    } else {
-        println!(
-            "backup: {} pages copied to {} in {ms:.0} ms",
-            done.total,
-            file.display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    report(
+        "backup: {pages} pages copied to {file}",
+        file,
+        done?,
+        started,
+        json,
+    )
 }
 
 pub(crate) async fn restore(url: &str, file: &Path, json: bool) -> dbconfig::Result<ExitCode> {
@@ -91,19 +83,33 @@ pub(crate) async fn restore(url: &str, file: &Path, json: bool) -> dbconfig::Res
     let started = Instant::now();
     let done = engine.restore_from(file, LIMIT).await;
     engine.dispose();
-    let done = done?;
+    report(
+        "restore: {pages} pages from {file}",
+        file,
+        done?,
+        started,
+        json,
+    )
+}
+
+/// The outcome of a backup or restore: `line` with `{pages}` and `{file}` filled in and the
+/// time appended, or one JSON object.
+fn report(
+    line: &str,
+    file: &Path,
+    done: BackupProgress,
+    started: Instant,
+    json: bool,
+) -> dbconfig::Result<ExitCode> {
     let ms = started.elapsed().as_secs_f64() * 1e3;
+    let path = file.display().to_string();
     if json {
-        println!(
-            "{}",
-            json!({ "path": file.display().to_string(), "pages": done.total, "ms": ms })
-        );
+        println!("{}", json!({ "path": path, "pages": done.total, "ms": ms }));
     } else {
-        println!(
-            "restore: {} pages from {} in {ms:.0} ms",
-            done.total,
-            file.display()
-        );
+        let text = line
+            .replace("{pages}", &done.total.to_string())
+            .replace("{file}", &path);
+        println!("{text} in {ms:.0} ms");
     }
     Ok(ExitCode::SUCCESS)
 }
