@@ -38,7 +38,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::{FOREIGN_KEYS_OFF, Migration};
-use crate::schema::ddl::{creation_order, names, piece};
+use crate::schema::ddl::{self, creation_order, names, piece};
 use crate::schema::reflect::{self, Catalog, CatalogForeignKey, CatalogTable};
 use crate::schema::{Column, ColumnDefault, EnumType, Literal, Metadata, SchemaError, Table};
 use crate::url::Dialect;
@@ -440,7 +440,7 @@ impl<'m> Planner<'m> {
                 diff.retyped.push((column, found.ty.clone(), expected));
             }
             if reflect::nullability_differs(d, table, column, found) {
-                if reflect::not_null(table, column) {
+                if ddl::not_null(table, column) {
                     diff.tightened.push(column);
                 } else {
                     diff.relaxed.push(column);
@@ -783,7 +783,7 @@ fn not_addable(table: &Table, column: &Column) -> Option<&'static str> {
     {
         return Some("in a unique constraint");
     }
-    let not_null = reflect::not_null(table, column);
+    let not_null = ddl::not_null(table, column);
     match column.default_for(Dialect::Sqlite) {
         Some(ColumnDefault::CurrentTimestamp) => Some("a CURRENT_TIMESTAMP default"),
         Some(ColumnDefault::Expr(_)) => Some("an expression default"),
@@ -797,7 +797,7 @@ fn not_addable(table: &Table, column: &Column) -> Option<&'static str> {
 /// A note for a new `NOT NULL` column without a default on `dialect`.
 fn unfilled(table: &Table, column: &Column, dialect: Dialect) -> &'static str {
     let has_default = column.default_for(dialect).is_some();
-    if reflect::not_null(table, column) && !column.identity && !has_default {
+    if ddl::not_null(table, column) && !column.identity && !has_default {
         " (NOT NULL without a default: fails if the table has rows)"
     } else {
         ""

@@ -61,8 +61,9 @@ impl Migrations {
                 let sql = step.sql_for(dialect)?;
                 let mut session = config.session(&engine).await?;
                 // SQLite's table rebuild needs foreign keys off, which only works outside a
-                // transaction; the connection is closed afterwards if restoring fails (a PRAGMA
-                // set on a session never reaches the pool).
+                // transaction. They are switched back on after the commit; on an error before
+                // that, the built-in engine closes the connection when the session ends (a
+                // PRAGMA set on a session never reaches the pool).
                 let keys_off = dialect == Dialect::Sqlite && super::foreign_keys_off(sql);
                 let restore_keys = if keys_off {
                     let rows = session.query("PRAGMA foreign_keys", &[]).await?;

@@ -16,12 +16,12 @@ use serde_json::json;
 /// How long a backup or restore may take.
 const LIMIT: Duration = Duration::from_secs(24 * 3600);
 
-async fn sqlite_engine(url: &str, what: &str) -> dbconfig::Result<(AnyConfig, SqliteEngine)> {
+async fn sqlite_engine(url: &str, what: &str) -> dbconfig::Result<SqliteEngine> {
     let mut settings = Settings::from_env()?;
     settings.connection_url = Some(url.parse()?);
     let config = AnyConfig::from_settings(settings)?;
     match config.engine().await? {
-        AnyEngine::Sqlite(engine) => Ok((config, engine)),
+        AnyEngine::Sqlite(engine) => Ok(engine),
         other => {
             other.dispose();
             Err(dbconfig::Error::Unsupported {
@@ -55,7 +55,7 @@ fn show(p: BackupProgress, terminal: bool) {
 }
 
 pub(crate) async fn backup(url: &str, file: &Path, json: bool) -> dbconfig::Result<ExitCode> {
-    let (_config, engine) = sqlite_engine(url, "backup").await?;
+    let engine = sqlite_engine(url, "backup").await?;
     let terminal = !json && std::io::stderr().is_terminal();
     let started = Instant::now();
     let done = engine
@@ -79,7 +79,7 @@ pub(crate) async fn backup(url: &str, file: &Path, json: bool) -> dbconfig::Resu
 }
 
 pub(crate) async fn restore(url: &str, file: &Path, json: bool) -> dbconfig::Result<ExitCode> {
-    let (_config, engine) = sqlite_engine(url, "restore").await?;
+    let engine = sqlite_engine(url, "restore").await?;
     let started = Instant::now();
     let done = engine.restore_from(file, LIMIT).await;
     engine.dispose();
@@ -116,7 +116,7 @@ fn report(
 
 /// `PRAGMA integrity_check` (or `quick_check`) and `PRAGMA foreign_key_check`.
 pub(crate) async fn integrity(url: &str, quick: bool, json: bool) -> dbconfig::Result<ExitCode> {
-    let (_config, engine) = sqlite_engine(url, "check --integrity").await?;
+    let engine = sqlite_engine(url, "check --integrity").await?;
     let mut session = engine.session();
     let conn = session.connection().await?;
     let pragma = if quick {

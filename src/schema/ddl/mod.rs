@@ -110,6 +110,12 @@ pub fn sql_type(
     })
 }
 
+/// True when `column` is created `NOT NULL`: not nullable, an identity column, or part of the
+/// primary key (what `verify_db` expects the catalog to say, too).
+pub(crate) fn not_null(table: &Table, column: &Column) -> bool {
+    !column.nullable || column.identity || table.primary_key.contains(&column.name)
+}
+
 /// ` DEFAULT …` for a column, when it has one on `dialect`.
 fn push_default(w: &mut SqlWriter, column: &Column, dialect: Dialect) {
     let Some(default) = column.default_for(dialect) else {

@@ -88,8 +88,7 @@ pub(super) fn push_column(w: &mut SqlWriter, metadata: &Metadata, table: &Table,
         Some(declared) => w.push(declared),
         None => w.push(&type_name(metadata, &column.ty)),
     };
-    let in_pk = table.primary_key.contains(&column.name);
-    if !column.nullable || in_pk {
+    if super::not_null(table, column) {
         w.push(" NOT NULL");
     }
     push_default(w, column, Dialect::Sqlite);

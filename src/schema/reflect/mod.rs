@@ -293,7 +293,7 @@ fn diff_table(
                 Some(format!("type is {}, expected {expected}", found.ty)),
             );
         }
-        let expected_not_null = not_null(table, column);
+        let expected_not_null = ddl::not_null(table, column);
         if nullability_differs(dialect, table, column, found) {
             out.add(
                 Different,
@@ -509,11 +509,6 @@ pub(crate) fn column_type(
     (ok, expected)
 }
 
-/// True when `column` is created `NOT NULL`.
-pub(crate) fn not_null(table: &Table, column: &Column) -> bool {
-    !column.nullable || column.identity || table.primary_key.contains(&column.name)
-}
-
 /// True when the live column's nullability is not the one `column` gets.
 pub(crate) fn nullability_differs(
     dialect: Dialect,
@@ -523,7 +518,7 @@ pub(crate) fn nullability_differs(
 ) -> bool {
     // SQLite reports the rowid alias as nullable; it never holds NULL.
     let skip = dialect == Dialect::Sqlite && column.identity;
-    !skip && found.not_null != not_null(table, column)
+    !skip && found.not_null != ddl::not_null(table, column)
 }
 
 /// The unique constraints, as sorted column lists: `(expected, live)`.
