@@ -233,6 +233,20 @@ pub enum Error {
         /// The operating system's message.
         reason: String,
     },
+    /// SQLite read the file and found no database in it: the key is wrong, an encrypted
+    /// database was opened without its key, or the file is not a SQLite database at all.
+    /// With a key, an engine reports this when it is created, not at the first query.
+    #[error("{database}: {}", if *key_given {
+        "not a database or wrong key (SQLCipher could not read it with the key given)"
+    } else {
+        "not a database (or an encrypted one: give its key in sqlite.key)"
+    })]
+    NotADatabase {
+        /// The database file.
+        database: String,
+        /// Whether a SQLCipher key was applied.
+        key_given: bool,
+    },
 }
 
 impl Error {

@@ -82,6 +82,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(all(feature = "sqlcipher", target_family = "wasm"))]
+compile_error!("the `sqlcipher` feature is native only: SQLCipher needs OpenSSL's libcrypto");
+
 #[cfg(all(
     not(target_family = "wasm"),
     any(feature = "sqlite", feature = "postgres")
@@ -121,7 +124,7 @@ pub use settings::{PostgresSettings, Settings, SqliteSettings};
 #[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
 pub use sqlite::{SqliteConfig, SqliteEngine, SqliteSession, SqliteTransaction};
 pub use tracker::ConnectionTracker;
-pub use url::{ConnectionUrl, Dialect};
+pub use url::{ConnectionUrl, Dialect, SqliteKey};
 pub use value::{FromValue, Json, Row, ToValue, Value};
 
 /// The SQLite driver dbconfig is built on (`tx.run(|c: &rusqlite::Connection| …)`), so that

@@ -134,6 +134,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// SQLCipher (feature `sqlcipher`): write a copy of the database to FILE encrypted with the
+    /// key in DBCONFIG_SQLITE_NEW_KEY (never on the command line, where `ps` would show it);
+    /// with --decrypt, a plain copy. The source's own key, if any, comes from
+    /// DBCONFIG_SQLITE_KEY or the URL.
+    #[cfg(feature = "sqlcipher")]
+    Encrypt {
+        /// The connection URL.
+        url: String,
+        /// The file to write.
+        file: PathBuf,
+        /// Write a plain (unencrypted) copy instead.
+        #[arg(long)]
+        decrypt: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// SQLCipher (feature `sqlcipher`): change the key of the encrypted database (its key in
+    /// DBCONFIG_SQLITE_KEY or the URL) to the key in DBCONFIG_SQLITE_NEW_KEY.
+    #[cfg(feature = "sqlcipher")]
+    Rekey {
+        /// The connection URL.
+        url: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the DDL for a schema file (.json or .toml), one statement per line group.
     Ddl {
         /// sqlite or postgresql.
@@ -199,6 +226,15 @@ fn run(cli: Cli) -> ExitCode {
         Command::Check { url, .. } => run_async(check(&url)),
         Command::Backup { url, file, json } => run_async(sqlite_ops::backup(&url, &file, json)),
         Command::Restore { url, file, json } => run_async(sqlite_ops::restore(&url, &file, json)),
+        #[cfg(feature = "sqlcipher")]
+        Command::Encrypt {
+            url,
+            file,
+            decrypt,
+            json,
+        } => run_async(sqlite_ops::encrypt(&url, &file, decrypt, json)),
+        #[cfg(feature = "sqlcipher")]
+        Command::Rekey { url, json } => run_async(sqlite_ops::rekey(&url, json)),
         Command::Ddl {
             dialect,
             drop,

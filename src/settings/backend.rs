@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{SettingsError, SqlitePragmas, setters};
+use crate::url::SqliteKey;
 
 /// What only SQLite uses: lock waits and PRAGMAs. Field of [`Settings::sqlite`](super::Settings).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,6 +29,15 @@ pub struct SqliteSettings {
     pub setup_busy_timeout: Option<Duration>,
     /// PRAGMAs applied to every new connection.
     pub pragmas: SqlitePragmas,
+    /// The SQLCipher key (feature `sqlcipher`), applied first on every new connection, before
+    /// any other PRAGMA or read. Environment: `DBCONFIG_SQLITE_KEY`. Also given by a
+    /// `sqlite+pysqlcipher://:KEY@/file.db` url or, so that it never sits in the environment, by
+    /// `SqliteConfig::key_provider`; giving it twice is an error. Never printed or serialised
+    /// in clear (see [`SqliteKey`]). Without the `sqlcipher` feature a key is refused rather
+    /// than ignored (plain SQLite would silently write the file unencrypted). Defaults to none.
+    /// <https://www.zetetic.net/sqlcipher/sqlcipher-api/#key>
+    #[cfg_attr(feature = "serde", serde(skip_serializing))]
+    pub key: Option<SqliteKey>,
 }
 
 impl Default for SqliteSettings {
@@ -36,6 +46,7 @@ impl Default for SqliteSettings {
             busy_timeout: Duration::from_secs(60),
             setup_busy_timeout: Some(Duration::from_secs(10)),
             pragmas: SqlitePragmas::default(),
+            key: None,
         }
     }
 }
@@ -44,6 +55,7 @@ setters!(SqliteSettings {
     with_busy_timeout => busy_timeout: Duration,
     with_setup_busy_timeout => setup_busy_timeout: Option<Duration>,
     with_pragmas => pragmas: SqlitePragmas,
+    with_key => key: Option<SqliteKey>,
 });
 
 impl SqliteSettings {

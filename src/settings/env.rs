@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::ranges::{self, MAX_OVERFLOW, POOL_SIZE};
 use super::value::{parse_bool, parse_duration, parse_int, parse_opt_duration};
 use super::{Settings, SettingsError, SqlitePragmas};
+use crate::url::SqliteKey;
 
 /// One setting's environment variables, in precedence order (the first one set wins).
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +45,7 @@ pub const ENV_VARS: &[EnvVar] = vars! {
     "sqlite.pragmas.wal_autocheckpoint" => ["DBCONFIG_SQLITE_WAL_AUTOCHECKPOINT"],
     "sqlite.pragmas.journal_size_limit" => ["DBCONFIG_SQLITE_JOURNAL_SIZE_LIMIT"],
     "sqlite.pragmas.extra" => ["DBCONFIG_SQLITE_PRAGMAS"],
+    "sqlite.key" => ["DBCONFIG_SQLITE_KEY"],
     "sqlite.pragmas.allow_unsafe" => ["DBCONFIG_SQLITE_ALLOW_UNSAFE_PRAGMAS"],
     "postgres.statement_timeout" => ["DBCONFIG_STATEMENT_TIMEOUT", "DBCONFIG_TIMEOUT", "PREFECT_SERVER_DATABASE_TIMEOUT", "PREFECT_API_DATABASE_TIMEOUT"],
     "postgres.pool_pre_ping" => ["DBCONFIG_POOL_PRE_PING"],
@@ -197,6 +199,11 @@ impl Settings {
             "sqlite.pragmas.journal_size_limit" => {
                 sqlite.pragmas.journal_size_limit =
                     parse_int(key, value, "a size in bytes, or -1 for no limit")?
+            }
+            // Empty = no key (SQLCipher reads an empty key as "no encryption" too).
+            "sqlite.key" if value.is_empty() => sqlite.key = None,
+            "sqlite.key" => {
+                sqlite.key = Some(SqliteKey::new(value).map_err(|e| e.with_key(key))?);
             }
             "sqlite.pragmas.extra" => {
                 sqlite.pragmas.extra = SqlitePragmas::parse_extra(key, value)?

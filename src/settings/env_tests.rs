@@ -98,6 +98,7 @@ fn every_field_from_dbconfig_names() {
                 extra: vec![("temp_store".into(), "memory".into())],
                 allow_unsafe: true,
             },
+            key: None,
         },
         postgres: crate::PostgresSettings {
             statement_timeout: Some(Duration::from_millis(2500)),
@@ -329,4 +330,40 @@ fn validation_errors_name_current_fields() {
             "{name}={value}: {err} names {key:?}"
         );
     }
+}
+
+/// `DBCONFIG_SQLITE_KEY`: read into `sqlite.key` with the `sqlcipher` feature, refused without
+/// it (plain SQLite would ignore the key and write in clear); never shown either way.
+#[test]
+fn sqlite_key_from_the_environment() {
+    let got = from(&[
+        ("DBCONFIG_CONNECTION_URL", "sqlite:///app.db"),
+        ("DBCONFIG_SQLITE_KEY", "hunter2-key"),
+    ]);
+    if cfg!(feature = "sqlcipher") {
+        let s = got.unwrap();
+        assert_eq!(
+            s.sqlite_key().map(crate::SqliteKey::expose),
+            Some("hunter2-key")
+        );
+        assert!(!format!("{s:?}").contains("hunter2"));
+    } else {
+        let err = got.unwrap_err();
+        assert_eq!(err.key(), "sqlite.key");
+        assert!(err.to_string().contains("`sqlcipher` feature"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("hunter2"));
+    }
+    // An empty variable is no key.
+    let s = from(&[("DBCONFIG_SQLITE_KEY", "")]).unwrap();
+    assert!(s.sqlite_key().is_none());
+    // A key in the url and in the settings: a conflict, whatever the build.
+    let err = from(&[
+        ("DBCONFIG_CONNECTION_URL", "sqlite+pysqlcipher://:a@/app.db"),
+        ("DBCONFIG_SQLITE_KEY", "b"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.key(), "sqlite.key");
+    // In memory: nothing on disk to encrypt.
+    let err = from(&[("DBCONFIG_CONNECTION_URL", "sqlite+pysqlcipher://:a@")]).unwrap_err();
+    assert_eq!(err.key(), "sqlite.key");
 }

@@ -19,7 +19,7 @@ pub use env::{ENV_VARS, EnvVar};
 pub use pragmas::{JournalMode, SqlitePragmas, Synchronous};
 pub use ranges::{CONNECTION_TIMEOUT_MIN, DURATION_MAX, MAX_OVERFLOW_MAX, POOL_SIZE_MAX};
 
-use crate::url::{ConnectionUrl, UrlError};
+use crate::url::{ConnectionUrl, SqliteKey, SqliteUrl, UrlError};
 
 /// How `max_overflow = -1` ("no overflow limit", as in SQLAlchemy) is capped.
 pub const UNLIMITED_OVERFLOW_CAP: u32 = 1024;
@@ -186,7 +186,53 @@ impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         ranges::check_all(self)?;
         self.postgres.tls.validate()?;
-        self.sqlite.pragmas.validate()
+        self.sqlite.pragmas.validate()?;
+        self.check_sqlcipher()
+    }
+
+    /// The SQLCipher key in effect: the url's (`sqlite+pysqlcipher://:KEY@/…`) or
+    /// `sqlite.key`.
+    #[must_use]
+    pub fn sqlite_key(&self) -> Option<&SqliteKey> {
+        let url_key = self
+            .connection_url
+            .as_ref()
+            .and_then(ConnectionUrl::as_sqlite)
+            .and_then(SqliteUrl::key);
+        url_key.or(self.sqlite.key.as_ref())
+    }
+
+    /// A key given twice is a conflict; a key or a `sqlite+pysqlcipher` url without the
+    /// `sqlcipher` feature is refused (plain SQLite ignores `PRAGMA key` and would write the
+    /// file in clear).
+    fn check_sqlcipher(&self) -> Result<(), SettingsError> {
+        let url = self
+            .connection_url
+            .as_ref()
+            .and_then(ConnectionUrl::as_sqlite);
+        if url.and_then(SqliteUrl::key).is_some() && self.sqlite.key.is_some() {
+            return Err(SettingsError::Conflict {
+                key: "sqlite.key".into(),
+                reason: "the key is given both in the connection url and in sqlite.key; \
+                         give it once",
+            });
+        }
+        let keyed = self.sqlite.key.is_some() || url.and_then(SqliteUrl::key).is_some();
+        if keyed && url.is_some_and(SqliteUrl::is_inmemory) {
+            return Err(SettingsError::Conflict {
+                key: "sqlite.key".into(),
+                reason: "an in-memory database is never written to disk: it takes no key",
+            });
+        }
+        let wants_cipher = keyed || url.is_some_and(SqliteUrl::is_sqlcipher);
+        if wants_cipher && !cfg!(feature = "sqlcipher") {
+            return Err(SettingsError::Conflict {
+                key: "sqlite.key".into(),
+                reason: "an encrypted database (a key or a sqlite+pysqlcipher url) needs \
+                         dbconfig's `sqlcipher` feature, and a native build",
+            });
+        }
+        Ok(())
     }
 
     /// Checks the range of one field (named as in [`EnvVar::field`]), for code that uses a

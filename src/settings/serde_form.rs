@@ -58,8 +58,17 @@ struct Repr<'a> {
     #[serde(with = "super::serde_secs")]
     pool_timeout: Duration,
     statement_cache_size: Option<u32>,
-    sqlite: &'a SqliteSettings,
+    sqlite: SqliteRepr<'a>,
     postgres: &'a PostgresSettings,
+}
+
+/// [`SqliteSettings`] with its key (which its own `Serialize` leaves out) in clear or `***`.
+#[derive(Serialize)]
+struct SqliteRepr<'a> {
+    #[serde(flatten)]
+    settings: &'a SqliteSettings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
 }
 
 impl<'a> Repr<'a> {
@@ -92,7 +101,14 @@ impl<'a> Repr<'a> {
             pool_recycle: *pool_recycle,
             pool_timeout: *pool_timeout,
             statement_cache_size: *statement_cache_size,
-            sqlite,
+            sqlite: SqliteRepr {
+                settings: sqlite,
+                key: sqlite.key.as_ref().map(
+                    |key| {
+                        if with_secrets { key.expose() } else { REDACTED }
+                    },
+                ),
+            },
             postgres,
         }
     }
@@ -229,9 +245,10 @@ fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<ConnectionUrl>>,
     };
     let url: ConnectionUrl = text.parse().map_err(serde::de::Error::custom)?;
     let password = url.as_postgres().and_then(|pg| pg.password());
-    if password == Some(REDACTED) {
+    let key = url.as_sqlite().and_then(|lite| lite.key());
+    if password == Some(REDACTED) || key.is_some_and(|key| key.expose() == REDACTED) {
         return Err(serde::de::Error::custom(
-            "connection_url: the password is redacted (\"***\"): serialise the settings \
+            "connection_url: the password or key is redacted (\"***\"): serialise the settings \
              with Settings::with_secrets() to keep it, or set the url again",
         ));
     }

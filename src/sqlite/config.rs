@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+use super::cipher::{KeyProvider, KeySource};
 use super::connect::OnConnect;
 use super::engine::SqliteEngine;
 use super::session::{SqliteSession, SqliteTransaction};
@@ -12,6 +13,8 @@ use crate::config::{DatabaseConfig, UniqueKey};
 use crate::error::Result;
 use crate::settings::Settings;
 use crate::tracker::ConnectionTracker;
+#[cfg(feature = "sqlcipher")]
+use crate::url::SqliteKey;
 use crate::url::{ConnectionUrl, Dialect, SqliteUrl};
 
 /// Configuration of a SQLite database: a URL plus [`Settings`], an optional `on_connect` hook
@@ -34,15 +37,17 @@ pub struct SqliteConfig {
     /// copy of it.
     settings: Arc<Settings>,
     on_connect: Option<OnConnect>,
+    key_provider: Option<KeyProvider>,
     tracker: Option<Arc<ConnectionTracker>>,
 }
 
 impl std::fmt::Debug for SqliteConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteConfig")
-            .field("url", &self.url().to_url())
+            .field("url", &self.url().redacted())
             .field("settings", &self.settings)
             .field("on_connect", &self.on_connect.is_some())
+            .field("key_provider", &self.key_provider.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +78,7 @@ impl SqliteConfig {
         Ok(SqliteConfig {
             settings: Arc::new(settings),
             on_connect: None,
+            key_provider: None,
             tracker: None,
         })
     }
@@ -91,7 +97,40 @@ impl SqliteConfig {
         self
     }
 
+    /// Gets the SQLCipher key from `provider` for every new connection (say, from the OS
+    /// keychain), so that it never sits in the settings or the environment; in place of
+    /// `sqlite.key` and a key in the url (giving both is an error when the engine is built).
+    /// Runs off the async workers. Configs with different providers get different engines.
+    /// Needs the `sqlcipher` feature.
+    #[cfg(feature = "sqlcipher")]
+    #[must_use]
+    pub fn key_provider<F>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> std::result::Result<SqliteKey, Box<dyn std::error::Error + Send + Sync>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.key_provider = Some(Arc::new(provider));
+        self
+    }
+
     crate::config::config_methods!(Sqlite, SqliteUrl);
+
+    /// Where the engine's connections get their key.
+    fn key_source(&self) -> Result<Option<KeySource>> {
+        let fixed = self.settings.sqlite_key().cloned();
+        match (&self.key_provider, fixed) {
+            (Some(_), Some(_)) => Err(crate::settings::SettingsError::Conflict {
+                key: "sqlite.key".into(),
+                reason: "a key provider and a key (sqlite.key or the url's) are both given; \
+                         give one",
+            }
+            .into()),
+            (Some(provider), None) => Ok(Some(KeySource::Provider(Arc::clone(provider)))),
+            (None, fixed) => Ok(fixed.map(KeySource::Fixed)),
+        }
+    }
 
     /// Builds a new engine that is not cached in the registry; dispose it yourself (or drop
     /// every clone).
@@ -104,8 +143,9 @@ impl SqliteConfig {
             Arc::clone(&self.settings),
             OpenTarget::for_url(self.url()),
             self.on_connect.clone(),
+            self.key_source()?,
             tracker,
-            self.url().to_url(),
+            self.url().redacted(),
         )
     }
 }
@@ -140,6 +180,11 @@ impl DatabaseConfig for SqliteConfig {
                 .as_ref()
                 .map(|h| Arc::as_ptr(h).cast::<()>() as usize),
             self.tracker.as_ref().map(|t| Arc::as_ptr(t) as usize),
+        )
+        .with_key_provider(
+            self.key_provider
+                .as_ref()
+                .map(|p| Arc::as_ptr(p).cast::<()>() as usize),
         )
     }
 }

@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::cipher;
 use super::pragma::{Pragma, effective_journal_mode};
 use super::target::OpenTarget;
 use crate::error::{Error, Result, WaitingFor};
 use crate::settings::Settings;
+use crate::url::SqliteKey;
 
 /// The oldest SQLite dbconfig accepts: 3.24.0 added `INSERT … ON CONFLICT DO UPDATE`, which the
 /// original's queries rely on.
@@ -43,19 +45,29 @@ pub type OnConnect = std::sync::Arc<
         + Sync,
 >;
 
-/// Opens a connection to `target` and applies `settings`' PRAGMAs, then `on_connect`.
+/// Opens a connection to `target`, applies the SQLCipher key of `settings` (`sqlite.key` or
+/// the url's) first, then `settings`' PRAGMAs, then `on_connect`.
 ///
 /// # Errors
-/// Opening fails, a PRAGMA fails or does not take, or the hook fails.
+/// Opening fails, the key is wrong or the file is not a database ([`Error::NotADatabase`]), a
+/// PRAGMA fails or does not take, or the hook fails.
 pub fn open_connection(
     target: &OpenTarget,
     settings: &Settings,
     on_connect: Option<&OnConnect>,
 ) -> Result<Connection> {
-    open_connection_until(target, settings, on_connect, None, |_| {})
+    open_connection_until(
+        target,
+        settings,
+        settings.sqlite_key(),
+        on_connect,
+        None,
+        |_| {},
+    )
 }
 
-/// [`open_connection`] that gives up at `deadline`: every lock wait during setup is cut to the
+/// [`open_connection`] with the key given apart (the engine's, which a provider or a rekey may
+/// have set), that gives up at `deadline`: every lock wait during setup is cut to the
 /// time left, and past the deadline the half-set-up connection is closed. `opened` sees the
 /// connection as soon as it exists (the pool takes its interrupt handle, to stop the hook's SQL
 /// when the caller has gone).
@@ -65,6 +77,7 @@ pub fn open_connection(
 pub(crate) fn open_connection_until(
     target: &OpenTarget,
     settings: &Settings,
+    key: Option<&SqliteKey>,
     on_connect: Option<&OnConnect>,
     deadline: Option<Instant>,
     opened: impl FnOnce(&Connection),
@@ -75,6 +88,10 @@ pub(crate) fn open_connection_until(
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(&target.uri, flags)?;
     opened(&conn);
+    // The key first: SQLCipher must have it before the first read of the file.
+    if let Some(key) = key {
+        cipher::apply_key(&conn, key, &target.identity)?;
+    }
     if let Some(capacity) = settings.statement_cache_size {
         conn.set_prepared_statement_cache_capacity(capacity as usize);
     }
@@ -83,7 +100,10 @@ pub(crate) fn open_connection_until(
     // the deadline.
     let setup_wait = settings.sqlite.setup_wait();
     let setup_wait = left().map_or(setup_wait, |left| setup_wait.min(left));
-    apply_pragmas_with(&conn, target, settings, setup_wait)?;
+    apply_pragmas_with(&conn, target, settings, setup_wait).map_err(|e| match e {
+        Error::Sqlite(e) => cipher::not_a_database(e, &target.identity, key.is_some()),
+        other => other,
+    })?;
     if settings.echo {
         install_echo(&mut conn)?;
     }

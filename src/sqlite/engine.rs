@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use deadpool::managed::Object;
 
-use super::connect::{OnConnect, check_sqlite_version, open_connection};
+use super::cipher::{KeySource, Keying};
+use super::connect::{OnConnect, check_sqlite_version, open_connection_until};
 use super::lane::{Lane, lane_for};
 use super::pool::{SqliteConnection, SqliteManager};
 use super::target::OpenTarget;
@@ -28,6 +29,8 @@ pub(crate) struct EngineInner {
     pub(crate) core: PoolCore<SqliteManager>,
     pub(crate) lane: Lane,
     pub(crate) target: Arc<OpenTarget>,
+    /// The SQLCipher key source (none for a plain database).
+    pub(crate) keying: Arc<Keying>,
     keeper: Mutex<Option<SqliteConnection>>,
     open_count: Arc<AtomicUsize>,
 }
@@ -43,16 +46,32 @@ impl SqliteEngine {
         settings: Arc<Settings>,
         target: OpenTarget,
         on_connect: Option<OnConnect>,
+        key: Option<KeySource>,
         tracker: Option<Arc<ConnectionTracker>>,
         database: String,
     ) -> Result<Self> {
         check_sqlite_version(rusqlite::version_number())?;
         let target = Arc::new(target);
         let open_count = Arc::new(AtomicUsize::new(0));
+        let keying = Arc::new(Keying::new(key));
+        // With a key, the first connection opens now: a wrong key is an error of `engine()`,
+        // not of the first query. It becomes the pool's first connection.
+        let spare = match keying.current()? {
+            Some(key) => Some(open_connection_until(
+                &target,
+                &settings,
+                Some(&key),
+                on_connect.as_ref(),
+                None,
+                |_| {},
+            )?),
+            None => None,
+        };
         // The keeper holds an in-memory database open for the engine's whole life; it sits
         // outside the pool, so nothing recycles or reaps it.
         let keeper = if target.inmemory {
-            let conn = open_connection(&target, &settings, on_connect.as_ref())?;
+            let conn =
+                open_connection_until(&target, &settings, None, on_connect.as_ref(), None, |_| {})?;
             Some(SqliteConnection::new(
                 conn,
                 tracker.clone(),
@@ -69,6 +88,8 @@ impl SqliteEngine {
             tracker,
             database: database.clone(),
             open_count: Arc::clone(&open_count),
+            keying: Arc::clone(&keying),
+            spare: Mutex::new(spare),
         };
         let create = settings.connection_timeout;
         Ok(SqliteEngine {
@@ -76,6 +97,7 @@ impl SqliteEngine {
                 core: PoolCore::new(manager, settings, database, create, None)?,
                 lane: lane_for(&target.identity),
                 target,
+                keying,
                 keeper: Mutex::new(keeper),
                 open_count,
             }),

@@ -29,12 +29,14 @@
 //! a partial file under the target's name.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
+use super::cipher::apply_key;
 use super::engine::SqliteEngine;
 use crate::error::{Error, Result, WaitingFor};
 
@@ -102,7 +104,7 @@ const PAGES_PER_STEP: i32 = 1024;
 const PAUSE: Duration = Duration::from_millis(5);
 
 /// A temporary name next to `target`, unique in this process.
-fn temporary(target: &Path) -> PathBuf {
+pub(crate) fn temporary(target: &Path) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
     let name = target
@@ -123,6 +125,11 @@ fn publish(tmp: &Path, target: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// [`publish`], its error naming `target`.
+pub(crate) fn publish_to(tmp: &Path, target: &Path) -> Result<()> {
+    publish(tmp, target).map_err(|e| io_error(target, &e))
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Error {
@@ -224,6 +231,7 @@ impl SqliteEngine {
         let mut session = self.session();
         let conn = session.connection().await?;
         let work_tmp = tmp.clone();
+        let keying = Arc::clone(&self.inner.keying);
         let copied = conn
             .blocking(move |c, cancelled| {
                 let deadline = Instant::now() + timeout;
@@ -231,6 +239,10 @@ impl SqliteEngine {
                     &work_tmp,
                     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
                 )?;
+                // An encrypted database's copy is encrypted with the same key.
+                if let Some(key) = keying.current()? {
+                    apply_key(&dst, &key, &work_tmp.display().to_string())?;
+                }
                 // The temporary file counts for nothing until it is synced and renamed whole:
                 // no journal and no syncs while it is written.
                 dst.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")?;
@@ -256,11 +268,7 @@ impl SqliteEngine {
             })
             .await;
 
-        let finished = copied.and_then(|at| {
-            publish(&tmp, &target)
-                .map(|()| at)
-                .map_err(|e| io_error(&target, &e))
-        });
+        let finished = copied.and_then(|at| publish_to(&tmp, &target).map(|()| at));
         if finished.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
@@ -296,6 +304,7 @@ impl SqliteEngine {
         let _lane = super::lane::enter(&self.inner.lane, busy).await?;
         let mut session = self.session();
         let conn = session.connection().await?;
+        let keying = Arc::clone(&self.inner.keying);
         conn.blocking(move |c, cancelled| {
             let bad = |reason: String| Error::Io {
                 path: source.display().to_string(),
@@ -306,6 +315,10 @@ impl SqliteEngine {
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
             .map_err(|e| bad(format!("cannot be opened: {e}")))?;
+            // An encrypted database restores from a file encrypted with its key.
+            if let Some(key) = keying.current()? {
+                apply_key(&src, &key, &source.display().to_string())?;
+            }
             let check: String = src
                 .query_row("PRAGMA quick_check", [], |r| r.get(0))
                 .map_err(|e| bad(format!("not a SQLite database: {e}")))?;
@@ -352,7 +365,7 @@ impl SqliteEngine {
         let done = conn
             .interact(move |c| c.execute("VACUUM INTO ?1", [tmp_text]).map(|_| ()))
             .await
-            .and_then(|()| publish(&tmp, &target).map_err(|e| io_error(&target, &e)));
+            .and_then(|()| publish_to(&tmp, &target));
         if done.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }

@@ -5,6 +5,7 @@
 
 pub mod begin;
 pub mod bind;
+pub mod cipher;
 pub mod connect;
 pub mod pragma;
 pub mod target;
@@ -14,7 +15,7 @@ mod config;
 #[cfg(not(target_family = "wasm"))]
 mod engine;
 #[cfg(not(target_family = "wasm"))]
-mod lane;
+pub(crate) mod lane;
 #[cfg(not(target_family = "wasm"))]
 pub mod maintenance;
 #[cfg(not(target_family = "wasm"))]
@@ -31,6 +32,7 @@ mod session;
 #[cfg(not(target_family = "wasm"))]
 pub use crate::engine::PoolStatus;
 pub use begin::BeginMode;
+pub use cipher::KeyProvider;
 #[cfg(not(target_family = "wasm"))]
 pub use config::SqliteConfig;
 pub use connect::{MIN_SQLITE_VERSION, OnConnect, check_sqlite_version};

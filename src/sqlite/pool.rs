@@ -30,6 +30,7 @@ use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
 use rusqlite::Connection;
 
 use super::bind::{Args, StatementInfo};
+use super::cipher::Keying;
 use super::connect::{OnConnect, open_connection_until};
 use super::op::{BusyWait, Failure, Op};
 use super::target::OpenTarget;
@@ -52,6 +53,8 @@ pub struct SqliteConnection {
     /// set around native `run` closures and blocking work, the limit of a portable statement's
     /// blocking retry (the connection itself rests at 0).
     busy_timeout: Duration,
+    /// The engine's key generation when it was opened (see [`Keying`]).
+    generation: u64,
 }
 
 /// Whether a connection may be used again, and by whom.
@@ -101,6 +104,7 @@ impl SqliteConnection {
             open_count: None,
             names: StatementInfo::default(),
             busy_timeout,
+            generation: 0,
         })
     }
 
@@ -394,6 +398,21 @@ pub(crate) struct SqliteManager {
     pub(crate) database: String,
     /// Connections created by this manager and not yet closed.
     pub(crate) open_count: Arc<AtomicUsize>,
+    /// The SQLCipher key source.
+    pub(crate) keying: Arc<Keying>,
+    /// A connection opened when the engine was created (to check its key), handed out first.
+    pub(crate) spare: Mutex<Option<Connection>>,
+}
+
+impl SqliteManager {
+    /// A new connection as a pooled one: tracked, counted, tagged with the key generation.
+    fn adopt(&self, conn: Connection, generation: u64) -> Result<SqliteConnection> {
+        let mut conn = SqliteConnection::new(conn, self.tracker.clone(), &self.database, "pool")?;
+        self.open_count.fetch_add(1, Ordering::Relaxed);
+        conn.open_count = Some(Arc::clone(&self.open_count));
+        conn.generation = generation;
+        Ok(conn)
+    }
 }
 
 impl Manager for SqliteManager {
@@ -401,7 +420,18 @@ impl Manager for SqliteManager {
     type Error = Error;
 
     async fn create(&self) -> Result<SqliteConnection> {
+        let generation = self.keying.generation();
+        let spare = self
+            .spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        // Opened before any rekey (generation 0); after one it holds the old key.
+        if let Some(conn) = spare.filter(|_| generation == 0) {
+            return self.adopt(conn, generation);
+        }
         let target = Arc::clone(&self.target);
+        let keying = Arc::clone(&self.keying);
         let settings = Arc::clone(&self.settings);
         let hook = self.on_connect.clone();
         // Opening can wait on a lock (setting WAL), so it runs off the async worker. deadpool
@@ -415,18 +445,24 @@ impl Manager for SqliteManager {
         let slot: Arc<Mutex<Option<Arc<rusqlite::InterruptHandle>>>> = Arc::default();
         let guard = InterruptSlotOnDrop(Some(Arc::clone(&slot)));
         let conn = tokio::task::spawn_blocking(move || {
-            open_connection_until(&target, &settings, hook.as_ref(), deadline, |c| {
-                *slot.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(Arc::new(c.get_interrupt_handle()));
-            })
+            // The provider, if any, is called here, off the async worker.
+            let key = keying.current()?;
+            open_connection_until(
+                &target,
+                &settings,
+                key.as_ref(),
+                hook.as_ref(),
+                deadline,
+                |c| {
+                    *slot.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(Arc::new(c.get_interrupt_handle()));
+                },
+            )
         })
         .await;
         guard.defuse();
         let conn = conn.map_err(|e| Error::Blocking(Box::new(e)))??;
-        let mut conn = SqliteConnection::new(conn, self.tracker.clone(), &self.database, "pool")?;
-        self.open_count.fetch_add(1, Ordering::Relaxed);
-        conn.open_count = Some(Arc::clone(&self.open_count));
-        Ok(conn)
+        self.adopt(conn, generation)
     }
 
     async fn recycle(
@@ -444,6 +480,11 @@ impl Manager for SqliteManager {
         if !conn.reusable() {
             return Err(RecycleError::message(
                 "connection abandoned by a cancelled task, or its state was changed",
+            ));
+        }
+        if conn.generation != self.keying.generation() {
+            return Err(RecycleError::message(
+                "connection opened with the key before rekey",
             ));
         }
         let c = conn

@@ -13,7 +13,8 @@
 //! | --- | --- |
 //! | `sqlite:///rel.db` | SQLAlchemy style: relative path `rel.db` |
 //! | `sqlite:////abs/x.db` | SQLAlchemy style: absolute path `/abs/x.db` |
-//! | `sqlite+aiosqlite:///x.db`, `sqlite+pysqlite:///x.db` | these two driver suffixes ([`SQLITE_DRIVERS`]) are accepted and dropped; any other (`+pysqlcipher`, …) is [`UrlError::UnknownDriver`] |
+//! | `sqlite+aiosqlite:///x.db`, `sqlite+pysqlite:///x.db` | these two driver suffixes ([`SQLITE_DRIVERS`]) are accepted and dropped; any other but `pysqlcipher` is [`UrlError::UnknownDriver`] |
+//! | `sqlite+pysqlcipher://:KEY@/x.db`, `sqlite+pysqlcipher://:KEY@//abs/x.db` | SQLAlchemy's SQLCipher form: an encrypted database and its key ([`SqliteUrl::key`], percent-encoded); without `:KEY@` the key comes from the settings. Opening one needs the `sqlcipher` feature; without it the settings are refused |
 //! | `sqlite://`, `sqlite:///`, `sqlite:///:memory:`, `sqlite::memory:`, `sqlite:` | unnamed in-memory database |
 //! | `sqlite:data.db`, `sqlite:/abs.db` | sqlx style: relative / absolute path |
 //! | `sqlite://data.db?mode=rwc` | sqlx style: after exactly two slashes, a single path segment is a relative path |
@@ -113,7 +114,7 @@ pub use postgres::{
     ChannelBinding, LoadBalanceHosts, PgHost, PgOptions, PgTlsParams, PostgresUrl, SslMode,
     SslNegotiation, TargetSessionAttrs,
 };
-pub use sqlite::{CacheMode, OpenMode, SqliteLocation, SqliteUrl};
+pub use sqlite::{CacheMode, OpenMode, SqliteKey, SqliteLocation, SqliteUrl};
 
 /// A database dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -237,6 +238,7 @@ impl FromStr for ConnectionUrl {
         match split_scheme(s) {
             Some((scheme, rest)) => match classify(scheme)? {
                 Scheme::Sqlite => SqliteUrl::parse_sqlite_scheme(rest).map(Self::Sqlite),
+                Scheme::SqlCipher => SqliteUrl::parse_sqlcipher_scheme(rest).map(Self::Sqlite),
                 Scheme::File => SqliteUrl::parse_file_scheme(rest).map(Self::Sqlite),
                 Scheme::Postgres => PostgresUrl::parse_url(rest).map(Self::Postgres),
             },
@@ -277,6 +279,8 @@ impl fmt::Debug for ConnectionUrl {
 pub(crate) enum Scheme {
     /// `sqlite:` or `sqlite+driver:`.
     Sqlite,
+    /// `sqlite+pysqlcipher:` (SQLCipher, SQLAlchemy's spelling).
+    SqlCipher,
     /// `file:` (a SQLite URI).
     File,
     /// `postgres:`, `postgresql:`, with or without a driver.
@@ -286,7 +290,7 @@ pub(crate) enum Scheme {
 impl Scheme {
     pub(crate) fn dialect(self) -> Dialect {
         match self {
-            Self::Sqlite | Self::File => Dialect::Sqlite,
+            Self::Sqlite | Self::SqlCipher | Self::File => Dialect::Sqlite,
             Self::Postgres => Dialect::Postgres,
         }
     }
@@ -321,6 +325,7 @@ pub(crate) fn classify(scheme: &str) -> Result<Scheme, UrlError> {
         None => (lower.as_str(), None),
     };
     let kind = match (base, driver) {
+        ("sqlite", Some("pysqlcipher")) => Scheme::SqlCipher,
         ("sqlite", _) => Scheme::Sqlite,
         ("file", None) => Scheme::File,
         ("postgres" | "postgresql", _) => Scheme::Postgres,
@@ -345,13 +350,12 @@ pub(crate) fn classify(scheme: &str) -> Result<Scheme, UrlError> {
     Ok(kind)
 }
 
-/// The `sqlite+driver` suffixes accepted (and dropped): SQLAlchemy's plain SQLite drivers.
-/// Anything else, `+pysqlcipher` (SQLCipher encryption) above all, is refused rather than
-/// silently opened as a plain file.
-pub const SQLITE_DRIVERS: &[&str] = &["aiosqlite", "pysqlite"];
+/// The `sqlite+driver` suffixes accepted: SQLAlchemy's plain SQLite drivers (dropped) and
+/// `pysqlcipher` (SQLCipher encryption, `sqlite+pysqlcipher://:KEY@/file.db`, which needs the
+/// `sqlcipher` feature to open). Anything else is refused rather than guessed at.
+pub const SQLITE_DRIVERS: &[&str] = &["aiosqlite", "pysqlite", "pysqlcipher"];
 
-pub(crate) const SQLITE_DRIVERS_EXPECTED: &str = "aiosqlite or pysqlite, or none; \
-     dbconfig opens plain SQLite files, SQLCipher encryption (pysqlcipher) is not supported";
+pub(crate) const SQLITE_DRIVERS_EXPECTED: &str = "aiosqlite, pysqlite or pysqlcipher, or none";
 
 /// Whether `s` (no scheme) starts like a libpq key=value string: an
 /// identifier, optional whitespace and `=`, or a bare `=`.

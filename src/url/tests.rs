@@ -123,6 +123,53 @@ fn redaction() {
     assert_eq!(Dialect::Sqlite.name(), "sqlite");
 }
 
+/// SQLAlchemy's SQLCipher urls: the key is read, kept out of every printed form, and the url
+/// round-trips through `to_url`.
+#[test]
+fn sqlcipher_urls() {
+    const KEY: &str = "k3y/with:odd@chars";
+    for (input, path) in [
+        (
+            "sqlite+pysqlcipher://:k3y%2Fwith%3Aodd%40chars@/app.db",
+            Some("app.db"),
+        ),
+        (
+            "sqlite+pysqlcipher://:k3y%2Fwith%3Aodd%40chars@//srv/app.db",
+            Some("/srv/app.db"),
+        ),
+        ("sqlite+pysqlcipher://:k3y%2Fwith%3Aodd%40chars@", None),
+    ] {
+        let url: ConnectionUrl = input.parse().expect(input);
+        let lite = url.as_sqlite().expect("sqlite");
+        assert!(lite.is_sqlcipher());
+        assert_eq!(lite.key().map(crate::url::SqliteKey::expose), Some(KEY));
+        assert_eq!(lite.path().and_then(|p| p.to_str()), path, "{input}");
+        for shown in [
+            format!("{url:?}"),
+            url.to_string(),
+            url.redacted(),
+            format!("{lite:#?}"),
+        ] {
+            assert!(!shown.contains("k3y"), "{shown}");
+            assert!(shown.contains("***"), "{shown}");
+        }
+        let again: ConnectionUrl = url.to_url().parse().expect("round trip");
+        assert_eq!(again, url, "{input}");
+    }
+    // No key in the url: the settings give it.
+    let url: ConnectionUrl = "sqlite+pysqlcipher:///app.db".parse().expect("valid");
+    let lite = url.as_sqlite().expect("sqlite");
+    assert!(lite.is_sqlcipher() && lite.key().is_none());
+    assert_eq!(url.to_url(), "sqlite+pysqlcipher:///app.db");
+    for bad in [
+        "sqlite+pysqlcipher://:@/a.db",
+        "sqlite+pysqlcipher://me:pw@/a.db",
+    ] {
+        let err = bad.parse::<ConnectionUrl>().expect_err(bad);
+        assert!(!format!("{err}").contains("pw"), "{err}");
+    }
+}
+
 /// A tiny xorshift generator, so the fuzz test is deterministic.
 struct Rng(u64);
 

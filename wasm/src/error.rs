@@ -35,6 +35,7 @@ impl Failure {
                 dbconfig::Error::Placeholders { .. } => "Placeholders",
                 dbconfig::Error::Encode { .. } => "Encode",
                 dbconfig::Error::Migration(_) => "Migration",
+                dbconfig::Error::NotADatabase { .. } => "NotADatabase",
                 _ => "Dbconfig",
             },
             Failure::InvalidArgument(_) => "InvalidArgument",

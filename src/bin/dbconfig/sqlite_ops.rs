@@ -92,6 +92,64 @@ pub(crate) async fn restore(url: &str, file: &Path, json: bool) -> dbconfig::Res
     )
 }
 
+/// The new key of `encrypt` and `rekey`, from `DBCONFIG_SQLITE_NEW_KEY`.
+#[cfg(feature = "sqlcipher")]
+fn new_key() -> dbconfig::Result<dbconfig::SqliteKey> {
+    const VAR: &str = "DBCONFIG_SQLITE_NEW_KEY";
+    let text = std::env::var(VAR).map_err(|_| dbconfig::Error::Unsupported {
+        key: VAR.to_owned(),
+        reason: "set the new key in this variable (it is never read from the command line)"
+            .to_owned(),
+    })?;
+    dbconfig::SqliteKey::new(text).map_err(dbconfig::Error::Settings)
+}
+
+/// `dbconfig encrypt URL FILE [--decrypt]`.
+#[cfg(feature = "sqlcipher")]
+pub(crate) async fn encrypt(
+    url: &str,
+    file: &Path,
+    decrypt: bool,
+    json: bool,
+) -> dbconfig::Result<ExitCode> {
+    let key = if decrypt { None } else { Some(new_key()?) };
+    let engine = sqlite_engine(url, "encrypt").await?;
+    let started = Instant::now();
+    let done = engine.export_encrypted(file, key).await;
+    engine.dispose();
+    done?;
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    let path = file.display().to_string();
+    if json {
+        println!(
+            "{}",
+            json!({ "path": path, "encrypted": !decrypt, "ms": ms })
+        );
+    } else {
+        let what = if decrypt { "plain" } else { "encrypted" };
+        println!("encrypt: {what} copy written to {path} in {ms:.0} ms");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dbconfig rekey URL`.
+#[cfg(feature = "sqlcipher")]
+pub(crate) async fn rekey(url: &str, json: bool) -> dbconfig::Result<ExitCode> {
+    let key = new_key()?;
+    let engine = sqlite_engine(url, "rekey").await?;
+    let started = Instant::now();
+    let done = engine.rekey(key).await;
+    engine.dispose();
+    done?;
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    if json {
+        println!("{}", json!({ "rekeyed": true, "ms": ms }));
+    } else {
+        println!("rekey: done in {ms:.0} ms; use DBCONFIG_SQLITE_NEW_KEY's key from now on");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The outcome of a backup or restore: `line` with `{pages}` and `{file}` filled in and the
 /// time appended, or one JSON object.
 fn report(

@@ -268,7 +268,7 @@ impl FromStr for PostgresUrl {
         match super::split_scheme(s) {
             Some((scheme, rest)) => match super::classify(scheme)? {
                 Scheme::Postgres => Self::parse_url(rest),
-                Scheme::Sqlite | Scheme::File => Err(UrlError::malformed(
+                Scheme::Sqlite | Scheme::SqlCipher | Scheme::File => Err(UrlError::malformed(
                     "scheme",
                     "expected a postgresql url, found a sqlite url",
                 )),

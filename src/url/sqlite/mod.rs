@@ -11,12 +11,16 @@ use super::error::UrlError;
 use super::params::{self, PATH, QUERY_VALUE};
 use super::{Dialect, Scheme};
 
+mod key;
 mod modes;
 
+pub use key::SqliteKey;
 pub use modes::{CacheMode, OpenMode, SqliteLocation};
 
-/// A parsed SQLite url. SQLite urls hold no secrets (user info is refused), so `Debug` is
-/// derived.
+/// A parsed SQLite url. The only secret one can hold is a SQLCipher key
+/// (`sqlite+pysqlcipher://:KEY@/file.db`), whose own `Debug` prints `***`, so `Debug` is
+/// derived; [`redacted`](Self::redacted) and `Display` print `:***@`. Any other user info is
+/// refused.
 ///
 /// Python sqlite3's parameters: `timeout` (seconds) and `cached_statements` are honoured by an
 /// engine built from the url (lock wait and statement cache capacity, in place of the settings);
@@ -35,6 +39,10 @@ pub struct SqliteUrl {
     params: Vec<(String, String)>,
     /// The subset of `params` that SQLite's own URI takes, decided by the `match` in `apply`.
     uri_params: Vec<(String, String)>,
+    /// Written `sqlite+pysqlcipher:`.
+    cipher: bool,
+    /// The SQLCipher key of a `sqlite+pysqlcipher://:KEY@/…` url.
+    key: Option<SqliteKey>,
 }
 
 impl SqliteUrl {
@@ -109,6 +117,17 @@ impl SqliteUrl {
         self.cached_statements
     }
 
+    /// Whether the url was written `sqlite+pysqlcipher:` (a SQLCipher database; opening it
+    /// needs the `sqlcipher` feature).
+    pub fn is_sqlcipher(&self) -> bool {
+        self.cipher
+    }
+
+    /// The SQLCipher key the url holds (`sqlite+pysqlcipher://:KEY@/file.db`).
+    pub fn key(&self) -> Option<&SqliteKey> {
+        self.key.as_ref()
+    }
+
     /// Every query parameter, keys lowercase and values in canonical
     /// spelling (booleans `true`/`false`), in input order.
     pub fn params(&self) -> &[(String, String)] {
@@ -128,12 +147,35 @@ impl SqliteUrl {
     /// else `sqlite:///<relative>` or `sqlite:////<absolute>`, then the
     /// parameters. Parsing it gives back an equal value.
     pub fn to_url(&self) -> String {
+        let key = self
+            .key
+            .as_ref()
+            .map(|k| params::encode(k.expose(), params::COMPONENT));
+        self.write(key.as_deref())
+    }
+
+    /// The url with the key, if any, written `***`.
+    pub fn redacted(&self) -> String {
+        self.write(self.key.as_ref().map(|_| "***"))
+    }
+
+    /// The url with `key` (already percent-encoded) as its user info.
+    fn write(&self, key: Option<&str>) -> String {
         let path = match &self.location {
             SqliteLocation::Memory { name: None } => None,
             SqliteLocation::Memory { name: Some(name) } => Some(name.clone()),
             SqliteLocation::File(path) => Some(path.to_string_lossy().into_owned()),
         };
-        let mut out = String::from("sqlite://");
+        let mut out = String::from(if self.cipher {
+            "sqlite+pysqlcipher://"
+        } else {
+            "sqlite://"
+        });
+        if let Some(key) = key {
+            out.push(':');
+            out.push_str(key);
+            out.push('@');
+        }
         if let Some(path) = path {
             out.push('/');
             let encoded = params::encode(&path, PATH);
@@ -156,11 +198,6 @@ impl SqliteUrl {
         out
     }
 
-    /// The same as [`to_url`](Self::to_url): SQLite urls hold no password.
-    pub fn redacted(&self) -> String {
-        self.to_url()
-    }
-
     /// Parses what follows `sqlite:` (or `sqlite+driver:`).
     pub(crate) fn parse_sqlite_scheme(rest: &str) -> Result<Self, UrlError> {
         params::check_url_chars(rest)?;
@@ -179,6 +216,39 @@ impl SqliteUrl {
             _ => params::decode(raw_path, "path")?,
         };
         url.location = url.locate(path);
+        Ok(url)
+    }
+
+    /// Parses what follows `sqlite+pysqlcipher:`: SQLAlchemy's `//:KEY@/rel.db`,
+    /// `//:KEY@//abs.db`, or any plain SQLite form without a key (given in the settings then).
+    pub(crate) fn parse_sqlcipher_scheme(rest: &str) -> Result<Self, UrlError> {
+        let (mut url, key) = match rest.strip_prefix("//") {
+            Some(after) => {
+                let authority = after.split(['/', '?']).next().unwrap_or("");
+                match authority.rfind('@') {
+                    Some(at) => {
+                        let userinfo = &authority[..at];
+                        let Some(raw_key) = userinfo.strip_prefix(':') else {
+                            return Err(UrlError::malformed(
+                                "userinfo",
+                                "a sqlite+pysqlcipher url takes only a key, no user name: \
+                                 sqlite+pysqlcipher://:KEY@/file.db",
+                            ));
+                        };
+                        let key = params::decode(raw_key, "key")?;
+                        let key = SqliteKey::new(key).map_err(|_| {
+                            UrlError::malformed("key", "the key is empty; leave out ':@' for none")
+                        })?;
+                        let path = format!("//{}", &after[at + 1..]);
+                        (Self::parse_sqlite_scheme(&path)?, Some(key))
+                    }
+                    None => (Self::parse_sqlite_scheme(rest)?, None),
+                }
+            }
+            None => (Self::parse_sqlite_scheme(rest)?, None),
+        };
+        url.cipher = true;
+        url.key = key;
         Ok(url)
     }
 
@@ -215,6 +285,8 @@ impl SqliteUrl {
             cached_statements: None,
             params: Vec::new(),
             uri_params: Vec::new(),
+            cipher: false,
+            key: None,
         };
         for (key, raw) in params::split_query(query.unwrap_or(""))? {
             let value = params::decode(raw, "query")?;
@@ -376,8 +448,8 @@ fn refuse_userinfo(raw_path: &str) -> Result<(), UrlError> {
 fn userinfo_error() -> UrlError {
     UrlError::malformed(
         "userinfo",
-        "a sqlite url takes no user name or password (SQLite has no login, and encrypted \
-         databases are not supported); percent-encode '@' as %40 in a file name",
+        "a sqlite url takes no user name or password (SQLite has no login; a SQLCipher key is \
+         written sqlite+pysqlcipher://:KEY@/file.db); percent-encode '@' as %40 in a file name",
     )
 }
 
@@ -412,6 +484,7 @@ impl FromStr for SqliteUrl {
         };
         match super::classify(scheme)? {
             Scheme::Sqlite => Self::parse_sqlite_scheme(rest),
+            Scheme::SqlCipher => Self::parse_sqlcipher_scheme(rest),
             Scheme::File => Self::parse_file_scheme(rest),
             Scheme::Postgres => Err(UrlError::malformed(
                 "scheme",
