@@ -4,7 +4,7 @@ use dbconfig::ConnectionUrl;
 
 /// Parses `text`; when it parses: `to_url()` parses to an equal value with the same
 /// `is_inmemory`, and the redacted forms never carry the password (the redacted URL parses back
-/// to the same URL with the password replaced by `***`).
+/// to the same URL with the password, or a SQLite URL's SQLCipher key, replaced by `***`).
 pub fn check_url(text: &str) {
     let Ok(url) = text.parse::<ConnectionUrl>() else {
         return;
@@ -19,6 +19,18 @@ pub fn check_url(text: &str) {
     let redacted = url.redacted();
     assert_eq!(url.to_string(), redacted);
     assert_eq!(format!("{url:?}"), format!("ConnectionUrl({redacted:?})"));
+    if let Some(key) = url.as_sqlite().and_then(|lite| lite.key()) {
+        // The SQLCipher key: `***` in every printed form, the rest of the url kept.
+        let shown: ConnectionUrl = redacted
+            .parse()
+            .unwrap_or_else(|e| panic!("redacted {redacted:?} does not parse: {e}"));
+        let shown = shown.as_sqlite().expect("still sqlite");
+        assert_eq!(shown.key().map(|k| k.expose()), Some("***"));
+        assert_eq!(shown.location(), url.as_sqlite().unwrap().location());
+        if key.expose() != "***" {
+            assert!(!format!("{url:?}").contains(&format!(":{}@", key.expose())));
+        }
+    }
     if let Some(pg) = url.as_postgres() {
         let shown: ConnectionUrl = redacted
             .parse()

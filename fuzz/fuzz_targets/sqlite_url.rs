@@ -19,6 +19,9 @@ enum Prefix {
     FileSlash2,
     FileSlash3,
     Upper,
+    /// `sqlite+pysqlcipher://:KEY@/` with the key as given (raw, possibly hostile).
+    Cipher(String),
+    CipherNoKey,
     Other(String),
 }
 
@@ -68,6 +71,8 @@ fn render(input: &Input) -> String {
         Prefix::FileSlash2 => "file://".to_owned(),
         Prefix::FileSlash3 => "file:///".to_owned(),
         Prefix::Upper => "SQLITE:///".to_owned(),
+        Prefix::Cipher(key) => format!("sqlite+pysqlcipher://:{key}@/"),
+        Prefix::CipherNoKey => "sqlite+pysqlcipher:///".to_owned(),
         Prefix::Other(s) => s.clone(),
     };
     match &input.path {

@@ -23,7 +23,8 @@
 //! - **Cost**: each page is encrypted on write and decrypted on read, and every new connection
 //!   derives the key from a passphrase (PBKDF2, 256,000 iterations by default: tens of
 //!   milliseconds). A pool keeps connections open, so that cost is paid per connection, not
-//!   per query; a raw key (`x'<64 hex digits>'`) skips the derivation.
+//!   per query (with `pool_size = 0` every session pays it); a raw key (`x'<64 hex digits>'`)
+//!   skips the derivation.
 
 use std::sync::Arc;
 #[cfg(not(target_family = "wasm"))]
