@@ -128,14 +128,16 @@ pub trait DatabaseConfig: Send + Sync {
 
 /// Identifies the engine a config builds: the dialect, the URL and every setting that shapes the
 /// engine (pool sizes, timeouts, TLS, application name, search path, PRAGMAs…), plus the
-/// identity of an `on_connect` hook, a key provider and a tracker. Its `Debug` redacts the
+/// identity of an `on_connect` hook, a credentials hook (SQLite key provider, PostgreSQL
+/// `before_connect`) and a tracker. Its `Debug` redacts the
 /// password and the key.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UniqueKey {
     dialect: Dialect,
     settings: Settings,
     hook: Option<usize>,
-    key_provider: Option<usize>,
+    /// The SQLite key provider or the PostgreSQL `before_connect` hook.
+    credentials: Option<usize>,
     tracker: Option<usize>,
 }
 
@@ -158,16 +160,22 @@ impl UniqueKey {
             dialect,
             settings: settings.clone(),
             hook,
-            key_provider: None,
+            credentials: None,
             tracker,
         }
     }
 
-    /// The same key for a config whose connections get their key from `provider` (its
-    /// address).
-    #[cfg_attr(any(target_family = "wasm", not(feature = "sqlite")), allow(dead_code))]
-    pub(crate) fn with_key_provider(mut self, provider: Option<usize>) -> Self {
-        self.key_provider = provider;
+    /// The same key for a config whose connections get their secrets from `hook` (its
+    /// address): a SQLite key provider or a PostgreSQL `before_connect` hook.
+    #[cfg_attr(
+        any(
+            target_family = "wasm",
+            not(any(feature = "sqlite", feature = "postgres"))
+        ),
+        allow(dead_code)
+    )]
+    pub(crate) fn with_credentials_hook(mut self, hook: Option<usize>) -> Self {
+        self.credentials = hook;
         self
     }
 
@@ -185,7 +193,7 @@ impl fmt::Debug for UniqueKey {
             .field("dialect", &self.dialect)
             .field("settings", &self.settings)
             .field("hook", &self.hook.is_some())
-            .field("key_provider", &self.key_provider.is_some())
+            .field("credentials", &self.credentials.is_some())
             .field("tracker", &self.tracker.is_some())
             .finish()
     }

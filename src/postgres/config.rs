@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::connect::ConnectPlan;
 use super::engine::PostgresEngine;
+use super::hooks::{BoxError, BoxFuture, Credentials, Hooks};
 use super::session::{PostgresSession, PostgresTransaction};
 use crate::config::{DatabaseConfig, UniqueKey};
 use crate::error::Result;
@@ -32,6 +33,7 @@ pub struct PostgresConfig {
     /// Its `connection_url` is a PostgreSQL URL (checked by `from_settings`): the config's only
     /// copy of it.
     settings: Arc<Settings>,
+    hooks: Hooks,
     tracker: Option<Arc<ConnectionTracker>>,
 }
 
@@ -41,6 +43,8 @@ impl std::fmt::Debug for PostgresConfig {
         f.debug_struct("PostgresConfig")
             .field("url", &self.url().redacted())
             .field("settings", &self.settings)
+            .field("before_connect", &self.hooks.before_connect.is_some())
+            .field("on_connect", &self.hooks.on_connect.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -68,8 +72,68 @@ impl PostgresConfig {
         }
         Ok(PostgresConfig {
             settings: Arc::new(settings),
+            hooks: Hooks::default(),
             tracker: None,
         })
+    }
+
+    /// Calls `hook` before each new connection opens, for the credentials to open it with
+    /// (say, a short-lived cloud IAM token): the [`Credentials`] it returns replace the URL's
+    /// user and/or password. With `pool_recycle` shorter than a token's life, connections are
+    /// reopened, and so pick up a rotated secret, without a restart; connections already open
+    /// keep working (PostgreSQL checks passwords only at login).
+    ///
+    /// Bounded by `connection_timeout` together with the rest of the connect; an error is
+    /// [`Error::Hook`](crate::Error::Hook) for that connection. Configs with different hooks get
+    /// different engines.
+    ///
+    /// ```no_run
+    /// # async fn fetch_token() -> Result<String, std::io::Error> { Ok(String::new()) }
+    /// # fn demo() -> dbconfig::Result<()> {
+    /// use dbconfig::postgres::Credentials;
+    /// let config = dbconfig::PostgresConfig::new("postgresql://app@db.internal/app")?
+    ///     .before_connect(|| async { Ok(Credentials::password(fetch_token().await?)) });
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn before_connect<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = std::result::Result<Credentials, BoxError>>
+            + Send
+            + 'static,
+    {
+        self.hooks.before_connect = Some(Arc::new(move || Box::pin(hook())));
+        self
+    }
+
+    /// Runs `hook` on each new connection before the pool hands it out (the SQLite
+    /// `on_connect`'s counterpart): `SET` a session parameter, prepare statements, `LISTEN`…
+    /// Bounded by `connection_timeout` with the rest of the connect; an error is
+    /// [`Error::Hook`](crate::Error::Hook) and the connection is closed. Configs with different
+    /// hooks get different engines.
+    ///
+    /// ```no_run
+    /// # fn demo() -> dbconfig::Result<()> {
+    /// let config = dbconfig::PostgresConfig::new("postgresql://app@db.internal/app")?
+    ///     .on_connect(|client| Box::pin(async move {
+    ///         client.batch_execute("SET lock_timeout = '2s'").await?;
+    ///         Ok(())
+    ///     }));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn on_connect<F>(mut self, hook: F) -> Self
+    where
+        F: for<'c> Fn(
+                &'c tokio_postgres::Client,
+            ) -> BoxFuture<'c, std::result::Result<(), BoxError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.hooks.on_connect = Some(Arc::new(hook));
+        self
     }
 
     crate::config::config_methods!(Postgres, PostgresUrl);
@@ -84,6 +148,7 @@ impl PostgresConfig {
         PostgresEngine::build(
             Arc::clone(&self.settings),
             plan,
+            self.hooks.clone(),
             ConnectionTracker::for_new_engine(self.tracker.as_ref()),
             self.url().redacted(),
         )
@@ -111,11 +176,13 @@ impl DatabaseConfig for PostgresConfig {
     }
 
     fn unique_key(&self) -> UniqueKey {
+        let (on_connect, before_connect) = self.hooks.identities();
         UniqueKey::new(
             Dialect::Postgres,
             &self.settings,
-            None,
+            on_connect,
             self.tracker.as_ref().map(|t| Arc::as_ptr(t) as usize),
         )
+        .with_credentials_hook(before_connect)
     }
 }

@@ -7,8 +7,8 @@ use deadpool::managed::Object;
 use tokio_postgres::NoTls;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::classify;
 use super::connect::ConnectPlan;
+use super::hooks::Hooks;
 use super::pool::{PgConnector, PgManager};
 use crate::engine::{PoolCore, RegisteredEngine, pooled_engine_methods};
 use crate::error::Result;
@@ -25,7 +25,7 @@ pub struct PostgresEngine {
 }
 
 pub(crate) struct EngineInner {
-    core: PoolCore<PgManager>,
+    pub(crate) core: PoolCore<PgManager>,
     pub(crate) limits: Limits,
     /// The TLS connector of the engine's connections, for cancel requests (which open a
     /// connection of their own).
@@ -91,6 +91,7 @@ impl PostgresEngine {
     pub(crate) fn build(
         settings: Arc<Settings>,
         plan: ConnectPlan,
+        hooks: Hooks,
         tracker: Option<Arc<ConnectionTracker>>,
         database: String,
     ) -> Result<Self> {
@@ -99,6 +100,7 @@ impl PostgresEngine {
         let connector = PgConnector {
             tls: tls.clone(),
             after_connect: plan.after_connect,
+            hooks,
             tracker,
             database: database.clone(),
         };
@@ -125,7 +127,7 @@ impl PostgresEngine {
     /// new one (bounded by `connection_timeout`).
     pub(crate) async fn checkout(&self) -> Result<Object<PgManager>> {
         let connect_limit = self.inner.limits.connect;
-        self.inner.core.checkout(connect_limit, classify).await
+        self.inner.core.checkout(connect_limit, |e| e).await
     }
 
     /// The longest dbconfig waits for the server to answer one round trip of its own (BEGIN,

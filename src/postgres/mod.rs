@@ -5,11 +5,15 @@
 //!   or `set_config(…)` after connecting in PgBouncer mode).
 //! - `tls.rs`: rustls with verification always on.
 //! - `pool.rs`: the deadpool manager (connect, verified recycling, maximum age, tracker).
+//! - `hooks.rs`: the per-connection hooks, `before_connect` (credentials) and `on_connect`.
+//! - [`listen`]: `LISTEN`/`NOTIFY` on a connection of its own that reconnects.
 //! - `engine.rs`, `session.rs`, `config.rs`: the engine, sessions and transactions, the trait.
 
 mod config;
 mod connect;
 mod engine;
+mod hooks;
+pub mod listen;
 mod pool;
 mod portable;
 mod schema_ops;
@@ -19,6 +23,8 @@ mod value;
 
 pub use config::PostgresConfig;
 pub use engine::PostgresEngine;
+pub use hooks::{BeforeConnect, BoxError, BoxFuture, Credentials, PgOnConnect};
+pub use listen::{ListenEvent, Listener};
 pub use session::{PostgresSession, PostgresTransaction};
 
 use crate::error::Error;

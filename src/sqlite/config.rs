@@ -181,7 +181,7 @@ impl DatabaseConfig for SqliteConfig {
                 .map(|h| Arc::as_ptr(h).cast::<()>() as usize),
             self.tracker.as_ref().map(|t| Arc::as_ptr(t) as usize),
         )
-        .with_key_provider(
+        .with_credentials_hook(
             self.key_provider
                 .as_ref()
                 .map(|p| Arc::as_ptr(p).cast::<()>() as usize),

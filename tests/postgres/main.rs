@@ -8,6 +8,8 @@ mod common;
 
 mod cancel;
 mod commit_pipelining;
+mod hooks;
+mod listen;
 mod pool;
 mod restart;
 mod settings;
