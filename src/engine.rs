@@ -21,6 +21,7 @@ use tokio::task::AbortHandle;
 use crate::config::UniqueKey;
 use crate::error::{Error, Result, WaitingFor};
 use crate::settings::Settings;
+use crate::telemetry::PoolMetrics;
 
 /// Pool status: how many connections exist, how many are idle, how many sessions wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,7 @@ pub(crate) struct PoolCore<M: Manager> {
     pub(crate) settings: Arc<Settings>,
     /// The redacted URL, for `Debug` and the tracker.
     pub(crate) database: String,
+    pub(crate) metrics: Arc<PoolMetrics>,
     disposed: AtomicBool,
 }
 
@@ -59,6 +61,7 @@ impl<M: Manager> PoolCore<M> {
         manager: M,
         settings: Arc<Settings>,
         database: String,
+        metrics: Arc<PoolMetrics>,
         create: Option<Duration>,
         recycle: Option<Duration>,
     ) -> Result<Self> {
@@ -76,6 +79,7 @@ impl<M: Manager> PoolCore<M> {
             pool,
             settings,
             database,
+            metrics,
             disposed: AtomicBool::new(false),
         })
     }
@@ -90,10 +94,25 @@ impl<M: Manager> PoolCore<M> {
     where
         M::Error: std::error::Error + Send + Sync + 'static,
     {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| pool_error(e, self.settings.pool_timeout, connect_limit, backend))
+        let started = std::time::Instant::now();
+        let got = self.pool.get().await;
+        let timed_out = matches!(got, Err(deadpool::managed::PoolError::Timeout(_)));
+        self.metrics
+            .checked_out(started.elapsed(), got.is_ok(), timed_out);
+        self.report_state();
+        got.map_err(|e| pool_error(e, self.settings.pool_timeout, connect_limit, backend))
+    }
+
+    /// A connection handed out by [`checkout`](Self::checkout) left its session (back to the
+    /// pool, or closed).
+    pub(crate) fn returned(&self) {
+        self.metrics.returned();
+        self.report_state();
+    }
+
+    fn report_state(&self) {
+        let s = self.pool.status();
+        self.metrics.pool_state(s.available, s.waiting);
     }
 
     /// The overflow policy: with `open` connections, a returned one is kept only up to

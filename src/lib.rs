@@ -107,6 +107,8 @@ pub mod engine;
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(not(target_family = "wasm"))]
+pub mod telemetry;
 
 #[cfg(all(
     not(target_family = "wasm"),

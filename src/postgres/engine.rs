@@ -13,7 +13,9 @@ use super::pool::{PgConnector, PgManager};
 use crate::engine::{PoolCore, RegisteredEngine, pooled_engine_methods};
 use crate::error::Result;
 use crate::settings::Settings;
+use crate::telemetry::PoolMetrics;
 use crate::tracker::ConnectionTracker;
+use crate::url::Dialect;
 
 /// A pooled PostgreSQL database. Cheap to clone; all clones share one pool.
 ///
@@ -27,6 +29,8 @@ pub struct PostgresEngine {
 pub(crate) struct EngineInner {
     pub(crate) core: PoolCore<PgManager>,
     pub(crate) limits: Limits,
+    /// The database name, for the transaction span's `db.namespace`.
+    pub(crate) namespace: String,
     /// The TLS connector of the engine's connections, for cancel requests (which open a
     /// connection of their own).
     cancel_tls: Option<MakeRustlsConnect>,
@@ -96,6 +100,7 @@ impl PostgresEngine {
         database: String,
     ) -> Result<Self> {
         let limits = Limits::new(&settings);
+        let settings_namespace = plan.pg_config.get_dbname().unwrap_or_default().to_owned();
         let tls = plan.tls.as_ref().map(|t| t.connector()).transpose()?;
         let connector = PgConnector {
             tls: tls.clone(),
@@ -104,17 +109,24 @@ impl PostgresEngine {
             tracker,
             database: database.clone(),
         };
+        let metrics = Arc::new(PoolMetrics::new(
+            Dialect::Postgres,
+            &database,
+            settings.max_connections(),
+        ));
         let manager = PgManager::new(
             plan.pg_config,
             connector,
+            Arc::clone(&metrics),
             settings.pool_recycle,
             settings.postgres.pool_pre_ping,
         );
         let connect = Some(limits.connect);
         Ok(PostgresEngine {
             inner: Arc::new(EngineInner {
-                core: PoolCore::new(manager, settings, database, connect, connect)?,
+                core: PoolCore::new(manager, settings, database, metrics, connect, connect)?,
                 limits,
+                namespace: settings_namespace,
                 cancel_tls: tls,
             }),
         })
@@ -166,6 +178,7 @@ impl PostgresEngine {
                 Err(_) => drop(Object::take(conn)),
             },
         }
+        self.inner.core.returned();
     }
 
     fn give_back(&self, conn: Object<PgManager>) {

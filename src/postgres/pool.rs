@@ -18,6 +18,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::classify;
 use super::hooks::{Credentials, Hooks};
 use crate::error::Error;
+use crate::telemetry::PoolMetrics;
 use crate::tracker::{ConnectionId, ConnectionTracker, next_connection_id};
 use crate::url::Dialect;
 
@@ -202,6 +203,7 @@ pub(crate) struct PgManager {
     inner: deadpool_postgres::Manager,
     pub(crate) connector: Arc<PgConnector>,
     pub(crate) pg_config: tokio_postgres::Config,
+    metrics: Arc<PoolMetrics>,
     max_age: Option<Duration>,
     pre_ping: Option<Duration>,
 }
@@ -210,6 +212,7 @@ impl PgManager {
     pub(crate) fn new(
         pg_config: tokio_postgres::Config,
         connector: PgConnector,
+        metrics: Arc<PoolMetrics>,
         max_age: Option<Duration>,
         pre_ping: Option<Duration>,
     ) -> Self {
@@ -226,6 +229,7 @@ impl PgManager {
             ),
             connector,
             pg_config,
+            metrics,
             max_age,
             pre_ping,
         }
@@ -237,7 +241,9 @@ impl managed::Manager for PgManager {
     type Error = Error;
 
     async fn create(&self) -> Result<ClientWrapper, Error> {
+        let started = std::time::Instant::now();
         let (client, task) = self.connector.open(&self.pg_config).await?;
+        self.metrics.created(started.elapsed());
         // Not attached to the manager's pool-wide `statement_caches` (deadpool-postgres keeps
         // that private); dbconfig never clears the caches pool-wide.
         Ok(ClientWrapper::new(client, task))

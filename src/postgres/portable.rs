@@ -149,7 +149,7 @@ impl PostgresTransaction<'_> {
     )> {
         let statement = self.prepare_cached(sql).await?;
         let params = bind(&statement, params)?;
-        echo(self.own.echo, sql);
+        self.span.in_scope(|| echo(self.own.echo, sql));
         Ok((statement, params))
     }
 }
@@ -172,7 +172,7 @@ impl Executor for PostgresTransaction<'_> {
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
-        echo(self.own.echo, sql);
+        self.span.in_scope(|| echo(self.own.echo, sql));
         let client = self.connection();
         self.answer_within(1, client.batch_execute(sql))
             .await?

@@ -17,6 +17,7 @@ use super::engine::{Health, PostgresEngine};
 use super::pool::PgManager;
 use crate::config::LockMode;
 use crate::error::{Error, Result, WaitingFor};
+use crate::url::Dialect;
 
 /// A unit of work on one pooled connection, taken lazily on first use and returned when the
 /// session is dropped.
@@ -184,8 +185,13 @@ impl PostgresSession {
         let Some(client) = self.conn.as_deref() else {
             return Err(Error::Disposed);
         };
+        let span = crate::telemetry::transaction_span(
+            Dialect::Postgres,
+            &self.engine.inner.namespace,
+            true,
+        );
         if own.echo {
-            tracing::info!(target: "dbconfig::sql", pipelined = true, "{BEGIN}");
+            span.in_scope(|| tracing::info!(target: "dbconfig::sql", pipelined = true, "{BEGIN}"));
         }
         let mut begin: Pending<'_> = Box::pin(client.batch_execute(BEGIN));
         let begin = match send_now(begin.as_mut()) {
@@ -200,6 +206,7 @@ impl PostgresSession {
             own,
             statement_cache,
             done: false,
+            span,
         })
     }
 
@@ -260,6 +267,8 @@ pub struct PostgresTransaction<'s> {
     pub(super) own: Own,
     pub(super) statement_cache: usize,
     done: bool,
+    /// The transaction's span (`crate::telemetry`).
+    pub(super) span: tracing::Span,
 }
 
 impl std::fmt::Debug for PostgresTransaction<'_> {
@@ -373,7 +382,8 @@ impl<'s> PostgresTransaction<'s> {
         let client = self.client;
         // Echoed once, when sent, as BEGIN is.
         if self.own.echo {
-            tracing::info!(target: "dbconfig::sql", pipelined = true, "COMMIT");
+            self.span
+                .in_scope(|| tracing::info!(target: "dbconfig::sql", pipelined = true, "COMMIT"));
         }
         let own = Own {
             sql: "COMMIT",

@@ -14,7 +14,9 @@ use super::target::OpenTarget;
 use crate::engine::{PoolCore, RegisteredEngine, pooled_engine_methods};
 use crate::error::Result;
 use crate::settings::Settings;
+use crate::telemetry::PoolMetrics;
 use crate::tracker::ConnectionTracker;
+use crate::url::Dialect;
 
 /// A pooled SQLite database. Cheap to clone; all clones share one pool.
 ///
@@ -81,6 +83,11 @@ impl SqliteEngine {
         } else {
             None
         };
+        let metrics = Arc::new(PoolMetrics::new(
+            Dialect::Sqlite,
+            &database,
+            settings.max_connections(),
+        ));
         let manager = SqliteManager {
             target: Arc::clone(&target),
             settings: Arc::clone(&settings),
@@ -90,11 +97,12 @@ impl SqliteEngine {
             open_count: Arc::clone(&open_count),
             keying: Arc::clone(&keying),
             spare: Mutex::new(spare),
+            metrics: Arc::clone(&metrics),
         };
         let create = settings.connection_timeout;
         Ok(SqliteEngine {
             inner: Arc::new(EngineInner {
-                core: PoolCore::new(manager, settings, database, create, None)?,
+                core: PoolCore::new(manager, settings, database, metrics, create, None)?,
                 lane: lane_for(&target.identity),
                 target,
                 keying,
@@ -123,7 +131,10 @@ impl SqliteEngine {
             || !(self.inner.core).keeps(self.inner.open_count.load(Ordering::Relaxed))
         {
             drop(Object::take(conn));
+        } else {
+            drop(conn);
         }
+        self.inner.core.returned();
     }
 
     /// True for an in-memory database.

@@ -36,6 +36,7 @@ use super::op::{BusyWait, Failure, Op};
 use super::target::OpenTarget;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
+use crate::telemetry::PoolMetrics;
 use crate::tracker::{ConnectionId, ConnectionTracker, next_connection_id};
 use crate::url::Dialect;
 
@@ -402,6 +403,7 @@ pub(crate) struct SqliteManager {
     pub(crate) keying: Arc<Keying>,
     /// A connection opened when the engine was created (to check its key), handed out first.
     pub(crate) spare: Mutex<Option<Connection>>,
+    pub(crate) metrics: Arc<PoolMetrics>,
 }
 
 impl SqliteManager {
@@ -430,6 +432,7 @@ impl Manager for SqliteManager {
         if let Some(conn) = spare.filter(|_| generation == 0) {
             return self.adopt(conn, generation);
         }
+        let started = Instant::now();
         let target = Arc::clone(&self.target);
         let keying = Arc::clone(&self.keying);
         let settings = Arc::clone(&self.settings);
@@ -462,6 +465,7 @@ impl Manager for SqliteManager {
         .await;
         guard.defuse();
         let conn = conn.map_err(|e| Error::Blocking(Box::new(e)))??;
+        self.metrics.created(started.elapsed());
         self.adopt(conn, generation)
     }
 

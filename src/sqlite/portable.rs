@@ -5,6 +5,7 @@
 
 use rusqlite::Connection;
 use rusqlite::fallible_iterator::FallibleIterator;
+use tracing::Instrument as _;
 
 use super::bind::{self, Args, StatementInfo};
 use super::op::{Failure, failure, once};
@@ -109,21 +110,30 @@ impl Executor for SqliteTransaction<'_> {
     }
 
     async fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
+        let span = self.span.clone();
         let conn: &mut SqliteConnection = self.connection();
         mark_if_pragma_set(conn, sql);
-        conn.run_portable(execute, sql, Args::Params(params)).await
+        conn.run_portable(execute, sql, Args::Params(params))
+            .instrument(span)
+            .await
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+        let span = self.span.clone();
         let conn: &mut SqliteConnection = self.connection();
         mark_if_pragma_set(conn, sql);
-        conn.run_portable(query, sql, Args::Params(params)).await
+        conn.run_portable(query, sql, Args::Params(params))
+            .instrument(span)
+            .await
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        let span = self.span.clone();
         let conn: &mut SqliteConnection = self.connection();
         mark_if_pragma_set(conn, sql);
-        conn.run_portable(batch, sql, Args::Values(&[])).await
+        conn.run_portable(batch, sql, Args::Values(&[]))
+            .instrument(span)
+            .await
     }
 }
 

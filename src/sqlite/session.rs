@@ -2,6 +2,7 @@
 
 use deadpool::managed::Object;
 use rusqlite::Connection;
+use tracing::Instrument as _;
 
 use super::begin::BeginMode;
 use super::bind::Args;
@@ -11,6 +12,7 @@ use super::op::control;
 use super::pool::{ConnState, SqliteConnection, SqliteManager};
 use crate::config::LockMode;
 use crate::error::{Error, Result};
+use crate::url::Dialect;
 
 /// A unit of work on one pooled connection, taken lazily on first use and returned when the
 /// session is dropped.
@@ -106,19 +108,33 @@ impl SqliteSession {
     pub async fn begin(&mut self, mode: BeginMode) -> Result<SqliteTransaction<'_>> {
         let lane = if mode.writes() {
             let settings = self.engine.settings();
-            Some(enter(&self.engine.inner.lane, settings.sqlite.busy_timeout).await?)
+            let started = std::time::Instant::now();
+            let lane = enter(&self.engine.inner.lane, settings.sqlite.busy_timeout).await;
+            self.engine
+                .inner
+                .core
+                .metrics
+                .lane_waited(started.elapsed());
+            Some(lane?)
         } else {
             None
         };
+        let span = crate::telemetry::transaction_span(
+            Dialect::Sqlite,
+            &self.engine.inner.target.identity,
+            mode.writes(),
+        );
         let conn = self.connection().await?;
         // Waits for another process's lock off the async worker.
         conn.run_portable(control, mode.sql(), Args::Values(&[]))
+            .instrument(span.clone())
             .await?;
         Ok(SqliteTransaction {
             conn,
             lane,
             mode,
             finished: false,
+            span,
         })
     }
 
@@ -133,6 +149,7 @@ impl SqliteSession {
     pub(crate) fn discard_connection(&mut self) {
         if let Some(conn) = self.conn.take() {
             drop(Object::take(conn));
+            self.engine.inner.core.returned();
         }
     }
 }
@@ -152,6 +169,8 @@ pub struct SqliteTransaction<'s> {
     lane: Option<LaneGuard>,
     mode: BeginMode,
     finished: bool,
+    /// The transaction's span (`crate::telemetry`).
+    pub(super) span: tracing::Span,
 }
 
 impl std::fmt::Debug for SqliteTransaction<'_> {
@@ -182,6 +201,7 @@ impl SqliteTransaction<'_> {
     /// # Errors
     /// Whatever `f` returns.
     pub fn run<R>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
+        let _in = self.span.enter();
         self.conn.run(f)
     }
 
@@ -194,7 +214,7 @@ impl SqliteTransaction<'_> {
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     {
-        self.conn.interact(f).await
+        self.conn.interact(f).instrument(self.span.clone()).await
     }
 
     /// Commits. On error the transaction is still open and rolls back when dropped.
@@ -226,6 +246,7 @@ impl SqliteTransaction<'_> {
         // `COMMIT` may wait for readers (rollback-journal mode): off the async worker.
         self.conn
             .run_portable(control, sql, Args::Values(&[]))
+            .instrument(self.span.clone())
             .await?;
         self.finished = true;
         self.lane = None;
