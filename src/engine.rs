@@ -97,9 +97,13 @@ impl<M: Manager> PoolCore<M> {
         let started = std::time::Instant::now();
         let got = self.pool.get().await;
         let timed_out = matches!(got, Err(deadpool::managed::PoolError::Timeout(_)));
-        self.metrics
-            .checked_out(started.elapsed(), got.is_ok(), timed_out);
-        self.report_state();
+        let waited = started.elapsed();
+        self.metrics.checked_out(waited, got.is_ok(), timed_out);
+        // The pool's counts take its lock: read after a wait, and at every return (which sets
+        // the idle gauge exactly), not on the fast path.
+        if waited > Duration::from_micros(100) || got.is_err() {
+            self.report_state();
+        }
         got.map_err(|e| pool_error(e, self.settings.pool_timeout, connect_limit, backend))
     }
 

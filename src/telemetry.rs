@@ -11,7 +11,7 @@
 //!
 //! | name | kind | what |
 //! |---|---|---|
-//! | `db.client.connection.count` | gauge, label `db.client.connection.state` = `used` / `idle` | connections handed out / idle in the pool |
+//! | `db.client.connection.count` | gauge, label `db.client.connection.state` = `used` / `idle` | connections handed out / idle in the pool (idle is read from the pool when a connection returns and after a wait: it can show a connection taken since as idle until the next return) |
 //! | `db.client.connection.max` | gauge | `pool_size + max_overflow` |
 //! | `db.client.connection.pending_requests` | gauge | sessions waiting for a connection |
 //! | `db.client.connection.wait_time` | histogram, seconds | time to get a connection from the pool (including opening one) |

@@ -206,6 +206,9 @@ pub(crate) struct PgManager {
     metrics: Arc<PoolMetrics>,
     max_age: Option<Duration>,
     pre_ping: Option<Duration>,
+    /// `target_session_attrs=read-write`: the pre-ping also checks that the server still takes
+    /// writes, so that after a failover a connection to a read-only server is not kept.
+    writable: bool,
 }
 
 impl PgManager {
@@ -221,6 +224,8 @@ impl PgManager {
             recycling_method: RecyclingMethod::Fast,
         };
         let connector = Arc::new(connector);
+        let writable = pg_config.get_target_session_attrs()
+            == tokio_postgres::config::TargetSessionAttrs::ReadWrite;
         PgManager {
             inner: deadpool_postgres::Manager::from_connect(
                 pg_config.clone(),
@@ -232,6 +237,7 @@ impl PgManager {
             metrics,
             max_age,
             pre_ping,
+            writable,
         }
     }
 }
@@ -265,10 +271,26 @@ impl managed::Manager for PgManager {
             .pre_ping
             .is_some_and(|idle| metrics.last_used() >= idle)
         {
-            client
-                .simple_query("")
-                .await
-                .map_err(|e| RecycleError::Backend(classify(e)))?;
+            if self.writable {
+                let rows = client
+                    .simple_query("SHOW transaction_read_only")
+                    .await
+                    .map_err(|e| RecycleError::Backend(classify(e)))?;
+                let read_only = rows.iter().any(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0) == Some("on"),
+                    _ => false,
+                });
+                if read_only {
+                    return Err(RecycleError::message(
+                        "the server is read-only now (target_session_attrs=read-write)",
+                    ));
+                }
+            } else {
+                client
+                    .simple_query("")
+                    .await
+                    .map_err(|e| RecycleError::Backend(classify(e)))?;
+            }
         }
         Ok(())
     }

@@ -161,6 +161,69 @@ impl PgCluster {
         })
     }
 
+    /// Starts a streaming-replication standby of `primary`: `pg_basebackup -R` (which writes
+    /// `standby.signal` and `primary_conninfo`), then its own port and `pg_ctl -w start` (which
+    /// returns once the standby accepts read-only connections).
+    pub fn start_standby(primary: &PgCluster) -> Result<PgCluster, String> {
+        let tools = primary.tools;
+        let root = make_root_dir(tools)?;
+        let mut guard = DirGuard {
+            tools,
+            root: root.clone(),
+            armed: true,
+        };
+        let data = root.join("data");
+        let log = root.join("server.log");
+        let mut backup = tools.server_command("pg_basebackup");
+        backup
+            .args(["-h", HOST, "-p", &primary.port.to_string(), "-U", SUPERUSER])
+            .arg("-D")
+            .arg(&data)
+            .args(["-R", "-X", "stream", "--no-sync", "-c", "fast"])
+            .current_dir(&root);
+        scrub_pg_env(&mut backup);
+        run(&mut backup)?;
+        let conf_path = data.join("postgresql.conf");
+        let base_conf = fs::read_to_string(&conf_path)
+            .map_err(|e| format!("reading {}: {e}", conf_path.display()))?;
+        let mut attempt = 0;
+        let port = loop {
+            attempt += 1;
+            let port = free_port()?;
+            let conf = cluster_conf(&base_conf, &root, &["hot_standby = on".into()], port);
+            write_existing(&conf_path, conf.as_bytes())?;
+            match pg_ctl_start(tools, &data, &log, &root) {
+                Ok(()) => break port,
+                Err(e) if attempt < 5 && port_taken(&log) => {
+                    eprintln!("pg: port {port} was taken, retrying with another one ({e})");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let (watchdog, stdin) = spawn_watchdog(tools, &root, &data)?;
+        guard.armed = false;
+        Ok(PgCluster {
+            tools,
+            root,
+            data,
+            log,
+            port,
+            watchdog_stdin: Mutex::new(Some(stdin)),
+            watchdog: Mutex::new(Some(watchdog)),
+        })
+    }
+
+    /// Promotes a standby to a primary (`pg_ctl promote -w`: returns once it accepts writes).
+    pub fn promote(&self) -> Result<(), String> {
+        let mut cmd = self.tools.server_command("pg_ctl");
+        cmd.arg("-D")
+            .arg(&self.data)
+            .args(["-w", "-t", PG_CTL_TIMEOUT, "promote"])
+            .current_dir(&self.root);
+        run(&mut cmd).map(drop)
+    }
+
     /// TCP port the server listens on.
     pub fn port(&self) -> u16 {
         self.port

@@ -8,6 +8,7 @@ mod common;
 
 mod cancel;
 mod commit_pipelining;
+mod failover;
 mod hooks;
 mod listen;
 mod pool;

@@ -1,0 +1,117 @@
+//! A primary and a streaming standby started from the local binaries (`initdb`,
+//! `pg_basebackup -R`, `pg_ctl`): a `target_session_attrs=read-only` URL lands on the standby
+//! (`pg_is_in_recovery()` inside), a `read-write` URL over both hosts writes on the primary; then
+//! the primary stops and the standby is promoted, and within a bounded time writes succeed on
+//! the new primary through the same engine, with the rows written before.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::pg::{ClusterOptions, PgCluster, own_cluster};
+use dbconfig::{PostgresConfig, PostgresEngine, Settings};
+
+/// `(pg_is_in_recovery(), inet_server_port())` of a connection of `engine`.
+async fn where_am_i(engine: &PostgresEngine) -> dbconfig::Result<(bool, i32)> {
+    let mut session = engine.session();
+    let client = session.client().await?;
+    let row = client
+        .query_one("SELECT pg_is_in_recovery(), inet_server_port()", &[])
+        .await?;
+    Ok((row.get(0), row.get(1)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_follow_a_promoted_standby() {
+    let Some(primary) = own_cluster(ClusterOptions::default()) else {
+        return;
+    };
+    let standby = match PgCluster::start_standby(&primary) {
+        Ok(standby) => standby,
+        Err(e) if !common::pg::in_ci() => {
+            eprintln!("skipping: no standby ({e})");
+            return;
+        }
+        Err(e) => panic!("standby: {e}"),
+    };
+    let (p1, p2) = (primary.port(), standby.port());
+
+    // Reads marked for a standby land on it.
+    let reader = PostgresConfig::new(&format!(
+        "postgresql://postgres@127.0.0.1:{p1},127.0.0.1:{p2}/postgres?target_session_attrs=read-only"
+    ))
+    .unwrap()
+    .build_engine()
+    .unwrap();
+    assert_eq!(where_am_i(&reader).await.unwrap(), (true, i32::from(p2)));
+
+    // Writes go to whichever host takes them.
+    let mut settings = Settings::new().with_url(
+        format!(
+            "postgresql://postgres@127.0.0.1:{p1},127.0.0.1:{p2}/postgres?target_session_attrs=read-write"
+        )
+        .parse()
+        .unwrap(),
+    );
+    settings.connection_timeout = Some(Duration::from_secs(3));
+    // Check every checkout, so that a connection to a server that went away or turned
+    // read-only is replaced at once.
+    settings.postgres.pool_pre_ping = Some(Duration::ZERO);
+    let writer = PostgresConfig::from_settings(settings)
+        .unwrap()
+        .build_engine()
+        .unwrap();
+    assert_eq!(where_am_i(&writer).await.unwrap(), (false, i32::from(p1)));
+    {
+        let mut session = writer.session();
+        let client = session.client().await.unwrap();
+        client
+            .batch_execute("CREATE TABLE moved (id int); INSERT INTO moved VALUES (1), (2)")
+            .await
+            .unwrap();
+    }
+    // The standby has replayed the rows before the switch (streaming replication is
+    // asynchronous: wait for it).
+    let replayed = common::eventually(Duration::from_secs(30), async || {
+        let mut session = reader.session();
+        let Ok(client) = session.client().await else {
+            return false;
+        };
+        client
+            .query_one("SELECT count(*) FROM moved", &[])
+            .await
+            .is_ok_and(|r| r.get::<_, i64>(0) == 2)
+    })
+    .await;
+    assert!(replayed, "the standby never replayed the rows");
+
+    // Failover: the primary goes away, the standby is promoted.
+    primary.stop().unwrap();
+    standby.promote().unwrap();
+    let moved = common::eventually(Duration::from_secs(30), async || {
+        let mut session = writer.session();
+        let Ok(client) = session.client().await else {
+            return false;
+        };
+        client
+            .execute("INSERT INTO moved VALUES (3)", &[])
+            .await
+            .is_ok()
+    })
+    .await;
+    assert!(moved, "writes never reached the promoted standby");
+    assert_eq!(where_am_i(&writer).await.unwrap(), (false, i32::from(p2)));
+    let mut session = writer.session();
+    let n: i64 = session
+        .client()
+        .await
+        .unwrap()
+        .query_one("SELECT count(*) FROM moved", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 3);
+    drop(session);
+    writer.dispose();
+    reader.dispose();
+}
