@@ -11,7 +11,7 @@
 //!
 //! | name | kind | what |
 //! |---|---|---|
-//! | `db.client.connection.count` | gauge, label `db.client.connection.state` = `used` / `idle` | connections handed out / idle in the pool (idle is read from the pool when a connection returns and after a wait: it can show a connection taken since as idle until the next return) |
+//! | `db.client.connection.count` | gauge, label `db.client.connection.state` = `used` / `idle` | connections handed out / idle in the pool (idle is read from the pool after a wait and at every 8th return, so it can lag by a few checkouts) |
 //! | `db.client.connection.max` | gauge | `pool_size + max_overflow` |
 //! | `db.client.connection.pending_requests` | gauge | sessions waiting for a connection |
 //! | `db.client.connection.wait_time` | histogram, seconds | time to get a connection from the pool (including opening one) |
@@ -24,6 +24,7 @@
 //! PostgreSQL database) and `write` (a write transaction); BEGIN, COMMIT and ROLLBACK are events
 //! in it, and with `echo` the statements run through dbconfig are too.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram};
@@ -39,6 +40,7 @@ pub(crate) struct PoolMetrics {
     create_time: Histogram,
     timeouts: Counter,
     lane_wait: Histogram,
+    returns: AtomicU64,
 }
 
 impl PoolMetrics {
@@ -62,6 +64,7 @@ impl PoolMetrics {
             create_time: metrics::histogram!("db.client.connection.create_time", &labels),
             timeouts: metrics::counter!("db.client.connection.timeouts", &labels),
             lane_wait: metrics::histogram!("dbconfig.sqlite.writer_lane.wait_time", &labels),
+            returns: AtomicU64::new(0),
         }
     }
 
@@ -76,9 +79,13 @@ impl PoolMetrics {
         }
     }
 
-    /// A connection handed out earlier is back (pooled or closed).
-    pub(crate) fn returned(&self) {
+    /// A connection handed out earlier is back (pooled or closed). True every 8th time: the
+    /// caller then reads the pool's idle and waiting counts ([`pool_state`](Self::pool_state)).
+    pub(crate) fn returned(&self) -> bool {
         self.used.decrement(1.0);
+        self.returns
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(8)
     }
 
     /// The pool's idle and waiting counts, as of now.
