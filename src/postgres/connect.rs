@@ -35,6 +35,8 @@ impl ConnectPlan {
             prepared_statement_cache_size: _,
             pgbouncer_mode,
             tls,
+            // Each replica gets a plan of its own (the engine builds them).
+            replica_urls: _,
         } = &settings.postgres;
         let connection_timeout = &settings.connection_timeout;
 

@@ -31,6 +31,10 @@ pub(crate) struct EngineInner {
     pub(crate) limits: Limits,
     /// The database name, for the transaction span's `db.namespace`.
     pub(crate) namespace: String,
+    /// Read replicas (`postgres.replica_urls`), each an engine of its own.
+    pub(crate) replicas: Vec<Replica>,
+    /// The next replica to try (round robin).
+    next_replica: std::sync::atomic::AtomicUsize,
     /// The TLS connector of the engine's connections, for cancel requests (which open a
     /// connection of their own).
     cancel_tls: Option<MakeRustlsConnect>,
@@ -91,7 +95,93 @@ impl std::fmt::Debug for PostgresEngine {
     }
 }
 
+/// How long a replica that could not be reached is skipped: reads go to the primary meanwhile,
+/// then one read tries the replica again.
+pub(crate) const REPLICA_RETRY: Duration = Duration::from_secs(10);
+
+/// One read replica: its engine (same settings and hooks as the primary's, its own pool) and
+/// until when it is skipped.
+pub(crate) struct Replica {
+    pub(crate) engine: PostgresEngine,
+    skip_until: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Replica {
+    fn build_all(
+        settings: &Settings,
+        hooks: &Hooks,
+        tracker: Option<&Arc<ConnectionTracker>>,
+    ) -> Result<Vec<Replica>> {
+        settings
+            .postgres
+            .replica_urls
+            .iter()
+            .filter_map(|url| url.as_postgres())
+            .map(|url| {
+                let mut own = settings.clone();
+                own.postgres.replica_urls.clear();
+                own.connection_url = Some(url.clone().into());
+                let plan = ConnectPlan::new(url, &own)?;
+                let engine = PostgresEngine::build(
+                    Arc::new(own),
+                    plan,
+                    hooks.clone(),
+                    tracker.cloned(),
+                    url.redacted(),
+                )?;
+                Ok(Replica {
+                    engine,
+                    skip_until: std::sync::Mutex::new(None),
+                })
+            })
+            .collect()
+    }
+
+    fn usable(&self, now: std::time::Instant) -> bool {
+        self.skip_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none_or(|until| now >= until)
+    }
+}
+
 impl PostgresEngine {
+    /// The next replica to send a read-only transaction to, in turn, skipping those that
+    /// failed within [`REPLICA_RETRY`].
+    pub(crate) fn pick_replica(&self) -> Option<usize> {
+        let replicas = &self.inner.replicas;
+        if replicas.is_empty() {
+            return None;
+        }
+        let start = self
+            .inner
+            .next_replica
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let now = std::time::Instant::now();
+        (0..replicas.len())
+            .map(|k| (start + k) % replicas.len())
+            .find(|&i| replicas[i].usable(now))
+    }
+
+    /// Skips replica `i` for [`REPLICA_RETRY`] after `error`.
+    pub(crate) fn replica_failed(&self, i: usize, error: &crate::Error) {
+        let Some(replica) = self.inner.replicas.get(i) else {
+            return;
+        };
+        *replica
+            .skip_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(std::time::Instant::now() + REPLICA_RETRY);
+        tracing::warn!(
+            target: "dbconfig",
+            replica = %replica.engine.inner.core.database,
+            error = %error,
+            retry_in_s = REPLICA_RETRY.as_secs(),
+            "read replica unreachable: reads go to the primary"
+        );
+    }
+
     pub(crate) fn build(
         settings: Arc<Settings>,
         plan: ConnectPlan,
@@ -100,6 +190,7 @@ impl PostgresEngine {
         database: String,
     ) -> Result<Self> {
         let limits = Limits::new(&settings);
+        let replicas = Replica::build_all(&settings, &hooks, tracker.as_ref())?;
         let settings_namespace = plan.pg_config.get_dbname().unwrap_or_default().to_owned();
         let tls = plan.tls.as_ref().map(|t| t.connector()).transpose()?;
         let connector = PgConnector {
@@ -127,6 +218,8 @@ impl PostgresEngine {
                 core: PoolCore::new(manager, settings, database, metrics, connect, connect)?,
                 limits,
                 namespace: settings_namespace,
+                replicas,
+                next_replica: std::sync::atomic::AtomicUsize::new(0),
                 cancel_tls: tls,
             }),
         })
@@ -234,6 +327,9 @@ impl PostgresEngine {
 impl RegisteredEngine for PostgresEngine {
     fn dispose_now(&self) {
         self.inner.core.close();
+        for replica in &self.inner.replicas {
+            replica.engine.dispose_now();
+        }
     }
 
     fn engine_id(&self) -> u64 {

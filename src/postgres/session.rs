@@ -27,6 +27,8 @@ pub struct PostgresSession {
     /// What is known of the connection: see [`PostgresEngine::release`] for what each state
     /// means when the connection is given back.
     pub(super) health: Health,
+    /// A session of the read replica (by index) that `begin_read_only` last used.
+    replica: Option<(usize, Box<PostgresSession>)>,
 }
 
 impl PostgresEngine {
@@ -101,6 +103,7 @@ impl PostgresSession {
             engine,
             conn: None,
             health: Health::Idle,
+            replica: None,
         }
     }
 
@@ -179,8 +182,60 @@ impl PostgresSession {
         mode: impl Into<LockMode>,
     ) -> Result<PostgresTransaction<'_>> {
         let _: LockMode = mode.into();
+        self.begin_with(BEGIN, true).await
+    }
+
+    /// Begins a read-only transaction (`READ ONLY`, READ COMMITTED) on a read replica when
+    /// the engine has some (`postgres.replica_urls`; taken in turn), else on the primary.
+    ///
+    /// A replica may lag behind the primary: a transaction here need not see what this
+    /// application committed a moment ago (use [`begin_transaction`](Self::begin_transaction)
+    /// to read your own writes). When a replica cannot give a connection (it is down, or
+    /// `pool_timeout` / `connection_timeout` run out), the failure is logged, the replica is
+    /// skipped for 10 s, and the transaction runs on the next replica or the primary: only the
+    /// first read after a replica goes away waits, at most those limits.
+    ///
+    /// # Errors
+    /// As [`begin_transaction`](Self::begin_transaction), on the primary.
+    pub async fn begin_read_only(&mut self) -> Result<PostgresTransaction<'_>> {
+        let engine = self.engine.clone();
+        let mut on_replica = false;
+        while let Some(i) = engine.pick_replica() {
+            if self.replica.as_ref().is_none_or(|(j, _)| *j != i) {
+                let session = engine.inner.replicas[i].engine.session();
+                self.replica = Some((i, Box::new(session)));
+            }
+            let Some((_, session)) = self.replica.as_mut() else {
+                break;
+            };
+            match session.client().await {
+                Ok(_) => {
+                    on_replica = true;
+                    break;
+                }
+                Err(e) => {
+                    engine.replica_failed(i, &e);
+                    self.replica = None;
+                }
+            }
+        }
+        if on_replica {
+            // Set only right after `self.replica` got its connection.
+            return match self.replica.as_mut() {
+                Some((_, session)) => session.begin_with(BEGIN_READ_ONLY, false).await,
+                None => Err(Error::Disposed),
+            };
+        }
+        self.begin_with(BEGIN_READ_ONLY, false).await
+    }
+
+    async fn begin_with(
+        &mut self,
+        begin_sql: &'static str,
+        write: bool,
+    ) -> Result<PostgresTransaction<'_>> {
         let statement_cache = self.engine.inner.limits.statement_cache;
-        let own = self.own(BEGIN);
+        let own = self.own(begin_sql);
         self.client().await?;
         let Some(client) = self.conn.as_deref() else {
             return Err(Error::Disposed);
@@ -188,12 +243,14 @@ impl PostgresSession {
         let span = crate::telemetry::transaction_span(
             Dialect::Postgres,
             &self.engine.inner.namespace,
-            true,
+            write,
         );
         if own.echo {
-            span.in_scope(|| tracing::info!(target: "dbconfig::sql", pipelined = true, "{BEGIN}"));
+            span.in_scope(
+                || tracing::info!(target: "dbconfig::sql", pipelined = true, "{begin_sql}"),
+            );
         }
-        let mut begin: Pending<'_> = Box::pin(client.batch_execute(BEGIN));
+        let mut begin: Pending<'_> = Box::pin(client.batch_execute(begin_sql));
         let begin = match send_now(begin.as_mut()) {
             Poll::Ready(Err(e)) => return Err(classify(e)),
             Poll::Ready(Ok(())) => None,
@@ -243,6 +300,7 @@ pub(super) async fn prepare(
 }
 
 const BEGIN: &str = "START TRANSACTION ISOLATION LEVEL READ COMMITTED";
+const BEGIN_READ_ONLY: &str = "START TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY";
 
 /// The answer to a request already sent.
 type Pending<'s> =

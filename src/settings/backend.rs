@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{SettingsError, SqlitePragmas, setters};
-use crate::url::SqliteKey;
+use crate::url::{ConnectionUrl, SqliteKey};
 
 /// What only SQLite uses: lock waits and PRAGMAs. Field of [`Settings::sqlite`](super::Settings).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -111,6 +111,17 @@ pub struct PostgresSettings {
     pub pgbouncer_mode: bool,
     /// TLS. Defaults to off.
     pub tls: TlsSettings,
+    /// Read replicas: PostgreSQL URLs that
+    /// [`PostgresSession::begin_read_only`](crate::PostgresSession::begin_read_only) sends its
+    /// transactions to (in turn), falling back to the primary while a replica cannot be
+    /// reached. Same settings and hooks as the primary. Environment: `DBCONFIG_REPLICA_URLS`,
+    /// separated by spaces. Serialised with passwords as `***` unless `with_secrets()`.
+    /// Defaults to none.
+    #[cfg_attr(
+        feature = "serde",
+        serde(skip_serializing, deserialize_with = "super::serde_form::replica_urls")
+    )]
+    pub replica_urls: Vec<ConnectionUrl>,
 }
 
 impl Default for PostgresSettings {
@@ -123,6 +134,7 @@ impl Default for PostgresSettings {
             prepared_statement_cache_size: None,
             pgbouncer_mode: false,
             tls: TlsSettings::default(),
+            replica_urls: Vec::new(),
         }
     }
 }
@@ -135,6 +147,7 @@ setters!(PostgresSettings {
     with_prepared_statement_cache_size => prepared_statement_cache_size: Option<u32>,
     with_pgbouncer_mode => pgbouncer_mode: bool,
     with_tls => tls: TlsSettings,
+    with_replica_urls => replica_urls: Vec<ConnectionUrl>,
 });
 
 /// PostgreSQL TLS settings. Verification of the server certificate is always on when TLS is

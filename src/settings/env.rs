@@ -53,6 +53,7 @@ pub const ENV_VARS: &[EnvVar] = vars! {
     "postgres.search_path" => ["DBCONFIG_SEARCH_PATH", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH"],
     "postgres.prepared_statement_cache_size" => ["DBCONFIG_PREPARED_STATEMENT_CACHE_SIZE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_PREPARED_STATEMENT_CACHE_SIZE"],
     "postgres.pgbouncer_mode" => ["DBCONFIG_PGBOUNCER_MODE"],
+    "postgres.replica_urls" => ["DBCONFIG_REPLICA_URLS"],
     "postgres.tls.enabled" => ["DBCONFIG_TLS_ENABLED", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED"],
     "postgres.tls.ca_file" => ["DBCONFIG_TLS_CA_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE"],
     "postgres.tls.cert_file" => ["DBCONFIG_TLS_CERT_FILE", "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CERT_FILE"],
@@ -173,6 +174,17 @@ impl Settings {
             "pool_timeout" => self.pool_timeout = parse_duration(key, value)?,
             "statement_cache_size" => {
                 self.statement_cache_size = Some(parse_int(key, value, COUNT)?)
+            }
+            "postgres.replica_urls" => {
+                postgres.replica_urls = value
+                    .split_whitespace()
+                    .map(|url| {
+                        url.parse().map_err(|source| SettingsError::InvalidUrl {
+                            key: key.to_owned(),
+                            source,
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
             }
             "sqlite.busy_timeout" => sqlite.busy_timeout = parse_duration(key, value)?,
             "sqlite.setup_busy_timeout" => {

@@ -114,6 +114,7 @@ fn every_field_from_dbconfig_names() {
                 key_file: Some("/k.pem".into()),
                 check_hostname: false,
             },
+            replica_urls: Vec::new(),
         },
     };
     assert_eq!(s, expected);
@@ -366,4 +367,41 @@ fn sqlite_key_from_the_environment() {
     // In memory: nothing on disk to encrypt.
     let err = from(&[("DBCONFIG_CONNECTION_URL", "sqlite+pysqlcipher://:a@")]).unwrap_err();
     assert_eq!(err.key(), "sqlite.key");
+}
+
+/// `DBCONFIG_REPLICA_URLS`: PostgreSQL URLs separated by spaces; their passwords are redacted
+/// when the settings are serialised.
+#[test]
+fn replica_urls_from_the_environment() {
+    let s = from(&[
+        ("DBCONFIG_CONNECTION_URL", "postgresql://u:pw@primary/app"),
+        (
+            "DBCONFIG_REPLICA_URLS",
+            "postgresql://u:r1-secret@replica1/app  postgresql://u:r2-secret@replica2/app",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(s.postgres.replica_urls.len(), 2);
+    assert!(!format!("{s:?}").contains("secret"));
+    #[cfg(feature = "serde")]
+    {
+        let shown = serde_json::to_string(&s).unwrap();
+        assert!(
+            !shown.contains("secret") && shown.contains("replica2"),
+            "{shown}"
+        );
+        let clear = serde_json::to_string(&s.with_secrets()).unwrap();
+        let back: Settings = serde_json::from_str(&clear).unwrap();
+        assert_eq!(back, s);
+        assert!(serde_json::from_str::<Settings>(&shown).is_err());
+    }
+    // A replica of a SQLite database, or a SQLite replica: refused.
+    let err = from(&[
+        ("DBCONFIG_CONNECTION_URL", "sqlite:///app.db"),
+        ("DBCONFIG_REPLICA_URLS", "postgresql://replica/app"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.key(), "postgres.replica_urls");
+    let err = from(&[("DBCONFIG_REPLICA_URLS", "not a url")]).unwrap_err();
+    assert_eq!(err.key(), "DBCONFIG_REPLICA_URLS");
 }

@@ -187,7 +187,28 @@ impl Settings {
         ranges::check_all(self)?;
         self.postgres.tls.validate()?;
         self.sqlite.pragmas.validate()?;
-        self.check_sqlcipher()
+        self.check_sqlcipher()?;
+        self.check_replicas()
+    }
+
+    /// Replicas are PostgreSQL URLs, of a PostgreSQL primary.
+    fn check_replicas(&self) -> Result<(), SettingsError> {
+        if self.postgres.replica_urls.is_empty() {
+            return Ok(());
+        }
+        let postgres = |url: &ConnectionUrl| url.as_postgres().is_some();
+        if !self.postgres.replica_urls.iter().all(postgres)
+            || self
+                .connection_url
+                .as_ref()
+                .is_some_and(|url| !postgres(url))
+        {
+            return Err(SettingsError::Conflict {
+                key: "postgres.replica_urls".into(),
+                reason: "read replicas are PostgreSQL URLs, for a PostgreSQL connection_url",
+            });
+        }
+        Ok(())
     }
 
     /// The SQLCipher key in effect: the url's (`sqlite+pysqlcipher://:KEY@/…`) or

@@ -59,7 +59,17 @@ struct Repr<'a> {
     pool_timeout: Duration,
     statement_cache_size: Option<u32>,
     sqlite: SqliteRepr<'a>,
-    postgres: &'a PostgresSettings,
+    postgres: PostgresRepr<'a>,
+}
+
+/// [`PostgresSettings`] with its replica URLs (which its own `Serialize` leaves out), passwords
+/// in clear or `***`.
+#[derive(Serialize)]
+struct PostgresRepr<'a> {
+    #[serde(flatten)]
+    settings: &'a PostgresSettings,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    replica_urls: Vec<String>,
 }
 
 /// [`SqliteSettings`] with its key (which its own `Serialize` leaves out) in clear or `***`.
@@ -109,7 +119,20 @@ impl<'a> Repr<'a> {
                     },
                 ),
             },
-            postgres,
+            postgres: PostgresRepr {
+                settings: postgres,
+                replica_urls: postgres
+                    .replica_urls
+                    .iter()
+                    .map(|url| {
+                        if with_secrets {
+                            url.to_url()
+                        } else {
+                            url.redacted()
+                        }
+                    })
+                    .collect(),
+            },
         }
     }
 }
@@ -239,18 +262,32 @@ fn opt_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Duration>>,
 
 /// Reads the URL; a password of `***` (what serialising without [`WithSecrets`] writes)
 /// is an error rather than a wrong password.
+/// Reads `postgres.replica_urls`: PostgreSQL URLs, none with a redacted password.
+pub(super) fn replica_urls<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<ConnectionUrl>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|text| read_url(text))
+        .collect()
+}
+
 fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<ConnectionUrl>>, D::Error> {
     let Some(text) = Option::<String>::deserialize(d)? else {
         return Ok(Some(None));
     };
-    let url: ConnectionUrl = text.parse().map_err(serde::de::Error::custom)?;
+    read_url(&text).map(|url| Some(Some(url)))
+}
+
+fn read_url<E: serde::de::Error>(text: &str) -> Result<ConnectionUrl, E> {
+    let url: ConnectionUrl = text.parse().map_err(E::custom)?;
     let password = url.as_postgres().and_then(|pg| pg.password());
     let key = url.as_sqlite().and_then(|lite| lite.key());
     if password == Some(REDACTED) || key.is_some_and(|key| key.expose() == REDACTED) {
-        return Err(serde::de::Error::custom(
+        return Err(E::custom(
             "connection_url: the password or key is redacted (\"***\"): serialise the settings \
              with Settings::with_secrets() to keep it, or set the url again",
         ));
     }
-    Ok(Some(Some(url)))
+    Ok(url)
 }

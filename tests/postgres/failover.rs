@@ -6,6 +6,8 @@
 
 use crate::common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::pg::{ClusterOptions, PgCluster, own_cluster};
@@ -114,4 +116,109 @@ async fn writes_follow_a_promoted_standby() {
     drop(session);
     writer.dispose();
     reader.dispose();
+}
+
+/// `pg_is_in_recovery()` inside a read-only transaction of `session`.
+async fn read_only_on_standby(session: &mut dbconfig::PostgresSession) -> dbconfig::Result<bool> {
+    let tx = session.begin_read_only().await?;
+    let in_recovery: bool = tx
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await?
+        .get(0);
+    tx.commit().await?;
+    Ok(in_recovery)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_transactions_use_the_replica_and_fall_back() {
+    let Some(primary) = own_cluster(ClusterOptions::default()) else {
+        return;
+    };
+    let standby = match PgCluster::start_standby(&primary) {
+        Ok(standby) => standby,
+        Err(e) if !common::pg::in_ci() => {
+            eprintln!("skipping: no standby ({e})");
+            return;
+        }
+        Err(e) => panic!("standby: {e}"),
+    };
+    let mut settings = Settings::new().with_url(primary.url("postgres").parse().unwrap());
+    settings.postgres.replica_urls = vec![standby.url("postgres").parse().unwrap()];
+    settings.connection_timeout = Some(Duration::from_secs(2));
+    let engine = PostgresConfig::from_settings(settings)
+        .unwrap()
+        .build_engine()
+        .unwrap();
+    let mut session = engine.session();
+    // Read-only transactions land on the standby, others on the primary.
+    assert!(read_only_on_standby(&mut session).await.unwrap());
+    let tx = session.begin_transaction(false).await.unwrap();
+    let in_recovery: bool = tx
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    tx.commit().await.unwrap();
+    assert!(!in_recovery);
+    drop(session);
+
+    // Under a read load, the standby stops: reads continue on the primary; only reads in
+    // flight when it stopped, or the first one after, may fail.
+    let done = Arc::new(AtomicBool::new(false));
+    let (on_standby, on_primary) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (engine, done) = (engine.clone(), Arc::clone(&done));
+            let (on_standby, on_primary) = (Arc::clone(&on_standby), Arc::clone(&on_primary));
+            tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                while !done.load(Ordering::SeqCst) {
+                    let mut session = engine.session();
+                    let outcome = read_only_on_standby(&mut session).await.ok();
+                    match outcome {
+                        Some(true) => on_standby.fetch_add(1, Ordering::SeqCst),
+                        Some(false) => on_primary.fetch_add(1, Ordering::SeqCst),
+                        None => 0,
+                    };
+                    outcomes.push(outcome);
+                    tokio::task::yield_now().await;
+                }
+                outcomes
+            })
+        })
+        .collect();
+    let loaded = common::eventually(Duration::from_secs(30), async || {
+        on_standby.load(Ordering::SeqCst) >= 40
+    })
+    .await;
+    assert!(loaded, "no reads on the standby");
+    standby.stop().unwrap();
+    let moved = common::eventually(Duration::from_secs(30), async || {
+        on_primary.load(Ordering::SeqCst) >= 200
+    })
+    .await;
+    done.store(true, Ordering::SeqCst);
+    assert!(moved, "reads did not move to the primary");
+    let mut failures_after_fallback = 0;
+    let mut failures = 0;
+    for reader in readers {
+        let outcomes = reader.await.unwrap();
+        failures += outcomes.iter().filter(|o| o.is_none()).count();
+        // Once a read ran on the primary, no later read of that task fails.
+        if let Some(first) = outcomes.iter().position(|o| *o == Some(false)) {
+            failures_after_fallback += outcomes[first..].iter().filter(|o| o.is_none()).count();
+        }
+    }
+    assert_eq!(failures_after_fallback, 0);
+    // At most the reads in flight when the standby stopped and those handed a pooled
+    // connection the server had already closed: one per task plus one per pooled connection
+    // (`pool_size + max_overflow` = 15).
+    assert!(failures <= 4 + 15, "{failures} reads failed");
+    // Reads after the stop, on the primary, with no error.
+    let mut session = engine.session();
+    for _ in 0..5 {
+        assert!(!read_only_on_standby(&mut session).await.unwrap());
+    }
+    drop(session);
+    engine.dispose();
 }
