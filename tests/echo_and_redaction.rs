@@ -2,41 +2,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use dbconfig::{AnyConfig, ConnectionUrl, DatabaseConfig, Settings, SqliteConfig};
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn echo_logs_each_statement_with_its_duration() {
-    let capture = Capture::default();
+    let capture = common::Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(capture.clone())
         .with_max_level(tracing::Level::INFO)
@@ -79,7 +49,7 @@ async fn echo_logs_each_statement_with_its_duration() {
     );
 
     // Without echo: nothing from dbconfig::sql.
-    capture.0.lock().unwrap().clear();
+    capture.clear();
     let quiet = SqliteConfig::new("sqlite://")
         .unwrap()
         .build_engine()
@@ -146,7 +116,7 @@ async fn postgres_echo_logs_our_statements_and_never_the_password() {
     let Some(url) = common::pg_url("echo") else {
         return;
     };
-    let capture = Capture::default();
+    let capture = common::Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(capture.clone())
         .with_max_level(tracing::Level::TRACE)

@@ -8,10 +8,9 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dbconfig::{DatabaseConfig, Error, Settings, SqliteConfig, SqliteEngine, SqliteKey};
@@ -348,31 +347,11 @@ async fn the_key_from_a_url_or_a_provider() {
     assert!(matches!(both.build_engine(), Err(Error::Settings(_))));
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// With `echo`, every statement is logged: never the key, through open, rekey and export; nor
 /// do Debug, serialised settings or the tracker show it.
 #[tokio::test(flavor = "current_thread")]
 async fn the_key_never_reaches_a_log() {
-    let capture = Capture::default();
+    let capture = common::Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(capture.clone())
         .with_max_level(tracing::Level::TRACE)
@@ -427,12 +406,6 @@ async fn the_key_never_reaches_a_log() {
     // The redacted form does not read back as if `***` were the key.
     assert!(serde_json::from_str::<Settings>(&serialised).is_err());
     engine.dispose();
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }
 
 /// `dbconfig encrypt` and `dbconfig rekey`: keys from the environment only, never printed.

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -222,29 +221,9 @@ async fn postgres_pool_metrics() {
     exhaust!(recorder, engine.clone(), client);
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Runs `work` under a subscriber that writes span closes and events; returns what it wrote.
 async fn traced(work: impl AsyncFnOnce()) -> String {
-    let capture = Capture::default();
+    let capture = common::Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(capture.clone())
         .with_max_level(tracing::Level::INFO)
@@ -254,7 +233,7 @@ async fn traced(work: impl AsyncFnOnce()) -> String {
     let guard = tracing::subscriber::set_default(subscriber);
     work().await;
     drop(guard);
-    String::from_utf8(capture.0.lock().unwrap().clone()).unwrap()
+    capture.text()
 }
 
 async fn one_transaction<C: DatabaseConfig>(config: &C) {

@@ -4,8 +4,12 @@
 //! cargo run --release --example loadgen -- \
 //!     --backend sqlite|postgres --workload write|read|mixed|checkout \
 //!     --concurrency C --ops N [--url URL] [--pool-size 10] [--commit pipelined|apart] \
-//!     [--api native|portable|alternate]
+//!     [--api native|portable|alternate] [--replica URL]
 //! ```
+//!
+//! `--replica URL` (PostgreSQL, native API) sets `postgres.replica_urls` and sends each read
+//! through `begin_read_only()`, so reads run on the replica; loadgen first waits until the
+//! replica has replayed the preloaded rows.
 //!
 //! `--api portable` runs the same ops through the portable API (`Executor` / `Transaction`,
 //! `$N` placeholders, `Row::get`), one generic function for both backends, and reports itself
@@ -57,7 +61,7 @@ struct Mode {
 }
 
 fn parse_args() -> Result<(Args, Mode), String> {
-    let args = plan::parse_args(&["--commit", "--api"])?;
+    let args = plan::parse_args(&["--commit", "--api", "--replica"])?;
     let pipelined = match args.own("--commit").unwrap_or("pipelined") {
         "pipelined" => true,
         "apart" => false,
@@ -83,6 +87,31 @@ fn parse_args() -> Result<(Args, Mode), String> {
 enum Engine {
     Sqlite(SqliteEngine),
     Postgres(PostgresEngine),
+}
+
+/// Waits (at most 60 s) until the replica has replayed the preloaded rows.
+async fn replica_caught_up(engine: &PostgresEngine) -> dbconfig::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut session = engine.session();
+        let tx = session.begin_read_only().await?;
+        let n: i64 = tx
+            .query_one("SELECT count(*) FROM bench_kv", &[])
+            .await
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        tx.commit().await?;
+        if n >= PRELOAD {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(dbconfig::Error::Unsupported {
+                key: "--replica".into(),
+                reason: format!("the replica has {n} of {PRELOAD} rows after 60 s"),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn prepare_pg(engine: &PostgresEngine) -> dbconfig::Result<()> {
@@ -161,9 +190,17 @@ async fn one_op(engine: &Engine, op: Op, pipelined: bool, portable: bool) -> Res
 
 async fn one_op_pg(engine: &PostgresEngine, op: Op, pipelined: bool) -> Result<(), OpError> {
     let mut session = engine.session();
-    let tx = session
-        .begin_transaction(matches!(op, Op::Write { .. }))
-        .await?;
+    // Reads go to a replica when `--replica` gave one (on the primary otherwise).
+    let tx = match op {
+        Op::Read { .. } if !engine.settings().postgres.replica_urls.is_empty() => {
+            session.begin_read_only().await?
+        }
+        _ => {
+            session
+                .begin_transaction(matches!(op, Op::Write { .. }))
+                .await?
+        }
+    };
     match op {
         Op::Write { id, v } => {
             let statement = tx.prepare_cached(PG_INSERT).await?;
@@ -301,6 +338,9 @@ async fn main() {
     };
     let mut settings = or_exit("DBCONFIG_* variables", Settings::from_env());
     settings.connection_url = Some(or_exit("--url", url.parse()));
+    if let Some(replica) = args.own("--replica") {
+        settings.postgres.replica_urls = vec![or_exit("--replica", replica.parse())];
+    }
     settings.pool_size = args.pool_size;
     let engine = if args.backend == "sqlite" {
         let config = or_exit("settings", SqliteConfig::from_settings(settings));
@@ -311,6 +351,9 @@ async fn main() {
         let config = or_exit("settings", PostgresConfig::from_settings(settings));
         let engine = or_exit("engine", config.engine().await);
         or_exit("preload", prepare_pg(&engine).await);
+        if args.own("--replica").is_some() {
+            or_exit("replica", replica_caught_up(&engine).await);
+        }
         Engine::Postgres(engine)
     };
     eprintln!("loadgen: preloaded {PRELOAD} rows");

@@ -92,13 +92,12 @@ impl PgCluster {
         let tools = toolchain()?;
         let root = make_root_dir(tools)?;
         // Removes the directory (and stops a half-started server) on every early return.
-        let mut guard = DirGuard {
+        let guard = DirGuard {
             tools,
             root: root.clone(),
             armed: true,
         };
         let data = root.join("data");
-        let log = root.join("server.log");
 
         let mut initdb = tools.server_command("initdb");
         initdb
@@ -130,13 +129,28 @@ impl PgCluster {
             write_private_file(tools, &data.join(name), contents)?;
         }
 
-        // The port comes from binding port 0; another process may take it before the server
-        // binds it, so a bind failure is retried with a fresh port.
+        Self::configure_and_start(tools, root, &base_conf, &opts.conf, guard)
+    }
+
+    /// Writes `postgresql.conf` (`base_conf` plus the test settings, `extra` and a free port)
+    /// and starts the server in `root/data`, retrying with another port if one was taken
+    /// meanwhile (the port comes from binding port 0; another process may take it before the
+    /// server binds it); then starts the watchdog.
+    fn configure_and_start(
+        tools: &'static Toolchain,
+        root: PathBuf,
+        base_conf: &str,
+        extra: &[String],
+        mut guard: DirGuard,
+    ) -> Result<PgCluster, String> {
+        let data = root.join("data");
+        let log = root.join("server.log");
+        let conf_path = data.join("postgresql.conf");
         let mut attempt = 0;
         let port = loop {
             attempt += 1;
             let port = free_port()?;
-            let conf = cluster_conf(&base_conf, &root, &opts.conf, port);
+            let conf = cluster_conf(base_conf, &root, extra, port);
             write_existing(&conf_path, conf.as_bytes())?;
             match pg_ctl_start(tools, &data, &log, &root) {
                 Ok(()) => break port,
@@ -147,7 +161,6 @@ impl PgCluster {
                 Err(e) => return Err(e),
             }
         };
-
         let (watchdog, stdin) = spawn_watchdog(tools, &root, &data)?;
         guard.armed = false;
         Ok(PgCluster {
@@ -167,13 +180,12 @@ impl PgCluster {
     pub fn start_standby(primary: &PgCluster) -> Result<PgCluster, String> {
         let tools = primary.tools;
         let root = make_root_dir(tools)?;
-        let mut guard = DirGuard {
+        let guard = DirGuard {
             tools,
             root: root.clone(),
             armed: true,
         };
         let data = root.join("data");
-        let log = root.join("server.log");
         let mut backup = tools.server_command("pg_basebackup");
         backup
             .args(["-h", HOST, "-p", &primary.port.to_string(), "-U", SUPERUSER])
@@ -186,32 +198,7 @@ impl PgCluster {
         let conf_path = data.join("postgresql.conf");
         let base_conf = fs::read_to_string(&conf_path)
             .map_err(|e| format!("reading {}: {e}", conf_path.display()))?;
-        let mut attempt = 0;
-        let port = loop {
-            attempt += 1;
-            let port = free_port()?;
-            let conf = cluster_conf(&base_conf, &root, &["hot_standby = on".into()], port);
-            write_existing(&conf_path, conf.as_bytes())?;
-            match pg_ctl_start(tools, &data, &log, &root) {
-                Ok(()) => break port,
-                Err(e) if attempt < 5 && port_taken(&log) => {
-                    eprintln!("pg: port {port} was taken, retrying with another one ({e})");
-                    continue;
-                }
-                Err(e) => return Err(e),
-            }
-        };
-        let (watchdog, stdin) = spawn_watchdog(tools, &root, &data)?;
-        guard.armed = false;
-        Ok(PgCluster {
-            tools,
-            root,
-            data,
-            log,
-            port,
-            watchdog_stdin: Mutex::new(Some(stdin)),
-            watchdog: Mutex::new(Some(watchdog)),
-        })
+        Self::configure_and_start(tools, root, &base_conf, &["hot_standby = on".into()], guard)
     }
 
     /// Promotes a standby to a primary (`pg_ctl promote -w`: returns once it accepts writes).

@@ -23,18 +23,24 @@ async fn where_am_i(engine: &PostgresEngine) -> dbconfig::Result<(bool, i32)> {
     Ok((row.get(0), row.get(1)))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn writes_follow_a_promoted_standby() {
-    let Some(primary) = own_cluster(ClusterOptions::default()) else {
-        return;
-    };
-    let standby = match PgCluster::start_standby(&primary) {
-        Ok(standby) => standby,
+/// A throwaway primary and a streaming standby of it; `None` (after saying why) without the
+/// binaries, outside CI.
+fn primary_and_standby() -> Option<(PgCluster, PgCluster)> {
+    let primary = own_cluster(ClusterOptions::default())?;
+    match PgCluster::start_standby(&primary) {
+        Ok(standby) => Some((primary, standby)),
         Err(e) if !common::pg::in_ci() => {
             eprintln!("skipping: no standby ({e})");
-            return;
+            None
         }
         Err(e) => panic!("standby: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_follow_a_promoted_standby() {
+    let Some((primary, standby)) = primary_and_standby() else {
+        return;
     };
     let (p1, p2) = (primary.port(), standby.port());
 
@@ -131,16 +137,8 @@ async fn read_only_on_standby(session: &mut dbconfig::PostgresSession) -> dbconf
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_transactions_use_the_replica_and_fall_back() {
-    let Some(primary) = own_cluster(ClusterOptions::default()) else {
+    let Some((primary, standby)) = primary_and_standby() else {
         return;
-    };
-    let standby = match PgCluster::start_standby(&primary) {
-        Ok(standby) => standby,
-        Err(e) if !common::pg::in_ci() => {
-            eprintln!("skipping: no standby ({e})");
-            return;
-        }
-        Err(e) => panic!("standby: {e}"),
     };
     let mut settings = Settings::new().with_url(primary.url("postgres").parse().unwrap());
     settings.postgres.replica_urls = vec![standby.url("postgres").parse().unwrap()];

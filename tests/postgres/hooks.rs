@@ -21,20 +21,26 @@ async fn current_user(session: &mut dbconfig::PostgresSession) -> dbconfig::Resu
         .get(0))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn before_connect_picks_up_a_rotated_password() {
-    let Some(cluster) = own_cluster(ClusterOptions {
+/// A throwaway cluster where `rot_user` (password `pw-one`) logs in with `scram-sha-256`.
+fn password_cluster() -> Option<common::pg::PgCluster> {
+    let cluster = own_cluster(ClusterOptions {
         hba: vec![
             "host all rot_user 127.0.0.1/32 scram-sha-256".into(),
             "host all rot_user ::1/128 scram-sha-256".into(),
         ],
         ..ClusterOptions::default()
-    }) else {
-        return;
-    };
+    })?;
     cluster
         .psql("postgres", "CREATE ROLE rot_user LOGIN PASSWORD 'pw-one'")
         .unwrap();
+    Some(cluster)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn before_connect_picks_up_a_rotated_password() {
+    let Some(cluster) = password_cluster() else {
+        return;
+    };
 
     let password = Arc::new(Mutex::new("pw-one".to_owned()));
     let calls = Arc::new(AtomicUsize::new(0));
@@ -90,15 +96,9 @@ async fn before_connect_picks_up_a_rotated_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_recycle_reconnects_with_fresh_credentials() {
-    let Some(cluster) = own_cluster(ClusterOptions {
-        hba: vec!["host all rot_user 127.0.0.1/32 scram-sha-256".into()],
-        ..ClusterOptions::default()
-    }) else {
+    let Some(cluster) = password_cluster() else {
         return;
     };
-    cluster
-        .psql("postgres", "CREATE ROLE rot_user LOGIN PASSWORD 'pw-one'")
-        .unwrap();
     let password = Arc::new(Mutex::new("pw-one".to_owned()));
     let hook_password = Arc::clone(&password);
     let mut settings = Settings::new().with_url(cluster.url("postgres").parse().unwrap());
