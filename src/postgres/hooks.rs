@@ -71,6 +71,11 @@ pub(crate) struct Hooks {
     pub(crate) on_connect: Option<PgOnConnect>,
 }
 
+// The hooks are only ever called, never changed, so a panic inside one cannot leave them
+// half-updated: a config holding them stays as unwind-safe as it was before hooks existed.
+impl std::panic::UnwindSafe for Hooks {}
+impl std::panic::RefUnwindSafe for Hooks {}
+
 impl Hooks {
     /// Identities (addresses) of the hooks, for the engine registry's key.
     pub(crate) fn identities(&self) -> (Option<usize>, Option<usize>) {
@@ -82,5 +87,18 @@ impl Hooks {
                 .as_ref()
                 .map(|h| Arc::as_ptr(h).cast::<()>() as usize),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Hooks do not take `UnwindSafe` away from the configs that hold them (a semver-visible
+    /// auto trait).
+    #[test]
+    fn configs_stay_unwind_safe() {
+        fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+        unwind_safe::<crate::PostgresConfig>();
+        let hooks = super::Hooks::default();
+        assert!(hooks.before_connect.is_none() && hooks.on_connect.is_none());
     }
 }

@@ -354,6 +354,21 @@ fn sqlite_key_from_the_environment() {
         assert!(err.to_string().contains("`sqlcipher` feature"), "{err}");
         assert!(!format!("{err} {err:?}").contains("hunter2"));
     }
+    // A SQLCipher url: opened with the feature, refused (naming it) without.
+    let got = from(&[(
+        "DBCONFIG_CONNECTION_URL",
+        "sqlite+pysqlcipher://:k3y@/app.db",
+    )]);
+    if cfg!(feature = "sqlcipher") {
+        assert_eq!(
+            got.unwrap().sqlite_key().map(crate::SqliteKey::expose),
+            Some("k3y")
+        );
+    } else {
+        let err = got.unwrap_err();
+        assert!(err.to_string().contains("`sqlcipher` feature"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("k3y"));
+    }
     // An empty variable is no key.
     let s = from(&[("DBCONFIG_SQLITE_KEY", "")]).unwrap();
     assert!(s.sqlite_key().is_none());
