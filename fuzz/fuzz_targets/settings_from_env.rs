@@ -31,10 +31,39 @@ enum Value {
 }
 
 const VALUES: &[&str] = &[
-    "0", "1", "-1", "true", "off", "2.5", "1e9", "nan", "inf", "-0", "18446744073709551616",
-    "none", "", " 5 ", "wal", "FULL", "temp_store=memory;mmap_size=1", "sqlite://",
-    "postgresql://u:p@h/db", "mysql://x", "a=b=c", ";;", "600h", "720h", "1e19", "4294967295",
-    "2147483647", "2147483647ms", "2147483648ms", "10000", "10001", "0.5ms", "1ms",
+    "0",
+    "1",
+    "-1",
+    "true",
+    "off",
+    "2.5",
+    "1e9",
+    "nan",
+    "inf",
+    "-0",
+    "18446744073709551616",
+    "none",
+    "",
+    " 5 ",
+    "wal",
+    "FULL",
+    "temp_store=memory;mmap_size=1",
+    "sqlite://",
+    "postgresql://u:p@h/db",
+    "mysql://x",
+    "a=b=c",
+    ";;",
+    "600h",
+    "720h",
+    "1e19",
+    "4294967295",
+    "2147483647",
+    "2147483647ms",
+    "2147483648ms",
+    "10000",
+    "10001",
+    "0.5ms",
+    "1ms",
 ];
 
 /// A PostgreSQL server that is never contacted (building an engine does not connect).
@@ -56,7 +85,10 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 
 fuzz_target!(|vars: Vec<(Name, Value)>| {
-    let names: Vec<&str> = ENV_VARS.iter().flat_map(|v| v.names.iter().copied()).collect();
+    let names: Vec<&str> = ENV_VARS
+        .iter()
+        .flat_map(|v| v.names.iter().copied())
+        .collect();
     let map: Vec<(String, String)> = vars
         .iter()
         .map(|(name, value)| {
@@ -80,8 +112,8 @@ fuzz_target!(|vars: Vec<(Name, Value)>| {
         Err(e) => {
             let key = e.key().to_owned();
             // Settings-level conflicts name the field (tls.cert_file…); value errors the variable.
-            let named = map.iter().any(|(n, _)| *n == key)
-                || ENV_VARS.iter().any(|v| v.field == key);
+            let named =
+                map.iter().any(|(n, _)| *n == key) || ENV_VARS.iter().any(|v| v.field == key);
             assert!(named, "error {e} names {key:?}, which was not given");
             assert!(!e.to_string().is_empty());
         }
@@ -100,9 +132,12 @@ fn assert_backends_take(settings: &Settings) {
             "statement_timeout {timeout:?}: more than PostgreSQL takes"
         );
     }
-    for wait in [Some(settings.sqlite.busy_timeout), settings.sqlite.setup_busy_timeout]
-        .into_iter()
-        .flatten()
+    for wait in [
+        Some(settings.sqlite.busy_timeout),
+        settings.sqlite.setup_busy_timeout,
+    ]
+    .into_iter()
+    .flatten()
     {
         assert!(
             wait.as_millis() <= INT_MAX_MS,
@@ -130,6 +165,14 @@ fn build_engines(mut settings: Settings) {
             *file = Some("/nonexistent/dbconfig-fuzz.pem".into());
         }
     }
+    // Replica URLs naming TLS files would be read too: left out.
+    settings.postgres.replica_urls.retain(|url| {
+        url.as_postgres().is_some_and(|pg| {
+            pg.tls().sslrootcert.is_none()
+                && pg.tls().sslcert.is_none()
+                && pg.tls().sslkey.is_none()
+        })
+    });
     settings
         .sqlite
         .pragmas
@@ -143,8 +186,13 @@ fn build_engines(mut settings: Settings) {
         Some(ConnectionUrl::Sqlite(url)) if in_memory(url) => ConnectionUrl::Sqlite(url.clone()),
         _ => "sqlite://".parse().expect("an in-memory url"),
     };
-    let config = SqliteConfig::from_settings(settings.clone().with_url(sqlite))
-    .expect("validated settings make a SQLite config");
+    // Read replicas belong to a PostgreSQL primary and a SQLCipher key to a file: both are
+    // refused with the in-memory URL swapped in, so they are left out of the SQLite config.
+    let mut lite = settings.clone().with_url(sqlite);
+    lite.postgres.replica_urls.clear();
+    lite.sqlite.key = None;
+    let config =
+        SqliteConfig::from_settings(lite).expect("validated settings make a SQLite config");
     if let Ok(engine) = config.build_engine() {
         assert_eq!(engine.status().max_size, settings.max_connections());
         engine.dispose();
@@ -162,9 +210,13 @@ fn build_engines(mut settings: Settings) {
         }
         _ => POSTGRES.parse().expect("a postgres url"),
     };
-    if let Ok(config) = PostgresConfig::from_settings(settings.with_url(postgres)) && let Ok(engine) = config.build_engine()
+    if let Ok(config) = PostgresConfig::from_settings(settings.with_url(postgres))
+        && let Ok(engine) = config.build_engine()
     {
-        assert_eq!(engine.status().max_size, config.settings().max_connections());
+        assert_eq!(
+            engine.status().max_size,
+            config.settings().max_connections()
+        );
         engine.dispose();
     }
 }
