@@ -247,6 +247,15 @@ pub enum Error {
         /// Whether a SQLCipher key was applied.
         key_given: bool,
     },
+    /// `target_session_attrs=primary` or `standby`: no host of the URL is that kind of server
+    /// (each host's answer: "a standby", "a primary", or why it could not be reached).
+    #[error("no server matches target_session_attrs={wanted}: {tried}")]
+    NoMatchingServer {
+        /// `primary` or `standby` (or `prefer-standby` when no host was reachable).
+        wanted: &'static str,
+        /// Each host tried, `host:port: answer`, in order.
+        tried: String,
+    },
 }
 
 impl Error {

@@ -20,6 +20,35 @@ pub(crate) struct ConnectPlan {
     /// Run with the simple protocol right after connecting (PgBouncer mode).
     pub(crate) after_connect: Option<String>,
     pub(crate) tls: Option<TlsPlan>,
+    /// `target_session_attrs` that dbconfig checks itself (`primary`, `standby`,
+    /// `prefer-standby`), with one config per host, tried in order; `pg_config` then asks
+    /// tokio-postgres for any server.
+    pub(crate) server_role: Option<(ServerRole, Vec<HostConfig>)>,
+}
+
+/// The kind of server a connection must settle on when tokio-postgres cannot check it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ServerRole {
+    Primary,
+    Standby,
+    PreferStandby,
+}
+
+impl ServerRole {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ServerRole::Primary => "primary",
+            ServerRole::Standby => "standby",
+            ServerRole::PreferStandby => "prefer-standby",
+        }
+    }
+}
+
+/// One host of a multi-host URL, alone: its `host:port` (for errors) and its config.
+#[derive(Debug, Clone)]
+pub(crate) struct HostConfig {
+    pub(crate) label: String,
+    pub(crate) config: tokio_postgres::Config,
 }
 
 impl ConnectPlan {
@@ -40,16 +69,8 @@ impl ConnectPlan {
         } = &settings.postgres;
         let connection_timeout = &settings.connection_timeout;
 
+        // Everything but the hosts, ports and host addresses, which `with_hosts` adds.
         let mut config = tokio_postgres::Config::new();
-        for host in url.hosts() {
-            match host {
-                PgHost::Tcp(name) => config.host(name),
-                PgHost::Unix(dir) => config.host_path(dir),
-            };
-        }
-        for port in url.ports() {
-            config.port(*port);
-        }
         if let Some(user) = url.user() {
             config.user(user);
         }
@@ -109,21 +130,84 @@ impl ConnectPlan {
             Some(plan) => plan.ssl_mode(),
             None => tokio_postgres::config::SslMode::Disable,
         });
+        let server_role = match url.options().target_session_attrs {
+            Some(TargetSessionAttrs::Primary) => Some(ServerRole::Primary),
+            Some(TargetSessionAttrs::Standby) => Some(ServerRole::Standby),
+            Some(TargetSessionAttrs::PreferStandby) => Some(ServerRole::PreferStandby),
+            _ => None,
+        }
+        .map(|role| (role, one_per_host(&config, url)));
         Ok(ConnectPlan {
-            pg_config: config,
+            pg_config: with_hosts(config, url, None),
             after_connect,
             tls,
+            server_role,
         })
     }
+}
+
+/// `config` with the url's hosts, ports and host addresses: all of them, or only host `only`.
+fn with_hosts(
+    mut config: tokio_postgres::Config,
+    url: &PostgresUrl,
+    only: Option<usize>,
+) -> tokio_postgres::Config {
+    let wanted = |i: usize| only.is_none_or(|only| only == i);
+    for (i, host) in url.hosts().iter().enumerate().filter(|(i, _)| wanted(*i)) {
+        match host {
+            PgHost::Tcp(name) => config.host(name),
+            PgHost::Unix(dir) => config.host_path(dir),
+        };
+        if let Some(addr) = url.options().hostaddr.get(i) {
+            config.hostaddr(*addr);
+        }
+    }
+    // One port for every host, or one per host (the url parser checked the counts).
+    let ports = url.ports();
+    for (i, port) in ports.iter().enumerate() {
+        if ports.len() == 1 || wanted(i) {
+            config.port(*port);
+        }
+    }
+    if only.is_none() {
+        // Host addresses without host names (`?hostaddr=…` alone).
+        for addr in url.options().hostaddr.iter().skip(url.hosts().len()) {
+            config.hostaddr(*addr);
+        }
+    }
+    config
+}
+
+/// One config per host of `url` (or one with tokio-postgres's default host when it names none).
+fn one_per_host(base: &tokio_postgres::Config, url: &PostgresUrl) -> Vec<HostConfig> {
+    let hosts = url.hosts();
+    if hosts.is_empty() {
+        let config = with_hosts(base.clone(), url, None);
+        return vec![HostConfig {
+            label: "the default host".to_owned(),
+            config,
+        }];
+    }
+    (0..hosts.len())
+        .map(|i| {
+            let config = with_hosts(base.clone(), url, Some(i));
+            let host = match &hosts[i] {
+                PgHost::Tcp(name) => name.clone(),
+                PgHost::Unix(dir) => dir.display().to_string(),
+            };
+            let port = config.get_ports().first().copied().unwrap_or(5432);
+            HostConfig {
+                label: format!("{host}:{port}"),
+                config,
+            }
+        })
+        .collect()
 }
 
 /// Copies the url's typed connection parameters (parsed and checked by the url parser; nothing
 /// here can refuse one). Zero durations mean "no limit", as in libpq.
 fn apply_options(config: &mut tokio_postgres::Config, o: &PgOptions) {
     let some = |d: Option<Duration>| d.filter(|d| !d.is_zero());
-    for addr in &o.hostaddr {
-        config.hostaddr(*addr);
-    }
     if let Some(limit) = some(o.connect_timeout) {
         config.connect_timeout(limit);
     }
@@ -146,7 +230,11 @@ fn apply_options(config: &mut tokio_postgres::Config, o: &PgOptions) {
         config.target_session_attrs(match attrs {
             TargetSessionAttrs::ReadWrite => pg::TargetSessionAttrs::ReadWrite,
             TargetSessionAttrs::ReadOnly => pg::TargetSessionAttrs::ReadOnly,
-            TargetSessionAttrs::Any => pg::TargetSessionAttrs::Any,
+            // Checked by dbconfig after connecting (`ServerRole`).
+            TargetSessionAttrs::Any
+            | TargetSessionAttrs::Primary
+            | TargetSessionAttrs::Standby
+            | TargetSessionAttrs::PreferStandby => pg::TargetSessionAttrs::Any,
         });
     }
     if let Some(binding) = o.channel_binding {
@@ -301,6 +389,50 @@ mod tests {
             pg::TargetSessionAttrs::ReadWrite
         );
         assert_eq!(c.get_application_name(), Some("url-app"));
+    }
+
+    #[test]
+    fn server_roles_get_one_config_per_host() {
+        let p = plan(
+            "postgresql://u@a,b,%2Frun%2Fpg/db?target_session_attrs=prefer-standby\
+             &hostaddr=10.0.0.1,10.0.0.2,10.0.0.3&port=5433,5434,5435",
+            Settings::default(),
+        );
+        // tokio-postgres is asked for any server of all hosts; dbconfig checks each itself.
+        assert_eq!(
+            p.pg_config.get_target_session_attrs(),
+            pg::TargetSessionAttrs::Any
+        );
+        assert_eq!(p.pg_config.get_hosts().len(), 3);
+        assert_eq!(p.pg_config.get_hostaddrs().len(), 3);
+        let (role, hosts) = p.server_role.as_ref().unwrap();
+        assert_eq!(*role, ServerRole::PreferStandby);
+        let labels: Vec<_> = hosts.iter().map(|h| h.label.as_str()).collect();
+        assert_eq!(labels, ["a:5433", "b:5434", "/run/pg:5435"]);
+        for (i, host) in hosts.iter().enumerate() {
+            assert_eq!(host.config.get_hosts(), &p.pg_config.get_hosts()[i..=i]);
+            assert_eq!(host.config.get_ports(), &p.pg_config.get_ports()[i..=i]);
+            assert_eq!(
+                host.config.get_hostaddrs(),
+                &p.pg_config.get_hostaddrs()[i..=i]
+            );
+            assert_eq!(host.config.get_user(), Some("u"));
+        }
+        // One port for every host.
+        let p = plan(
+            "postgresql://h1,h2/db?target_session_attrs=primary&port=6000",
+            Settings::default(),
+        );
+        let (_, hosts) = p.server_role.as_ref().unwrap();
+        assert!(hosts.iter().all(|h| h.config.get_ports() == [6000]));
+        assert!(
+            plan(
+                "postgresql://h/db?target_session_attrs=read-only",
+                Settings::default()
+            )
+            .server_role
+            .is_none()
+        );
     }
 
     #[test]

@@ -199,6 +199,7 @@ impl PostgresEngine {
             hooks,
             tracker,
             database: database.clone(),
+            server_role: plan.server_role,
         };
         let metrics = Arc::new(PoolMetrics::new(
             Dialect::Postgres,

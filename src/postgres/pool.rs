@@ -2,20 +2,23 @@
 //! with our connect (the `before_connect` credentials hook, TLS, PgBouncer-mode settings, the
 //! `on_connect` hook, tracker) and a maximum connection age.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_postgres::{ClientWrapper, ManagerConfig, RecyclingMethod};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::task::JoinHandle;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{AsyncMessage, Client, NoTls, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::classify;
+use super::connect::{HostConfig, ServerRole};
 use super::hooks::{Credentials, Hooks};
 use crate::error::Error;
 use crate::telemetry::PoolMetrics;
@@ -30,6 +33,8 @@ pub(crate) struct PgConnector {
     pub(crate) tracker: Option<Arc<ConnectionTracker>>,
     /// The redacted URL, for the tracker.
     pub(crate) database: String,
+    /// `primary` / `standby` / `prefer-standby`: the hosts, tried one by one.
+    pub(crate) server_role: Option<(ServerRole, Vec<HostConfig>)>,
 }
 
 type ConnectFuture<'a> = Pin<
@@ -43,7 +48,13 @@ struct Shared(Arc<PgConnector>);
 impl deadpool_postgres::Connect for Shared {
     fn connect(&self, pg_config: &tokio_postgres::Config) -> ConnectFuture<'_> {
         let pg_config = pg_config.clone();
-        Box::pin(async move { self.0.connect_with(&pg_config).await })
+        Box::pin(async move {
+            let (client, driver) = self.0.connect(&pg_config, false).await?;
+            if let Some(sql) = &self.0.after_connect {
+                client.simple_query(sql).await?;
+            }
+            Ok((client, driver.into_task()))
+        })
     }
 }
 
@@ -51,78 +62,76 @@ impl deadpool_postgres::Connect for Shared {
 pub(crate) type Messages =
     Pin<Box<dyn Stream<Item = Result<AsyncMessage, tokio_postgres::Error>> + Send>>;
 
+/// What drives a new connection's socket.
+pub(crate) enum Driver {
+    /// A task of its own (pooled connections).
+    Task(JoinHandle<()>),
+    /// The caller reads the messages (a listener); the guard reports the close.
+    Messages(Messages, ClosedGuard),
+}
+
+impl Driver {
+    fn into_task(self) -> JoinHandle<()> {
+        match self {
+            Driver::Task(task) => task,
+            Driver::Messages(messages, guard) => tokio::spawn(async move {
+                let _closed = guard;
+                let mut messages = messages;
+                while let Some(Ok(_)) = messages.next().await {}
+            }),
+        }
+    }
+
+    /// `pg_is_in_recovery()` of a new connection. A listener's messages are read (and
+    /// dropped: nothing is LISTENed to yet) until the answer comes; the caller's timeout bounds
+    /// a connection that closes without an error.
+    async fn in_recovery(&mut self, client: &Client) -> Result<bool, tokio_postgres::Error> {
+        let query = client.query_one("SELECT pg_is_in_recovery()", &[]);
+        let Driver::Messages(messages, _) = self else {
+            return query.await.map(|row| row.get(0));
+        };
+        let mut query = std::pin::pin!(query);
+        std::future::poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(answer) = query.as_mut().poll(cx) {
+                    return Poll::Ready(answer.map(|row| row.get(0)));
+                }
+                match messages.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(Ok(_))) => {}
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                    Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+                }
+            }
+        })
+        .await
+    }
+}
+
 impl PgConnector {
-    /// Opens one pooled connection: the credentials hook, the connect (TLS), PgBouncer-mode
-    /// settings, then the `on_connect` hook. The caller bounds it (deadpool's create timeout).
+    /// Opens one pooled connection: the credentials hook, the connect (TLS, the server role),
+    /// then [`setup`](Self::setup). The caller bounds it (deadpool's create timeout).
     pub(crate) async fn open(
         &self,
         pg_config: &tokio_postgres::Config,
     ) -> crate::Result<(Client, JoinHandle<()>)> {
-        let pg_config = self.credentials(pg_config).await?;
         // Boxed: the TLS connect's future is deep, and deadpool nests this one further.
-        let (client, task) = Box::pin(self.connect_with(&pg_config))
-            .await
-            .map_err(classify)?;
-        if let Some(hook) = &self.hooks.on_connect {
-            // On error the client is dropped, which ends the connection task.
-            hook(&client).await.map_err(Error::Hook)?;
-        }
-        Ok((client, task))
-    }
-
-    /// `pg_config` with the credentials of the `before_connect` hook, if any.
-    async fn credentials<'c>(
-        &self,
-        pg_config: &'c tokio_postgres::Config,
-    ) -> crate::Result<std::borrow::Cow<'c, tokio_postgres::Config>> {
-        let Some(hook) = &self.hooks.before_connect else {
-            return Ok(std::borrow::Cow::Borrowed(pg_config));
-        };
-        let Credentials { user, password } = hook().await.map_err(Error::Hook)?;
-        let mut config = pg_config.clone();
-        if let Some(user) = user {
-            config.user(user);
-        }
-        if let Some(password) = password {
-            config.password(password);
-        }
-        Ok(std::borrow::Cow::Owned(config))
+        let (client, driver) = Box::pin(self.establish(pg_config, false)).await?;
+        // On error the client is dropped, which ends the connection task.
+        self.setup(&client).await?;
+        Ok((client, driver.into_task()))
     }
 
     /// Opens a connection whose messages the caller reads (a listener): credentials, connect
-    /// (TLS), tracked as `listen`. Run [`setup`](Self::setup) on the client while the messages
-    /// are being read.
+    /// (TLS, the server role), tracked as `listen`. Run [`setup`](Self::setup) on the client
+    /// while the messages are being read.
     pub(crate) async fn open_raw(
         &self,
         pg_config: &tokio_postgres::Config,
     ) -> crate::Result<(Client, Messages, ClosedGuard)> {
-        let pg_config = self.credentials(pg_config).await?;
-        let (client, messages) = match &self.tls {
-            None => {
-                let (client, mut connection) = pg_config.connect(NoTls).await.map_err(classify)?;
-                let messages: Messages = Box::pin(futures_util::stream::poll_fn(move |cx| {
-                    connection.poll_message(cx)
-                }));
-                (client, messages)
-            }
-            Some(tls) => {
-                let (client, mut connection) =
-                    pg_config.connect(tls.clone()).await.map_err(classify)?;
-                let messages: Messages = Box::pin(futures_util::stream::poll_fn(move |cx| {
-                    connection.poll_message(cx)
-                }));
-                (client, messages)
-            }
-        };
-        let id = next_connection_id();
-        if let Some(tracker) = &self.tracker {
-            tracker.on_connect(id, Dialect::Postgres, self.database.clone(), "listen");
+        match Box::pin(self.establish(pg_config, true)).await? {
+            (client, Driver::Messages(messages, guard)) => Ok((client, messages, guard)),
+            (_, Driver::Task(_)) => unreachable!("a raw connect returns its messages"),
         }
-        let guard = ClosedGuard {
-            id,
-            tracker: self.tracker.clone(),
-        };
-        Ok((client, messages, guard))
     }
 
     /// What a new connection runs before use: PgBouncer-mode settings, then `on_connect`.
@@ -136,41 +145,99 @@ impl PgConnector {
         Ok(())
     }
 
-    async fn connect_with(
+    /// Credentials, then a connection to `pg_config`, or with a server role, to the first of
+    /// its hosts that is the kind of server asked for.
+    async fn establish(
         &self,
         pg_config: &tokio_postgres::Config,
-    ) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
-        let (client, task) = match &self.tls {
-            None => self.start(pg_config, NoTls).await?,
-            Some(tls) => self.start(pg_config, tls.clone()).await?,
+        raw: bool,
+    ) -> crate::Result<(Client, Driver)> {
+        let credentials = match &self.hooks.before_connect {
+            Some(hook) => Some(hook().await.map_err(Error::Hook)?),
+            None => None,
         };
-        if let Some(sql) = &self.after_connect {
-            // On error the client is dropped, which ends the connection task.
-            client.simple_query(sql).await?;
+        let Some((role, hosts)) = &self.server_role else {
+            let config = with_credentials(pg_config, credentials.as_ref());
+            return self.connect(&config, raw).await.map_err(classify);
+        };
+        let mut tried = Vec::with_capacity(hosts.len());
+        let mut fallback = None;
+        for host in hosts {
+            let config = with_credentials(&host.config, credentials.as_ref());
+            let (client, mut driver) = match self.connect(&config, raw).await {
+                Ok(connected) => connected,
+                Err(e) => {
+                    tried.push(format!("{}: {}", host.label, classify(e)));
+                    continue;
+                }
+            };
+            let standby = match driver.in_recovery(&client).await {
+                Ok(standby) => standby,
+                Err(e) => {
+                    tried.push(format!("{}: {}", host.label, classify(e)));
+                    continue;
+                }
+            };
+            match (role, standby) {
+                (ServerRole::Primary, false)
+                | (ServerRole::Standby | ServerRole::PreferStandby, true) => {
+                    return Ok((client, driver));
+                }
+                // The first primary is kept open in case no host is a standby.
+                (ServerRole::PreferStandby, false) if fallback.is_none() => {
+                    fallback = Some((client, driver));
+                }
+                _ => {}
+            }
+            let kind = if standby { "a standby" } else { "a primary" };
+            tried.push(format!("{}: {kind}", host.label));
         }
-        Ok((client, task))
+        fallback.ok_or_else(|| Error::NoMatchingServer {
+            wanted: role.as_str(),
+            tried: tried.join("; "),
+        })
+    }
+
+    /// Connects to `pg_config` (TLS when configured) and tracks the connection.
+    async fn connect(
+        &self,
+        pg_config: &tokio_postgres::Config,
+        raw: bool,
+    ) -> Result<(Client, Driver), tokio_postgres::Error> {
+        match &self.tls {
+            None => self.start(pg_config, NoTls, raw).await,
+            Some(tls) => self.start(pg_config, tls.clone(), raw).await,
+        }
     }
 
     async fn start<T>(
         &self,
         pg_config: &tokio_postgres::Config,
         tls: T,
-    ) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error>
+        raw: bool,
+    ) -> Result<(Client, Driver), tokio_postgres::Error>
     where
         T: MakeTlsConnect<Socket> + Send,
         T::Stream: Send + 'static,
         T::TlsConnect: Send,
         <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
     {
-        let (client, connection) = pg_config.connect(tls).await?;
+        let (client, mut connection) = pg_config.connect(tls).await?;
         let id = next_connection_id();
         if let Some(tracker) = &self.tracker {
-            tracker.on_connect(id, Dialect::Postgres, self.database.clone(), "pool");
+            let role = if raw { "listen" } else { "pool" };
+            tracker.on_connect(id, Dialect::Postgres, self.database.clone(), role);
         }
         let closed = ClosedGuard {
             id,
             tracker: self.tracker.clone(),
         };
+        if raw {
+            let messages: Messages = Box::pin(futures_util::stream::poll_fn(move |cx| {
+                connection.poll_message(cx)
+            }));
+            return Ok((client, Driver::Messages(messages, closed)));
+        }
         // The task drives the socket; it ends when the client is dropped (or the server goes
         // away), and is aborted when the pool drops the connection. Either way the guard
         // reports the close.
@@ -180,8 +247,26 @@ impl PgConnector {
                 tracing::debug!(target: "dbconfig", connection = id, error = %e, "postgres connection ended");
             }
         });
-        Ok((client, task))
+        Ok((client, Driver::Task(task)))
     }
+}
+
+/// `pg_config` with the user and password of the `before_connect` hook, if any.
+fn with_credentials<'c>(
+    pg_config: &'c tokio_postgres::Config,
+    credentials: Option<&Credentials>,
+) -> Cow<'c, tokio_postgres::Config> {
+    let Some(Credentials { user, password }) = credentials else {
+        return Cow::Borrowed(pg_config);
+    };
+    let mut config = pg_config.clone();
+    if let Some(user) = user {
+        config.user(user);
+    }
+    if let Some(password) = password {
+        config.password(password.as_str());
+    }
+    Cow::Owned(config)
 }
 
 /// Reports a connection's close to the tracker when its task ends or is aborted.
@@ -206,9 +291,20 @@ pub(crate) struct PgManager {
     metrics: Arc<PoolMetrics>,
     max_age: Option<Duration>,
     pre_ping: Option<Duration>,
-    /// `target_session_attrs=read-write`: the pre-ping also checks that the server still takes
-    /// writes, so that after a failover a connection to a read-only server is not kept.
-    writable: bool,
+    /// What the pre-ping checks besides liveness, so that after a failover a connection to a
+    /// server of the wrong kind is not kept.
+    ping: Ping,
+}
+
+/// The pre-ping's question, from `target_session_attrs`.
+#[derive(Clone, Copy)]
+enum Ping {
+    /// Alive (any server will do).
+    Alive,
+    /// Still takes writes (`read-write`).
+    Writable,
+    /// Still a primary (`false`) or still a standby (`true`).
+    InRecovery(bool),
 }
 
 impl PgManager {
@@ -224,8 +320,18 @@ impl PgManager {
             recycling_method: RecyclingMethod::Fast,
         };
         let connector = Arc::new(connector);
-        let writable = pg_config.get_target_session_attrs()
-            == tokio_postgres::config::TargetSessionAttrs::ReadWrite;
+        let ping = match connector.server_role.as_ref().map(|(role, _)| *role) {
+            Some(ServerRole::Primary) => Ping::InRecovery(false),
+            Some(ServerRole::Standby) => Ping::InRecovery(true),
+            // A primary is acceptable: it is kept until a standby takes its place by recycling.
+            Some(ServerRole::PreferStandby) => Ping::Alive,
+            None if pg_config.get_target_session_attrs()
+                == tokio_postgres::config::TargetSessionAttrs::ReadWrite =>
+            {
+                Ping::Writable
+            }
+            None => Ping::Alive,
+        };
         PgManager {
             inner: deadpool_postgres::Manager::from_connect(
                 pg_config.clone(),
@@ -237,7 +343,7 @@ impl PgManager {
             metrics,
             max_age,
             pre_ping,
-            writable,
+            ping,
         }
     }
 }
@@ -271,25 +377,34 @@ impl managed::Manager for PgManager {
             .pre_ping
             .is_some_and(|idle| metrics.last_used() >= idle)
         {
-            if self.writable {
-                let rows = client
-                    .simple_query("SHOW transaction_read_only")
-                    .await
-                    .map_err(|e| RecycleError::Backend(classify(e)))?;
-                let read_only = rows.iter().any(|m| match m {
-                    tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0) == Some("on"),
-                    _ => false,
-                });
-                if read_only {
-                    return Err(RecycleError::message(
-                        "the server is read-only now (target_session_attrs=read-write)",
-                    ));
-                }
-            } else {
-                client
-                    .simple_query("")
-                    .await
-                    .map_err(|e| RecycleError::Backend(classify(e)))?;
+            let (sql, wrong, reason) = match self.ping {
+                Ping::Alive => ("", "", ""),
+                Ping::Writable => (
+                    "SHOW transaction_read_only",
+                    "on",
+                    "the server is read-only now (target_session_attrs=read-write)",
+                ),
+                Ping::InRecovery(false) => (
+                    "SELECT pg_is_in_recovery()",
+                    "t",
+                    "the server is a standby now (target_session_attrs=primary)",
+                ),
+                Ping::InRecovery(true) => (
+                    "SELECT pg_is_in_recovery()",
+                    "f",
+                    "the server is a primary now (target_session_attrs=standby)",
+                ),
+            };
+            let rows = client
+                .simple_query(sql)
+                .await
+                .map_err(|e| RecycleError::Backend(classify(e)))?;
+            let is_wrong = rows.iter().any(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0) == Some(wrong),
+                _ => false,
+            });
+            if is_wrong {
+                return Err(RecycleError::message(reason));
             }
         }
         Ok(())

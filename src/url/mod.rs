@@ -83,9 +83,9 @@
 //! raw `@` in the database name is rejected: it usually means a password
 //! with an unencoded `/` cut the authority short, and accepting it would
 //! put part of the password in the database name.
-//! Note: tokio-postgres itself only accepts `target_session_attrs` values
-//! `any`, `read-write` and `read-only`; the other libpq values are accepted
-//! here and left to the caller.
+//! All six libpq `target_session_attrs` values are accepted; tokio-postgres
+//! checks `any`, `read-write` and `read-only` itself, dbconfig's engine checks
+//! `primary`, `standby` and `prefer-standby` after connecting.
 //!
 //! Raw spaces and non-ASCII characters are accepted in urls; canonical
 //! output percent-encodes them.

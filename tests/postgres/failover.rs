@@ -220,3 +220,101 @@ async fn read_only_transactions_use_the_replica_and_fall_back() {
     drop(session);
     engine.dispose();
 }
+
+/// An engine on `hosts` (`host:port,…`) with `target_session_attrs=attrs`.
+fn engine_on(hosts: &str, attrs: &str) -> PostgresEngine {
+    let mut settings = Settings::new().with_url(
+        format!("postgresql://postgres@{hosts}/postgres?target_session_attrs={attrs}")
+            .parse()
+            .unwrap(),
+    );
+    settings.connection_timeout = Some(Duration::from_secs(3));
+    settings.postgres.pool_pre_ping = Some(Duration::ZERO);
+    PostgresConfig::from_settings(settings)
+        .unwrap()
+        .build_engine()
+        .unwrap()
+}
+
+/// `primary`, `standby` and `prefer-standby` (checked by dbconfig with `pg_is_in_recovery()`,
+/// which tokio-postgres does not do) settle on the right host whatever the order, for pooled
+/// and listening connections; no matching host is a typed error naming each host's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_roles_pick_their_host() {
+    let Some((primary, standby)) = primary_and_standby() else {
+        return;
+    };
+    let (p1, p2) = (primary.port(), standby.port());
+    let both = format!("127.0.0.1:{p1},127.0.0.1:{p2}");
+    let reversed = format!("127.0.0.1:{p2},127.0.0.1:{p1}");
+    let (on_primary, on_standby) = ((false, i32::from(p1)), (true, i32::from(p2)));
+
+    for (hosts, attrs, expected) in [
+        (&both, "standby", on_standby),
+        (&reversed, "standby", on_standby),
+        (&both, "primary", on_primary),
+        (&reversed, "primary", on_primary),
+        (&both, "prefer-standby", on_standby),
+        (&reversed, "prefer-standby", on_standby),
+        (&both, "any", on_primary),
+    ] {
+        let engine = engine_on(hosts, attrs);
+        assert_eq!(
+            where_am_i(&engine).await.unwrap(),
+            expected,
+            "{attrs} on {hosts}"
+        );
+        engine.dispose();
+    }
+
+    // A listener follows the role too: LISTEN fails on a standby ("cannot execute LISTEN
+    // during recovery"), so this works only if the primary was chosen.
+    let engine = engine_on(&reversed, "primary");
+    let mut listener = engine.listen(["roles"]).await.unwrap();
+    {
+        let mut session = engine.session();
+        let client = session.client().await.unwrap();
+        client.batch_execute("NOTIFY roles, 'here'").await.unwrap();
+    }
+    match tokio::time::timeout(Duration::from_secs(30), listener.recv()).await {
+        Ok(Some(dbconfig::postgres::ListenEvent::Notification(n))) => {
+            assert_eq!(n.payload(), "here");
+        }
+        other => panic!("expected the notification, got {other:?}"),
+    }
+    drop(listener);
+    engine.dispose();
+
+    // Only the primary listed: no standby, each host's answer in the error.
+    let engine = engine_on(&format!("127.0.0.1:{p1}"), "standby");
+    match where_am_i(&engine).await {
+        Err(dbconfig::Error::NoMatchingServer { wanted, tried }) => {
+            assert_eq!(wanted, "standby");
+            assert_eq!(tried, format!("127.0.0.1:{p1}: a primary"));
+        }
+        other => panic!("expected NoMatchingServer, got {other:?}"),
+    }
+    engine.dispose();
+
+    // The standby stops: prefer-standby settles on the primary; standby names the
+    // unreachable host.
+    standby.stop().unwrap();
+    let engine = engine_on(&reversed, "prefer-standby");
+    assert_eq!(where_am_i(&engine).await.unwrap(), on_primary);
+    engine.dispose();
+    let engine = engine_on(&reversed, "standby");
+    match where_am_i(&engine).await {
+        Err(dbconfig::Error::NoMatchingServer { tried, .. }) => {
+            assert!(
+                tried.starts_with(&format!("127.0.0.1:{p2}: ")) && tried.contains("; "),
+                "{tried}"
+            );
+            assert!(
+                tried.ends_with(&format!("127.0.0.1:{p1}: a primary")),
+                "{tried}"
+            );
+        }
+        other => panic!("expected NoMatchingServer, got {other:?}"),
+    }
+    engine.dispose();
+}

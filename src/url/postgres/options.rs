@@ -11,8 +11,9 @@ use super::super::params;
 
 /// `target_session_attrs`: which server of a host list a connection may settle on.
 ///
-/// libpq's `primary`, `standby` and `prefer-standby` are refused with a clear error: tokio-postgres
-/// checks only `transaction_read_only`, so they cannot be honoured yet.
+/// `any`, `read-write` and `read-only` are checked by tokio-postgres (`transaction_read_only`);
+/// `primary`, `standby` and `prefer-standby` by dbconfig after connecting
+/// (`pg_is_in_recovery()`), host by host in the order given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TargetSessionAttrs {
@@ -22,6 +23,27 @@ pub enum TargetSessionAttrs {
     ReadWrite,
     /// A server in read-only mode.
     ReadOnly,
+    /// A server not in recovery (not a standby).
+    Primary,
+    /// A server in recovery (a streaming or log-shipping standby).
+    Standby,
+    /// A standby when one of the hosts is, otherwise any server.
+    PreferStandby,
+}
+
+impl TargetSessionAttrs {
+    /// The libpq spelling (`read-write`, `prefer-standby`, …).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetSessionAttrs::Any => "any",
+            TargetSessionAttrs::ReadWrite => "read-write",
+            TargetSessionAttrs::ReadOnly => "read-only",
+            TargetSessionAttrs::Primary => "primary",
+            TargetSessionAttrs::Standby => "standby",
+            TargetSessionAttrs::PreferStandby => "prefer-standby",
+        }
+    }
 }
 
 /// `channel_binding`: SCRAM channel binding.
@@ -159,10 +181,12 @@ impl PgOptions {
                     "any" => TargetSessionAttrs::Any,
                     "read-write" => TargetSessionAttrs::ReadWrite,
                     "read-only" => TargetSessionAttrs::ReadOnly,
+                    "primary" => TargetSessionAttrs::Primary,
+                    "standby" => TargetSessionAttrs::Standby,
+                    "prefer-standby" => TargetSessionAttrs::PreferStandby,
                     _ => {
                         return Err(bad(
-                            "one of any, read-write, read-only (primary, standby and \
-                             prefer-standby are not supported yet)",
+                            "one of any, read-write, read-only, primary, standby, prefer-standby",
                         ));
                     }
                 });
@@ -233,14 +257,7 @@ impl PgOptions {
         );
         push(
             "target_session_attrs",
-            self.target_session_attrs.map(|t| {
-                match t {
-                    TargetSessionAttrs::Any => "any",
-                    TargetSessionAttrs::ReadWrite => "read-write",
-                    TargetSessionAttrs::ReadOnly => "read-only",
-                }
-                .to_owned()
-            }),
+            self.target_session_attrs.map(|t| t.as_str().to_owned()),
         );
         push(
             "channel_binding",

@@ -87,8 +87,7 @@ fn key_value_forms() {
             bad_value(
                 "target_session_attrs",
                 "master",
-                "one of any, read-write, read-only (primary, standby and prefer-standby are not \
-                 supported yet)",
+                "one of any, read-write, read-only, primary, standby, prefer-standby",
             ),
         ),
         (
