@@ -79,7 +79,8 @@ impl PostgresConfig {
 
     /// Calls `hook` before each new connection opens, for the credentials to open it with
     /// (say, a short-lived cloud IAM token): the [`Credentials`] it returns replace the URL's
-    /// user and/or password. With `pool_recycle` shorter than a token's life, connections are
+    /// user and/or password, and the configured TLS client certificate
+    /// ([`Credentials::with_client_certificate`]). With `pool_recycle` shorter than a token's life, connections are
     /// reopened, and so pick up a rotated secret, without a restart; connections already open
     /// keep working (PostgreSQL checks passwords only at login).
     ///

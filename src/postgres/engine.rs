@@ -221,7 +221,7 @@ impl PostgresEngine {
                 namespace: settings_namespace,
                 replicas,
                 next_replica: std::sync::atomic::AtomicUsize::new(0),
-                cancel_tls: tls,
+                cancel_tls: tls.map(|t| t.connect),
             }),
         })
     }

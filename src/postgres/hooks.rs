@@ -16,8 +16,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What [`before_connect`](super::PostgresConfig::before_connect) returns for one new
-/// connection: a user and/or a password that replace the URL's. `Debug` never shows the
-/// password.
+/// connection: a user, a password and/or a TLS client certificate that replace the configured
+/// ones. `Debug` never shows the password or the private key.
 #[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Credentials {
@@ -25,6 +25,37 @@ pub struct Credentials {
     pub user: Option<String>,
     /// The password (or token); `None` keeps the URL's.
     pub password: Option<String>,
+    /// A TLS client certificate (e.g. a short-lived one from a certificate authority service);
+    /// `None` keeps the configured one (`sslcert`/`sslkey`, `tls.cert_file`/`tls.key_file`).
+    /// TLS must be on (`sslmode`, `tls.enabled`).
+    pub client_certificate: Option<ClientCertificate>,
+}
+
+/// A TLS client certificate chain and its private key, in PEM, from
+/// [`Credentials::with_client_certificate`]. Parsed when a connection uses it: a bad PEM is
+/// [`Error::Hook`](crate::Error::Hook) for that connection. The key's bytes are overwritten
+/// with zeros when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCertificate {
+    pub(crate) chain_pem: Vec<u8>,
+    pub(crate) key_pem: Vec<u8>,
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("chain_pem", &format_args!("{} bytes", self.chain_pem.len()))
+            .field("key_pem", &format_args!("***"))
+            .finish()
+    }
+}
+
+impl Drop for ClientCertificate {
+    fn drop(&mut self) {
+        self.key_pem.fill(0);
+        // Keeps the zeroing from being optimised away as a dead store.
+        std::hint::black_box(&self.key_pem);
+    }
 }
 
 impl Credentials {
@@ -32,8 +63,8 @@ impl Credentials {
     #[must_use]
     pub fn password(password: impl Into<String>) -> Self {
         Credentials {
-            user: None,
             password: Some(password.into()),
+            ..Credentials::default()
         }
     }
 
@@ -43,14 +74,34 @@ impl Credentials {
         self.user = Some(user.into());
         self
     }
+
+    /// The same credentials with a TLS client certificate: `chain_pem` holds the certificate
+    /// (then any intermediates), `key_pem` its private key (PKCS#8, PKCS#1 or SEC1).
+    #[must_use]
+    pub fn with_client_certificate(
+        mut self,
+        chain_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.client_certificate = Some(ClientCertificate {
+            chain_pem: chain_pem.into(),
+            key_pem: key_pem.into(),
+        });
+        self
+    }
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Credentials { user, password } = self;
+        let Credentials {
+            user,
+            password,
+            client_certificate,
+        } = self;
         f.debug_struct("Credentials")
             .field("user", user)
             .field("password", &password.as_ref().map(|_| "***"))
+            .field("client_certificate", client_certificate)
             .finish()
     }
 }

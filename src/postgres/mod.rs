@@ -23,7 +23,7 @@ mod value;
 
 pub use config::PostgresConfig;
 pub use engine::PostgresEngine;
-pub use hooks::{BeforeConnect, BoxError, BoxFuture, Credentials, PgOnConnect};
+pub use hooks::{BeforeConnect, BoxError, BoxFuture, ClientCertificate, Credentials, PgOnConnect};
 pub use listen::{ListenEvent, Listener};
 pub use session::{PostgresSession, PostgresTransaction};
 

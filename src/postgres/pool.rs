@@ -19,7 +19,8 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::classify;
 use super::connect::{HostConfig, ServerRole};
-use super::hooks::{Credentials, Hooks};
+use super::hooks::{ClientCertificate, Credentials, Hooks};
+use super::tls::PgTls;
 use crate::error::Error;
 use crate::telemetry::PoolMetrics;
 use crate::tracker::{ConnectionId, ConnectionTracker, next_connection_id};
@@ -27,7 +28,7 @@ use crate::url::Dialect;
 
 /// Opens connections for one engine.
 pub(crate) struct PgConnector {
-    pub(crate) tls: Option<MakeRustlsConnect>,
+    pub(crate) tls: Option<PgTls>,
     pub(crate) after_connect: Option<String>,
     pub(crate) hooks: Hooks,
     pub(crate) tracker: Option<Arc<ConnectionTracker>>,
@@ -49,7 +50,8 @@ impl deadpool_postgres::Connect for Shared {
     fn connect(&self, pg_config: &tokio_postgres::Config) -> ConnectFuture<'_> {
         let pg_config = pg_config.clone();
         Box::pin(async move {
-            let (client, driver) = self.0.connect(&pg_config, false).await?;
+            let tls = self.0.tls.as_ref().map(|t| &t.connect);
+            let (client, driver) = self.0.connect(&pg_config, tls, false).await?;
             if let Some(sql) = &self.0.after_connect {
                 client.simple_query(sql).await?;
             }
@@ -156,15 +158,22 @@ impl PgConnector {
             Some(hook) => Some(hook().await.map_err(Error::Hook)?),
             None => None,
         };
+        let certificate = credentials
+            .as_ref()
+            .and_then(|c| c.client_certificate.as_ref());
+        let tls = self.tls_for(certificate)?;
         let Some((role, hosts)) = &self.server_role else {
             let config = with_credentials(pg_config, credentials.as_ref());
-            return self.connect(&config, raw).await.map_err(classify);
+            return self
+                .connect(&config, tls.as_ref(), raw)
+                .await
+                .map_err(classify);
         };
         let mut tried = Vec::with_capacity(hosts.len());
         let mut fallback = None;
         for host in hosts {
             let config = with_credentials(&host.config, credentials.as_ref());
-            let (client, mut driver) = match self.connect(&config, raw).await {
+            let (client, mut driver) = match self.connect(&config, tls.as_ref(), raw).await {
                 Ok(connected) => connected,
                 Err(e) => {
                     tried.push(format!("{}: {}", host.label, classify(e)));
@@ -198,13 +207,34 @@ impl PgConnector {
         })
     }
 
-    /// Connects to `pg_config` (TLS when configured) and tracks the connection.
+    /// The TLS connector for a new connection: the configured one, or one presenting the
+    /// `before_connect` hook's client certificate.
+    fn tls_for(
+        &self,
+        certificate: Option<&ClientCertificate>,
+    ) -> crate::Result<Option<MakeRustlsConnect>> {
+        match (&self.tls, certificate) {
+            (None, None) => Ok(None),
+            (Some(tls), None) => Ok(Some(tls.connect.clone())),
+            (Some(tls), Some(c)) => tls
+                .with_client_certificate(&c.chain_pem, &c.key_pem)
+                .map(Some),
+            (None, Some(_)) => Err(Error::Hook(
+                "before_connect returned a client certificate, but TLS is off (set sslmode or \
+                 tls.enabled)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Connects to `pg_config` (over `tls` when given) and tracks the connection.
     async fn connect(
         &self,
         pg_config: &tokio_postgres::Config,
+        tls: Option<&MakeRustlsConnect>,
         raw: bool,
     ) -> Result<(Client, Driver), tokio_postgres::Error> {
-        match &self.tls {
+        match tls {
             None => self.start(pg_config, NoTls, raw).await,
             Some(tls) => self.start(pg_config, tls.clone(), raw).await,
         }
@@ -256,7 +286,7 @@ fn with_credentials<'c>(
     pg_config: &'c tokio_postgres::Config,
     credentials: Option<&Credentials>,
 ) -> Cow<'c, tokio_postgres::Config> {
-    let Some(Credentials { user, password }) = credentials else {
+    let Some(Credentials { user, password, .. }) = credentials else {
         return Cow::Borrowed(pg_config);
     };
     let mut config = pg_config.clone();

@@ -141,7 +141,7 @@ impl TlsPlan {
     }
 
     /// Reads the files and builds the connector.
-    pub(crate) fn connector(&self) -> Result<MakeRustlsConnect> {
+    pub(crate) fn connector(&self) -> Result<PgTls> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let roots = Arc::new(self.root_store()?);
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
@@ -155,14 +155,7 @@ impl TlsPlan {
         } else {
             Arc::new(ChainOnly(webpki))
         };
-        let builder = ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| Error::Unsupported {
-                key: "tls".into(),
-                reason: e.to_string(),
-            })?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier);
+        let builder = builder(&provider, &verifier)?;
         let config = match &self.client_cert {
             None => builder.with_no_client_auth(),
             Some(client) => {
@@ -179,7 +172,11 @@ impl TlsPlan {
                     .map_err(|e| key_error(e.to_string()))?
             }
         };
-        Ok(MakeRustlsConnect::new(config))
+        Ok(PgTls {
+            connect: MakeRustlsConnect::new(config),
+            provider,
+            verifier,
+        })
     }
 
     fn root_store(&self) -> Result<RootCertStore> {
@@ -209,6 +206,54 @@ impl TlsPlan {
         }
         Ok(store)
     }
+}
+
+/// An engine's TLS connector, and what it takes to build one with another client certificate
+/// (from the `before_connect` hook) but the same server verification.
+#[derive(Clone)]
+pub(crate) struct PgTls {
+    pub(crate) connect: MakeRustlsConnect,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    verifier: Arc<dyn ServerCertVerifier>,
+}
+
+impl PgTls {
+    /// A connector that presents `chain_pem` / `key_pem` (the hook's certificate).
+    pub(crate) fn with_client_certificate(
+        &self,
+        chain_pem: &[u8],
+        key_pem: &[u8],
+    ) -> Result<MakeRustlsConnect> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            Error::Hook(format!("before_connect's client certificate: {what}: {e}").into())
+        };
+        let chain = CertificateDer::pem_slice_iter(chain_pem)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| bad("certificate PEM", &e))?;
+        if chain.is_empty() {
+            return Err(bad("certificate PEM", &"no certificate in it"));
+        }
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| bad("key PEM", &e))?;
+        let config = builder(&self.provider, &self.verifier)?
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| bad("certificate and key", &e))?;
+        Ok(MakeRustlsConnect::new(config))
+    }
+}
+
+/// TLS 1.3 or 1.2 with `verifier` checking the server.
+fn builder(
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+    verifier: &Arc<dyn ServerCertVerifier>,
+) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>> {
+    Ok(ClientConfig::builder_with_provider(Arc::clone(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| Error::Unsupported {
+            key: "tls".into(),
+            reason: e.to_string(),
+        })?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::clone(verifier)))
 }
 
 fn lone(given: &'static str, missing: &'static str) -> Error {

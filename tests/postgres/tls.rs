@@ -1,11 +1,14 @@
 //! PostgreSQL over TLS against a real server with a CA generated here: verification with the
-//! right CA, rejection of a wrong CA and of a wrong host name, client-certificate login.
+//! right CA, rejection of a wrong CA and of a wrong host name, client-certificate login (from
+//! files, and rotated through the `before_connect` hook).
 
 use crate::common;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use common::pg::{ClusterOptions, PgCluster, own_cluster};
+use dbconfig::postgres::Credentials;
 use dbconfig::{Error, PostgresConfig, PostgresEngine, Settings};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
@@ -13,6 +16,7 @@ use rcgen::{
 
 struct Pki {
     dir: tempfile::TempDir,
+    ca: CertifiedIssuer<'static, KeyPair>,
     ca_pem: String,
     server_pem: String,
     server_key: String,
@@ -43,6 +47,18 @@ fn leaf(ca: &CertifiedIssuer<'static, KeyPair>, sans: &[&str], cn: &str) -> (Str
     (cert.pem(), key.serialize_pem())
 }
 
+/// A client certificate for `certuser` with serial number `serial`: (certificate, key) PEM.
+fn client_cert(ca: &CertifiedIssuer<'static, KeyPair>, serial: u64) -> (String, String) {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "certuser");
+    params.serial_number = Some(serial.into());
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, ca).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
 fn pki() -> Pki {
     let dir = tempfile::tempdir().unwrap();
     let ca = new_ca("dbconfig test ca");
@@ -56,6 +72,7 @@ fn pki() -> Pki {
     write("client.key", &client_key);
     Pki {
         ca_pem: ca.pem(),
+        ca,
         dir,
         server_pem,
         server_key,
@@ -252,4 +269,74 @@ async fn client_certificate_authenticates() {
     );
     let err = PostgresConfig::new(&half).unwrap_err();
     assert!(err.to_string().contains("sslkey"), "{err}");
+}
+
+/// The serial number of the client certificate a connection of `session` logged in with.
+async fn client_serial(session: &mut dbconfig::PostgresSession) -> dbconfig::Result<String> {
+    let client = session.client().await?;
+    let row = client
+        .query_one(
+            "SELECT client_serial::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// `before_connect` hands each new connection a client certificate (a short-lived one from a
+/// certificate service, say): after a rotation, new connections present the new certificate,
+/// open ones keep working; a bad PEM, or a certificate without TLS, is `Error::Hook`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hook_client_certificates_rotate() {
+    let pki = pki();
+    let Some(cluster) = tls_cluster(&pki) else {
+        return;
+    };
+    let ca = path(&pki.path("ca.pem"));
+    let current = Arc::new(Mutex::new(client_cert(&pki.ca, 101)));
+    let hook_current = Arc::clone(&current);
+    let hook = move || {
+        let (cert, key) = hook_current.lock().unwrap().clone();
+        async move { Ok(Credentials::default().with_client_certificate(cert, key)) }
+    };
+    let engine = PostgresConfig::new(&url(
+        &cluster,
+        "localhost",
+        "certuser",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ))
+    .unwrap()
+    .before_connect(hook.clone())
+    .build_engine()
+    .unwrap();
+
+    let mut first = engine.session();
+    assert_eq!(client_serial(&mut first).await.unwrap(), "101");
+    *current.lock().unwrap() = client_cert(&pki.ca, 202);
+    let mut second = engine.session();
+    assert_eq!(client_serial(&mut second).await.unwrap(), "202");
+    // The connection opened with the old certificate still works.
+    assert_eq!(client_serial(&mut first).await.unwrap(), "101");
+
+    // A certificate that is not PEM: that connection fails, naming the hook's certificate.
+    *current.lock().unwrap() = ("not a pem".into(), "nor this".into());
+    let mut third = engine.session();
+    match client_serial(&mut third).await {
+        Err(Error::Hook(e)) => assert!(e.to_string().contains("client certificate"), "{e}"),
+        other => panic!("expected Error::Hook, got {other:?}"),
+    }
+    drop((first, second, third));
+    engine.dispose();
+
+    // A certificate with TLS off is refused before connecting.
+    let plain = PostgresConfig::new(&url(&cluster, "localhost", "certuser", "sslmode=disable"))
+        .unwrap()
+        .before_connect(hook)
+        .build_engine()
+        .unwrap();
+    match client_serial(&mut plain.session()).await {
+        Err(Error::Hook(e)) => assert!(e.to_string().contains("TLS is off"), "{e}"),
+        other => panic!("expected Error::Hook, got {other:?}"),
+    }
+    plain.dispose();
 }
