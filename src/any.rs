@@ -310,6 +310,26 @@ impl AnySession {
     }
 }
 
+impl AnySession {
+    /// Begins a read-only transaction: PostgreSQL's
+    /// [`begin_read_only`](crate::PostgresSession::begin_read_only) (`READ ONLY`, on a read
+    /// replica when the engine has some), SQLite's
+    /// [`begin_read_only`](crate::SqliteSession::begin_read_only) (`BEGIN DEFERRED` with
+    /// `query_only`). A write in it fails on both. A replica may lag: use
+    /// [`begin_transaction`](Self::begin_transaction) to read your own writes.
+    ///
+    /// # Errors
+    /// As the backend's `begin_read_only`.
+    pub async fn begin_read_only(&mut self) -> Result<AnyTransaction<'_>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnySession::Sqlite(s) => s.begin_read_only().await.map(AnyTransaction::Sqlite),
+            #[cfg(feature = "postgres")]
+            AnySession::Postgres(s) => s.begin_read_only().await.map(AnyTransaction::Postgres),
+        }
+    }
+}
+
 /// `Executor` for the session and the transaction: every method handed to the backend's own.
 macro_rules! dispatch_executor {
     ($($ty:ty => $name:ident),+) => {$(

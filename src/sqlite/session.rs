@@ -106,6 +106,25 @@ impl SqliteSession {
     /// # Errors
     /// The lane or the pool timed out, or `BEGIN` failed.
     pub async fn begin(&mut self, mode: BeginMode) -> Result<SqliteTransaction<'_>> {
+        self.begin_as(mode, false).await
+    }
+
+    /// Begins a read-only transaction: `BEGIN DEFERRED` (no writer lane, no write lock) with
+    /// `PRAGMA query_only` on until it ends, so a write in it fails (`SQLITE_READONLY`) as it
+    /// would in PostgreSQL's `READ ONLY` transaction. The portable counterpart of
+    /// [`PostgresSession::begin_read_only`](crate::PostgresSession::begin_read_only).
+    ///
+    /// # Errors
+    /// As [`begin`](Self::begin).
+    pub async fn begin_read_only(&mut self) -> Result<SqliteTransaction<'_>> {
+        self.begin_as(BeginMode::Deferred, true).await
+    }
+
+    async fn begin_as(
+        &mut self,
+        mode: BeginMode,
+        read_only: bool,
+    ) -> Result<SqliteTransaction<'_>> {
         let lane = if mode.writes() {
             let settings = self.engine.settings();
             let started = std::time::Instant::now();
@@ -129,13 +148,19 @@ impl SqliteSession {
         conn.run_portable(control, mode.sql(), Args::Values(&[]))
             .instrument(span.clone())
             .await?;
-        Ok(SqliteTransaction {
+        let tx = SqliteTransaction {
             conn,
             lane,
             mode,
+            read_only,
             finished: false,
             span,
-        })
+        };
+        if read_only {
+            // On error the transaction is dropped: it rolls back and resets the flag.
+            tx.conn.run(|c| c.execute_batch("PRAGMA query_only = ON"))?;
+        }
+        Ok(tx)
     }
 
     /// The engine this session draws from.
@@ -168,6 +193,8 @@ pub struct SqliteTransaction<'s> {
     conn: &'s mut SqliteConnection,
     lane: Option<LaneGuard>,
     mode: BeginMode,
+    /// Began with [`SqliteSession::begin_read_only`]: `query_only` is on until it ends.
+    read_only: bool,
     finished: bool,
     /// The transaction's span (`crate::telemetry`).
     pub(super) span: tracing::Span,
@@ -178,6 +205,7 @@ impl std::fmt::Debug for SqliteTransaction<'_> {
         f.debug_struct("SqliteTransaction")
             .field("connection", &self.conn.id())
             .field("mode", &self.mode)
+            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
@@ -187,6 +215,12 @@ impl SqliteTransaction<'_> {
     #[must_use]
     pub fn mode(&self) -> BeginMode {
         self.mode
+    }
+
+    /// True for a transaction of [`SqliteSession::begin_read_only`].
+    #[must_use]
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The transaction's connection.
@@ -250,6 +284,10 @@ impl SqliteTransaction<'_> {
             .await?;
         self.finished = true;
         self.lane = None;
+        if self.read_only && self.conn.run(reset_query_only).is_err() {
+            // A connection that refuses writes must not go back to the pool.
+            self.conn.abandon();
+        }
         Ok(())
     }
 }
@@ -260,7 +298,15 @@ impl Drop for SqliteTransaction<'_> {
             return;
         }
         if self.conn.state() != ConnState::Abandoned {
-            if self.conn.run(|c| c.execute_batch("ROLLBACK")).is_err() {
+            let read_only = self.read_only;
+            let rolled_back = self.conn.run(|c| {
+                c.execute_batch("ROLLBACK")?;
+                if read_only {
+                    reset_query_only(c)?;
+                }
+                Ok(())
+            });
+            if rolled_back.is_err() {
                 tracing::warn!(target: "dbconfig", connection = self.conn.id(), "rollback of a dropped transaction failed; the connection will be closed");
                 // Its state is unknown: the session must not run anything else on it, and
                 // closing it makes SQLite roll back whatever is left.
@@ -275,15 +321,23 @@ impl Drop for SqliteTransaction<'_> {
         self.conn.interrupt();
         let handle = self.conn.handle();
         let lane = self.lane.take();
+        let read_only = self.read_only;
         std::thread::spawn(move || {
             let conn = handle
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err()
+                || read_only && reset_query_only(&conn).is_err()
+            {
                 tracing::warn!(target: "dbconfig", "rollback after a cancelled interact failed; the connection closes when its session lets go of it");
             }
             drop(conn);
             drop(lane);
         });
     }
+}
+
+/// Ends a read-only transaction's `query_only`.
+fn reset_query_only(c: &Connection) -> rusqlite::Result<()> {
+    c.execute_batch("PRAGMA query_only = OFF")
 }

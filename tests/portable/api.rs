@@ -515,3 +515,70 @@ async fn sqlite_column_names_follow_schema_changes() {
     let rows = session.query("SELECT * FROM t", &[]).await.unwrap();
     assert_eq!(names(&rows), ["d", "c"]);
 }
+
+/// `AnySession::begin_read_only` on both backends: reads work, a write fails (SQLite
+/// `query_only`, PostgreSQL `READ ONLY`), and once the transaction ends, by commit or by drop,
+/// the same session writes again (the SQLite connection does not keep `query_only`).
+#[tokio::test]
+async fn read_only_transactions_refuse_writes_on_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![common::file_url(dir.path(), "ro.db")];
+    urls.extend(common::pg_url("portable_ro"));
+    for url in urls {
+        let cfg = AnyConfig::from_url(&url).unwrap();
+        let engine = cfg.engine().await.unwrap();
+        let mut session = cfg.session(&engine).await.unwrap();
+        let dialect = session.dialect();
+        session
+            .execute_batch("DROP TABLE IF EXISTS ro; CREATE TABLE ro (id bigint)")
+            .await
+            .unwrap();
+        session
+            .execute("INSERT INTO ro VALUES ($1)", &[&1_i64])
+            .await
+            .unwrap();
+
+        let mut tx = session.begin_read_only().await.unwrap();
+        let n: i64 = tx
+            .query_one("SELECT count(*) FROM ro", &[])
+            .await
+            .unwrap()
+            .get(0)
+            .unwrap();
+        assert_eq!(n, 1, "{dialect}");
+        let err = tx
+            .execute("INSERT INTO ro VALUES ($1)", &[&2_i64])
+            .await
+            .unwrap_err();
+        match dialect {
+            dbconfig::Dialect::Postgres => assert_eq!(err.sqlstate(), Some("25006"), "{err:?}"),
+            _ => assert_eq!(
+                err.sqlite_extended_code(),
+                Some(8), // SQLITE_READONLY
+                "{err:?}"
+            ),
+        }
+        drop(tx);
+        // Dropped after the failed write: rolled back, and the session writes again.
+        session
+            .execute("INSERT INTO ro VALUES ($1)", &[&2_i64])
+            .await
+            .unwrap_or_else(|e| panic!("{dialect}: write after a dropped read-only tx: {e}"));
+
+        let mut tx = session.begin_read_only().await.unwrap();
+        tx.query("SELECT id FROM ro", &[]).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = session.begin_transaction(false).await.unwrap();
+        tx.execute("INSERT INTO ro VALUES ($1)", &[&3_i64])
+            .await
+            .unwrap_or_else(|e| panic!("{dialect}: write after a committed read-only tx: {e}"));
+        tx.commit().await.unwrap();
+        let n: i64 = session
+            .query_one("SELECT count(*) FROM ro", &[])
+            .await
+            .unwrap()
+            .get(0)
+            .unwrap();
+        assert_eq!(n, 3, "{dialect}");
+    }
+}
