@@ -104,6 +104,21 @@ impl PoolMetrics {
     }
 }
 
+/// `$fut.await` inside `$span`, without the `Instrumented` wrapper when no subscriber wants the
+/// span: on SQLite's fast paths its poll, drop and larger future were a measurable part of the
+/// per-transaction cost with no subscriber installed (`benches/telemetry.sh`).
+macro_rules! in_span {
+    ($span:expr, $fut:expr) => {{
+        let span: &tracing::Span = &$span;
+        if span.is_disabled() {
+            $fut.await
+        } else {
+            tracing::Instrument::instrument($fut, span.clone()).await
+        }
+    }};
+}
+pub(crate) use in_span;
+
 /// The span of one transaction (see the module docs).
 pub(crate) fn transaction_span(dialect: Dialect, namespace: &str, write: bool) -> tracing::Span {
     tracing::info_span!(

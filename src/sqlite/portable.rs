@@ -3,9 +3,9 @@
 //! Every statement runs through [`SqliteConnection::run_portable`]: inline, and on the blocking
 //! pool only when it meets a lock.
 
+use crate::telemetry::in_span;
 use rusqlite::Connection;
 use rusqlite::fallible_iterator::FallibleIterator;
-use tracing::Instrument as _;
 
 use super::bind::{self, Args, StatementInfo};
 use super::op::{Failure, failure, once};
@@ -113,27 +113,21 @@ impl Executor for SqliteTransaction<'_> {
         let span = self.span.clone();
         let conn: &mut SqliteConnection = self.connection();
         mark_if_pragma_set(conn, sql);
-        conn.run_portable(execute, sql, Args::Params(params))
-            .instrument(span)
-            .await
+        in_span!(span, conn.run_portable(execute, sql, Args::Params(params)))
     }
 
     async fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         let span = self.span.clone();
         let conn: &mut SqliteConnection = self.connection();
         mark_if_pragma_set(conn, sql);
-        conn.run_portable(query, sql, Args::Params(params))
-            .instrument(span)
-            .await
+        in_span!(span, conn.run_portable(query, sql, Args::Params(params)))
     }
 
     async fn execute_batch(&mut self, sql: &str) -> Result<()> {
         let span = self.span.clone();
         let conn: &mut SqliteConnection = self.connection();
         mark_if_pragma_set(conn, sql);
-        conn.run_portable(batch, sql, Args::Values(&[]))
-            .instrument(span)
-            .await
+        in_span!(span, conn.run_portable(batch, sql, Args::Values(&[])))
     }
 }
 

@@ -1,8 +1,8 @@
 //! [`SqliteSession`] and [`SqliteTransaction`].
 
+use crate::telemetry::in_span;
 use deadpool::managed::Object;
 use rusqlite::Connection;
-use tracing::Instrument as _;
 
 use super::begin::BeginMode;
 use super::bind::Args;
@@ -145,9 +145,10 @@ impl SqliteSession {
         );
         let conn = self.connection().await?;
         // Waits for another process's lock off the async worker.
-        conn.run_portable(control, mode.sql(), Args::Values(&[]))
-            .instrument(span.clone())
-            .await?;
+        in_span!(
+            span,
+            conn.run_portable(control, mode.sql(), Args::Values(&[]))
+        )?;
         let tx = SqliteTransaction {
             conn,
             lane,
@@ -248,7 +249,7 @@ impl SqliteTransaction<'_> {
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     {
-        self.conn.interact(f).instrument(self.span.clone()).await
+        in_span!(self.span, self.conn.interact(f))
     }
 
     /// Commits. On error the transaction is still open and rolls back when dropped.
@@ -278,10 +279,10 @@ impl SqliteTransaction<'_> {
             return Err(Error::TransactionDone);
         }
         // `COMMIT` may wait for readers (rollback-journal mode): off the async worker.
-        self.conn
-            .run_portable(control, sql, Args::Values(&[]))
-            .instrument(self.span.clone())
-            .await?;
+        in_span!(
+            self.span,
+            self.conn.run_portable(control, sql, Args::Values(&[]))
+        )?;
         self.finished = true;
         self.lane = None;
         if self.read_only && self.conn.run(reset_query_only).is_err() {
