@@ -6,13 +6,7 @@ use dbconfig::{AnyConfig, ConnectionUrl, DatabaseConfig, Settings, SqliteConfig}
 
 #[tokio::test(flavor = "current_thread")]
 async fn echo_logs_each_statement_with_its_duration() {
-    let capture = common::Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = common::Capture::install(tracing::Level::INFO, false);
 
     let settings = Settings::new()
         .with_url("sqlite://".parse().unwrap())
@@ -116,13 +110,7 @@ async fn postgres_echo_logs_our_statements_and_never_the_password() {
     let Some(url) = common::pg_url("echo") else {
         return;
     };
-    let capture = common::Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = common::Capture::install(tracing::Level::TRACE, false);
 
     // The test server trusts local connections, so any password is accepted.
     let secret = "pg-S3cret-77";

@@ -351,13 +351,7 @@ async fn the_key_from_a_url_or_a_provider() {
 /// do Debug, serialised settings or the tracker show it.
 #[tokio::test(flavor = "current_thread")]
 async fn the_key_never_reaches_a_log() {
-    let capture = common::Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = common::Capture::install(tracing::Level::TRACE, false);
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("secret.db");

@@ -223,14 +223,7 @@ async fn postgres_pool_metrics() {
 
 /// Runs `work` under a subscriber that writes span closes and events; returns what it wrote.
 async fn traced(work: impl AsyncFnOnce()) -> String {
-    let capture = common::Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::INFO)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let (capture, guard) = common::Capture::install(tracing::Level::INFO, true);
     work().await;
     drop(guard);
     capture.text()

@@ -260,15 +260,13 @@ fn opt_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Duration>>,
     super::serde_opt_secs::deserialize(d).map(Some)
 }
 
-/// Reads the URL; a password of `***` (what serialising without [`WithSecrets`] writes)
-/// is an error rather than a wrong password.
 /// Reads `postgres.replica_urls`: PostgreSQL URLs, none with a redacted password.
 pub(super) fn replica_urls<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Vec<ConnectionUrl>, D::Error> {
     Vec::<String>::deserialize(d)?
         .iter()
-        .map(|text| read_url(text))
+        .map(|text| read_url("postgres.replica_urls", text))
         .collect()
 }
 
@@ -276,18 +274,20 @@ fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<ConnectionUrl>>,
     let Some(text) = Option::<String>::deserialize(d)? else {
         return Ok(Some(None));
     };
-    read_url(&text).map(|url| Some(Some(url)))
+    read_url("connection_url", &text).map(|url| Some(Some(url)))
 }
 
-fn read_url<E: serde::de::Error>(text: &str) -> Result<ConnectionUrl, E> {
+/// Reads the URL of `field`; a password or key of `***` (what serialising without
+/// [`WithSecrets`] writes) is an error rather than a wrong password.
+fn read_url<E: serde::de::Error>(field: &str, text: &str) -> Result<ConnectionUrl, E> {
     let url: ConnectionUrl = text.parse().map_err(E::custom)?;
     let password = url.as_postgres().and_then(|pg| pg.password());
     let key = url.as_sqlite().and_then(|lite| lite.key());
     if password == Some(REDACTED) || key.is_some_and(|key| key.expose() == REDACTED) {
-        return Err(E::custom(
-            "connection_url: the password or key is redacted (\"***\"): serialise the settings \
-             with Settings::with_secrets() to keep it, or set the url again",
-        ));
+        return Err(E::custom(format_args!(
+            "{field}: the password or key is redacted (\"***\"): serialise the settings with \
+             Settings::with_secrets() to keep it, or set the url again"
+        )));
     }
     Ok(url)
 }

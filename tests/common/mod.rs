@@ -124,6 +124,29 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
 }
 
 impl Capture {
+    /// A capture and the guard of a thread-local subscriber that writes into it every event
+    /// up to `level` (and span closes, with `span_closes`), without colours. Logs stop going
+    /// to it when the guard drops.
+    pub fn install(
+        level: tracing::Level,
+        span_closes: bool,
+    ) -> (Capture, tracing::subscriber::DefaultGuard) {
+        use tracing_subscriber::fmt::format::FmtSpan;
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(capture.clone())
+            .with_max_level(level)
+            .with_span_events(if span_closes {
+                FmtSpan::CLOSE
+            } else {
+                FmtSpan::NONE
+            })
+            .with_ansi(false)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        (capture, guard)
+    }
+
     /// Forgets what was written so far.
     pub fn clear(&self) {
         self.0.lock().unwrap().clear();

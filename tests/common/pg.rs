@@ -90,13 +90,7 @@ impl PgCluster {
     /// tail of the server log.
     pub fn start(opts: ClusterOptions) -> Result<PgCluster, String> {
         let tools = toolchain()?;
-        let root = make_root_dir(tools)?;
-        // Removes the directory (and stops a half-started server) on every early return.
-        let guard = DirGuard {
-            tools,
-            root: root.clone(),
-            armed: true,
-        };
+        let (root, guard) = DirGuard::new(tools)?;
         let data = root.join("data");
 
         let mut initdb = tools.server_command("initdb");
@@ -108,12 +102,9 @@ impl PgCluster {
             .current_dir(&root);
         run(&mut initdb)?;
 
-        let conf_path = data.join("postgresql.conf");
-        let base_conf = fs::read_to_string(&conf_path)
-            .map_err(|e| format!("reading {}: {e}", conf_path.display()))?;
+        let base_conf = read_text(&data.join("postgresql.conf"))?;
         let hba_path = data.join("pg_hba.conf");
-        let default_hba = fs::read_to_string(&hba_path)
-            .map_err(|e| format!("reading {}: {e}", hba_path.display()))?;
+        let default_hba = read_text(&hba_path)?;
         let mut hba = String::new();
         if !opts.hba.is_empty() {
             hba.push_str("# ClusterOptions::hba\n");
@@ -179,12 +170,7 @@ impl PgCluster {
     /// returns once the standby accepts read-only connections).
     pub fn start_standby(primary: &PgCluster) -> Result<PgCluster, String> {
         let tools = primary.tools;
-        let root = make_root_dir(tools)?;
-        let guard = DirGuard {
-            tools,
-            root: root.clone(),
-            armed: true,
-        };
+        let (root, guard) = DirGuard::new(tools)?;
         let data = root.join("data");
         let mut backup = tools.server_command("pg_basebackup");
         backup
@@ -195,9 +181,7 @@ impl PgCluster {
             .current_dir(&root);
         scrub_pg_env(&mut backup);
         run(&mut backup)?;
-        let conf_path = data.join("postgresql.conf");
-        let base_conf = fs::read_to_string(&conf_path)
-            .map_err(|e| format!("reading {}: {e}", conf_path.display()))?;
+        let base_conf = read_text(&data.join("postgresql.conf"))?;
         Self::configure_and_start(tools, root, &base_conf, &["hot_standby = on".into()], guard)
     }
 
@@ -766,6 +750,20 @@ struct DirGuard {
     armed: bool,
 }
 
+impl DirGuard {
+    /// A new cluster directory ([`make_root_dir`]) and the guard that removes it (and stops a
+    /// half-started server) on every early return.
+    fn new(tools: &'static Toolchain) -> Result<(PathBuf, DirGuard), String> {
+        let root = make_root_dir(tools)?;
+        let guard = DirGuard {
+            tools,
+            root: root.clone(),
+            armed: true,
+        };
+        Ok((root, guard))
+    }
+}
+
 impl Drop for DirGuard {
     /// Stops the server, if any, and removes the directory.
     fn drop(&mut self) {
@@ -841,6 +839,10 @@ fn cluster_conf(base: &str, socket_dir: &Path, extra: &[String], port: u16) -> S
 }
 
 /// Overwrites an existing file (keeping its owner and mode).
+fn read_text(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
 fn write_existing(path: &Path, contents: &[u8]) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("writing {}: {e}", path.display()))
 }
