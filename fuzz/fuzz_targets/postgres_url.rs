@@ -132,7 +132,8 @@ enum Value {
 
 const KNOWN: &[&str] = &[
     "disable", "allow", "prefer", "require", "verify-ca", "verify-full", "true", "false", "0",
-    "1", "read committed", "serializable", "any", "read-write", "primary", "random", "system",
+    "1", "read committed", "serializable", "any", "read-write", "read-only", "primary", "standby",
+    "prefer-standby", "random", "system",
     "-c statement_timeout=5", "127.0.0.1,::1",
 ];
 
