@@ -143,6 +143,8 @@ async fn postgres_echo_logs_our_statements_and_never_the_password() {
         "START TRANSACTION ISOLATION LEVEL READ COMMITTED",
         "COMMIT",
         "SELECT 1",
+        // Prepared through dbconfig: the user's statement.
+        "INSERT INTO echoed VALUES ($1)",
     ] {
         assert!(
             logs.lines()

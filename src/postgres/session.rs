@@ -351,13 +351,20 @@ impl<'s> PostgresTransaction<'s> {
     /// is prepared afresh and closed when dropped.
     ///
     /// Preparing takes a round trip (unless cached), bounded by
-    /// [`round_trip_limit`](PostgresEngine::round_trip_limit).
+    /// [`round_trip_limit`](PostgresEngine::round_trip_limit). With `echo`, the text is logged
+    /// (target `dbconfig::sql`, `prepare=true`), cached or not.
     ///
     /// # Errors
     /// The server rejected the statement, or did not answer in time (dropping the transaction
     /// then leaves its connection busy, see
     /// [`begin_transaction`](PostgresSession::begin_transaction)).
     pub async fn prepare_cached(&self, sql: &str) -> Result<Statement> {
+        if self.own.echo {
+            // The statement is about to run in this transaction (the raw client's own methods
+            // are not seen by dbconfig, so this is where its text is known).
+            self.span
+                .in_scope(|| tracing::info!(target: "dbconfig::sql", prepare = true, "{sql}"));
+        }
         let limit = self.own.limit;
         match tokio::time::timeout(limit, prepare(self.client, self.statement_cache, sql)).await {
             Ok(prepared) => prepared.map_err(classify),
