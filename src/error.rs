@@ -305,7 +305,10 @@ impl Error {
         match self {
             Error::Ddl { source, .. } => source.sqlite_extended_code(),
             #[cfg(feature = "sqlite")]
-            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => Some(e.extended_code),
+            Error::Sqlite(
+                rusqlite::Error::SqliteFailure(e, _)
+                | rusqlite::Error::SqlInputError { error: e, .. },
+            ) => Some(e.extended_code),
             _ => None,
         }
     }
@@ -355,3 +358,22 @@ impl From<rusqlite::Error> for Error {
 
 /// `Result` with dbconfig's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::Error;
+
+    /// A syntax error comes from rusqlite as `SqlInputError` (with the offending token), not
+    /// `SqliteFailure`: its code is read all the same.
+    #[test]
+    fn syntax_errors_have_their_sqlite_code() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let e = Error::from(conn.prepare("SELEC 1").unwrap_err());
+        assert!(
+            matches!(e, Error::Sqlite(rusqlite::Error::SqlInputError { .. })),
+            "{e:?}"
+        );
+        assert_eq!(e.sqlite_extended_code(), Some(1));
+        assert!(!e.is_busy());
+    }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests of the wasm crate in a real headless Chromium (main thread and dedicated
-# worker), persistence across two browser processes, and the demo page end to end.
+# worker), persistence across two browser processes, the demo page end to end, and the npm
+# package (packed, installed into a fresh Vite project and a plain page, type-checked).
 # Installs what it needs: Debian chromium, chromium-driver, clang; the wasm32 target;
 # wasm-bindgen-cli at the version in Cargo.lock (skipped when already installed); npm packages.
 set -euo pipefail
@@ -54,4 +55,6 @@ echo "== demo page end to end (playwright-core driving /usr/bin/chromium)"
 bash build.sh
 [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund --silent
 node e2e/demo.test.mjs
+echo "== npm package: pack, install into a Vite project and a plain page, tsc, OPFS, export/import"
+node e2e/package.test.mjs
 echo "== wasm: all browser tests passed"

@@ -1,23 +1,18 @@
-// The page: sends commands to the worker that owns the database and renders what comes back.
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+// The page: opens the persistent database through the package's worker API (`openDatabase`)
+// and renders what comes back.
+import { openDatabase } from "./pkg/index.js";
+
 const status = document.getElementById("status");
 const body = document.querySelector("#results tbody");
-let next = 0;
-const waiting = new Map();
+let opened;
+let schema;
 
-worker.onmessage = ({ data }) => {
-  const { id, ok, result, error } = data;
-  const done = waiting.get(id);
-  waiting.delete(id);
-  ok ? done.resolve(result) : done.reject(new Error(error));
-};
-
-function call(command, args = {}) {
-  const id = next++;
-  return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
-    worker.postMessage({ id, command, args });
-  });
+async function database() {
+  if (!opened) {
+    schema = await (await fetch("./schema.json")).text();
+    opened = await openDatabase("sqlite:///demo.db");
+  }
+  return opened;
 }
 
 function render(rows) {
@@ -35,30 +30,43 @@ function render(rows) {
 async function run(label, action) {
   status.textContent = `${label}…`;
   try {
-    const text = await action();
-    status.textContent = text;
+    status.textContent = await action();
   } catch (e) {
-    status.textContent = `error: ${e.message}`;
+    status.textContent = `error: ${e.kind ?? e.name}: ${e.message}`;
   }
 }
 
 document.getElementById("setup").onclick = () => run("opening", async () => {
-  const info = await call("setup");
-  return `open: ${info.tables} tables, journal_mode=${info.pragmas.journal_mode}, ` +
-    `foreign_keys=${info.pragmas.foreign_keys}, persistent=${info.persistent}, ` +
-    `differences from the schema: ${info.differences}`;
+  const db = await database();
+  await db.createDb(schema);
+  const [{ n: tables }] = await db.query(
+    "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'");
+  const pragmas = await db.pragmas();
+  const differences = (await db.verifyDb(schema)).length;
+  return `open: ${tables} tables, journal_mode=${pragmas.journal_mode}, ` +
+    `foreign_keys=${pragmas.foreign_keys}, persistent=${await db.isPersistent()}, ` +
+    `differences from the schema: ${differences}`;
 });
 document.getElementById("add").onclick = () => run("adding", async () => {
-  const n = await call("add");
+  const db = await database();
+  const n = await db.withTransaction((tx) => tx.execMany(
+    "INSERT INTO flow (id, name, tags) VALUES ($1, $2, $3)",
+    ["etl", "report", "backup"].map((name) => [
+      crypto.randomUUID(),
+      `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
+      JSON.stringify([name, "demo"]),
+    ])), true);
   return `added ${n} flows`;
 });
 document.getElementById("show").onclick = () => run("querying", async () => {
-  const rows = await call("show");
+  const db = await database();
+  const rows = await db.query("SELECT name, tags, created FROM flow ORDER BY created, name");
   render(rows);
   return `${rows.length} flows`;
 });
 document.getElementById("clear").onclick = () => run("dropping", async () => {
-  await call("drop");
+  const db = await database();
+  await db.dropDb(schema);
   render([]);
   return "schema dropped";
 });
