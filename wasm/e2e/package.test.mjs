@@ -3,7 +3,8 @@
 // public function; a Vite build and a plain page (import map, no bundler) each open an OPFS
 // database with `openDatabase`, write and read back in headless Chromium; the Vite page's rows
 // survive a reload and a browser restart; export from OPFS and import into memory in another
-// page give equal rows; random bytes are the typed error.
+// page give equal rows; random bytes are the typed error; prepared statements and array rows
+// through the worker.
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -110,7 +111,14 @@ try {
         throw new Error("boom");
       }));
       const [{ n }] = await db.query("SELECT count(*) AS n FROM visit");
-      return { rows, notADatabase, badSql, thrown, n, inMemory: await db.isInMemory() };
+      // Prepared once in the worker, run with parameters only; rows as arrays.
+      const stmt = await db.prepare("SELECT id, hex(tag) AS tag FROM visit WHERE id >= $1 ORDER BY id");
+      const prepared = { values: await stmt.values([1]), all: await stmt.all([1]), columns: await stmt.columns() };
+      await stmt.finalize();
+      const finalized = await caught(() => stmt.values([1]));
+      const arrays = await db.queryArrays("SELECT id, hex(tag) FROM visit ORDER BY id");
+      return { rows, notADatabase, badSql, thrown, n, inMemory: await db.isInMemory(),
+        prepared, finalized, arrays };
     }, exported.bytes);
     assert.deepEqual(imported.rows, exported.rows);
     assert.ok(imported.inMemory);
@@ -121,6 +129,12 @@ try {
     assert.equal(imported.badSql.code, 1);
     assert.equal(imported.thrown.message, "boom");
     assert.equal(imported.n, 2);
+    const expected = exported.rows.map((r) => [r.id, r.tag]);
+    assert.deepEqual(imported.prepared.values, expected);
+    assert.deepEqual(imported.prepared.all, exported.rows.map(({ id, tag }) => ({ id, tag })));
+    assert.deepEqual(imported.prepared.columns, ["id", "tag"]);
+    assert.equal(imported.finalized.kind, "InvalidArgument");
+    assert.deepEqual(imported.arrays, expected);
     await context.close();
     server.close();
   }

@@ -75,6 +75,10 @@ export class RemoteTransaction {
     return this.#channel.call("txQuery", [this.#id, sql, params]);
   }
 
+  queryArrays(sql, params) {
+    return this.#channel.call("txQueryArrays", [this.#id, sql, params]);
+  }
+
   state() {
     return this.#channel.call("txState", [this.#id]);
   }
@@ -87,6 +91,38 @@ export class RemoteTransaction {
   async rollback() {
     await this.#channel.call("rollback", [this.#id]);
     this.#done = true;
+  }
+}
+
+/** A statement prepared once in the worker and run many times. */
+export class RemoteStatement {
+  #channel;
+  #id;
+
+  constructor(channel, id, sql) {
+    this.#channel = channel;
+    this.#id = id;
+    this.sql = sql;
+  }
+
+  run(params) {
+    return this.#channel.call("run", [this.#id, params]);
+  }
+
+  all(params) {
+    return this.#channel.call("all", [this.#id, params]);
+  }
+
+  values(params) {
+    return this.#channel.call("values", [this.#id, params]);
+  }
+
+  columns() {
+    return this.#channel.call("columns", [this.#id]);
+  }
+
+  finalize() {
+    return this.#channel.call("finalize", [this.#id]);
   }
 }
 
@@ -114,6 +150,14 @@ export class RemoteDatabase {
 
   query(sql, params) {
     return this.#call("query", sql, params);
+  }
+
+  queryArrays(sql, params) {
+    return this.#call("queryArrays", sql, params);
+  }
+
+  async prepare(sql) {
+    return new RemoteStatement(this.#channel, await this.#call("prepare", sql), sql);
   }
 
   async transaction(withForUpdate = false) {

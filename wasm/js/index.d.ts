@@ -15,6 +15,9 @@ export type ColumnValue = null | number | bigint | string | Uint8Array;
 /** A row: `{ column: value }`. */
 export type Row = { [column: string]: ColumnValue };
 
+/** A row as its values in column order (`queryArrays`, `values`): the cheapest rows. */
+export type RowArray = ColumnValue[];
+
 /** A dbconfig schema: the object, or its JSON text. */
 export type Schema = string | object;
 
@@ -112,6 +115,9 @@ export class Database {
   exec(sql: string, params?: Params | null): number;
   execMany(sql: string, rows: readonly Params[]): number;
   query(sql: string, params?: Params | null): Row[];
+  queryArrays(sql: string, params?: Params | null): RowArray[];
+  /** Prepares `sql` once for many runs; a syntax error throws here. */
+  prepare(sql: string): Statement;
   transaction(withForUpdate: boolean): Transaction;
   createDb(schema: Schema): void;
   dropDb(schema: Schema): void;
@@ -129,12 +135,25 @@ export class Database {
   free(): void;
 }
 
+/** A statement of a {@link Database}, prepared once; runs in the open transaction, if any. */
+export class Statement {
+  private constructor();
+  readonly sql: string;
+  run(params?: Params | null): number;
+  all(params?: Params | null): Row[];
+  values(params?: Params | null): RowArray[];
+  columns(): string[];
+  finalize(): void;
+  free(): void;
+}
+
 /** An open transaction of a {@link Database}. */
 export class Transaction {
   private constructor();
   exec(sql: string, params?: Params | null): number;
   execMany(sql: string, rows: readonly Params[]): number;
   query(sql: string, params?: Params | null): Row[];
+  queryArrays(sql: string, params?: Params | null): RowArray[];
   beganWith(): "BEGIN IMMEDIATE" | "BEGIN DEFERRED";
   state(): "none" | "read" | "write";
   commit(): void;
@@ -157,9 +176,21 @@ export class RemoteTransaction {
   exec(sql: string, params?: Params | null): Promise<number>;
   execMany(sql: string, rows: readonly Params[]): Promise<number>;
   query(sql: string, params?: Params | null): Promise<Row[]>;
+  queryArrays(sql: string, params?: Params | null): Promise<RowArray[]>;
   state(): Promise<"none" | "read" | "write">;
   commit(): Promise<void>;
   rollback(): Promise<void>;
+}
+
+/** A {@link Statement} in the package's worker. */
+export class RemoteStatement {
+  private constructor();
+  readonly sql: string;
+  run(params?: Params | null): Promise<number>;
+  all(params?: Params | null): Promise<Row[]>;
+  values(params?: Params | null): Promise<RowArray[]>;
+  columns(): Promise<string[]>;
+  finalize(): Promise<void>;
 }
 
 /** A database opened in the package's worker: the {@link Database} methods, as promises. */
@@ -168,6 +199,9 @@ export class RemoteDatabase {
   exec(sql: string, params?: Params | null): Promise<number>;
   execMany(sql: string, rows: readonly Params[]): Promise<number>;
   query(sql: string, params?: Params | null): Promise<Row[]>;
+  queryArrays(sql: string, params?: Params | null): Promise<RowArray[]>;
+  /** Prepares `sql` once in the worker; each run sends only the parameters. */
+  prepare(sql: string): Promise<RemoteStatement>;
   transaction(withForUpdate?: boolean): Promise<RemoteTransaction>;
   /** Runs `work(tx)` in a transaction: commits when it resolves, rolls back when it throws. */
   withTransaction<T>(work: (tx: RemoteTransaction) => Promise<T>, withForUpdate?: boolean): Promise<T>;

@@ -6,6 +6,7 @@ import init, { Database } from "./dbconfig_wasm.js";
 const wasm = init();
 const databases = new Map();
 const transactions = new Map();
+const statements = new Map();
 let nextId = 1;
 
 function database(id) {
@@ -23,6 +24,17 @@ function transaction(id) {
     });
   }
   return tx;
+}
+
+function statement(id) {
+  const stmt = statements.get(id);
+  if (!stmt) {
+    throw Object.assign(new Error("the statement was finalized"), {
+      name: "DbconfigError",
+      kind: "InvalidArgument",
+    });
+  }
+  return stmt;
 }
 
 function keep(map, value) {
@@ -48,6 +60,23 @@ const calls = {
   exec: (db, sql, params) => database(db).exec(sql, params),
   execMany: (db, sql, rows) => database(db).execMany(sql, rows),
   query: (db, sql, params) => database(db).query(sql, params),
+  queryArrays: (db, sql, params) => database(db).queryArrays(sql, params),
+  prepare(db, sql) {
+    const stmt = database(db).prepare(sql);
+    stmt.db = db;
+    return keep(statements, stmt);
+  },
+  run: (stmt, params) => statement(stmt).run(params),
+  all: (stmt, params) => statement(stmt).all(params),
+  values: (stmt, params) => statement(stmt).values(params),
+  columns: (stmt) => statement(stmt).columns(),
+  finalize(stmt) {
+    const s = statements.get(stmt);
+    if (s) {
+      statements.delete(stmt);
+      s.free();
+    }
+  },
   createDb: (db, schema) => database(db).createDb(schema),
   dropDb: (db, schema) => database(db).dropDb(schema),
   verifyDb: (db, schema) => database(db).verifyDb(schema),
@@ -62,8 +91,13 @@ const calls = {
   isPersistent: (db) => database(db).isPersistent(),
   sqliteVersion: () => Database.sqliteVersion(),
   close(db) {
-    for (const [id, tx] of transactions) {
-      if (tx.db === db) transactions.delete(id);
+    for (const map of [transactions, statements]) {
+      for (const [id, item] of map) {
+        if (item.db === db) {
+          map.delete(id);
+          item.free();
+        }
+      }
     }
     const open = databases.get(db);
     if (open) {
@@ -80,6 +114,7 @@ const calls = {
   txExec: (tx, sql, params) => transaction(tx).exec(sql, params),
   txExecMany: (tx, sql, rows) => transaction(tx).execMany(sql, rows),
   txQuery: (tx, sql, params) => transaction(tx).query(sql, params),
+  txQueryArrays: (tx, sql, params) => transaction(tx).queryArrays(sql, params),
   txState: (tx) => transaction(tx).state(),
   commit: (tx) => end(tx, "commit"),
   rollback: (tx) => end(tx, "rollback"),
@@ -99,7 +134,7 @@ function transferables(result, memory) {
     else if (depth > 0 && Array.isArray(v)) for (const x of v) scan(x, depth - 1);
     else if (depth > 0 && v && typeof v === "object") for (const x of Object.values(v)) scan(x, depth - 1);
   };
-  scan(result, 2);
+  scan(result, 3);
   return [...found];
 }
 

@@ -89,7 +89,7 @@ impl BareSqlite {
     pub fn query(&self, sql: &str) -> Result<js_sys::Array, JsValue> {
         let fail = |e: rusqlite::Error| JsValue::from_str(&e.to_string());
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
-        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+        let names = crate::convert::column_names(&stmt);
         let out = js_sys::Array::new();
         let mut rows = stmt.raw_query();
         while let Some(row) = rows.next().map_err(fail)? {

@@ -75,3 +75,8 @@ async fn export_then_import_in_memory() {
     let db = common::memory().await;
     common::export_then_import(&db, "sqlite://").await;
 }
+
+#[wasm_bindgen_test]
+async fn prepared_statements_and_array_rows() {
+    common::prepared_statements_and_array_rows(&common::memory().await).await;
+}

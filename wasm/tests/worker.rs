@@ -91,3 +91,18 @@ async fn export_from_opfs_then_import() {
     saved.close().unwrap();
     db.close().unwrap();
 }
+
+/// Prepared statements and array rows on a persistent OPFS database.
+#[wasm_bindgen_test]
+async fn prepared_statements_on_opfs() {
+    let db = Database::open(
+        Some("sqlite:///prepared-test.db".into()),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
+    db.exec("DROP TABLE IF EXISTS kv", JsValue::UNDEFINED)
+        .unwrap();
+    common::prepared_statements_and_array_rows(&db).await;
+    db.close().unwrap();
+}

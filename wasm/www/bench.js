@@ -1,6 +1,8 @@
 // In a dedicated worker: 10,000 rows inserted in one transaction and read back as JS objects,
 // the same JavaScript run against dbconfig's Database and against bare rusqlite behind the
-// same surface (BareSqlite), plus a Rust-only bare rusqlite loop; warm runs, medians in ms.
+// same surface (BareSqlite), plus a Rust-only bare rusqlite loop; for dbconfig also the read
+// as arrays (queryArrays) and 10,000 autocommit point reads (query, and a prepared statement's
+// values); warm runs, medians in ms.
 import init, { Database, BareSqlite, baselineInsertRead } from "./pkg/dbconfig_wasm.js";
 
 const N = 10000;
@@ -12,6 +14,7 @@ for (let id = 1; id <= N; id++) rows.push([id, `key-${id}`, v]);
 const CREATE = "DROP TABLE IF EXISTS bench_kv; CREATE TABLE bench_kv (id INTEGER PRIMARY KEY, k TEXT NOT NULL, v BLOB NOT NULL)";
 const INSERT = "INSERT INTO bench_kv (id, k, v) VALUES (?1, ?2, ?3)";
 const SELECT = "SELECT id, k, v FROM bench_kv";
+const POINT = "SELECT k, v FROM bench_kv WHERE id = $1";
 
 function timed(db, begin, commit) {
   const t0 = performance.now();
@@ -29,8 +32,20 @@ async function dbconfigRun(url) {
   const db = await Database.open(url);
   db.exec(CREATE);
   const t = timed(db, () => db.transaction(true), (tx) => tx.commit());
+  // Rows as arrays; 10,000 autocommit point reads, through `query` and a prepared statement.
+  let t0 = performance.now();
+  if (db.queryArrays(SELECT).length !== N) throw new Error("queryArrays");
+  const arrays = performance.now() - t0;
+  t0 = performance.now();
+  for (let id = 1; id <= N; id++) db.query(POINT, [id]);
+  const points = performance.now() - t0;
+  const stmt = db.prepare(POINT);
+  t0 = performance.now();
+  for (let id = 1; id <= N; id++) stmt.values([id]);
+  const prepared = performance.now() - t0;
+  stmt.finalize();
   db.close();
-  return t;
+  return [...t, arrays, points, prepared];
 }
 
 function bareRun() {
@@ -61,6 +76,11 @@ try {
     result[`${name}_ms`] = round(median(times.map((t) => t[0])));
     result[`${name}_insert_ms`] = round(median(times.map((t) => t[1])));
     result[`${name}_read_ms`] = round(median(times.map((t) => t[2])));
+    if (times[0].length > 3) {
+      result[`${name}_read_arrays_ms`] = round(median(times.map((t) => t[3])));
+      result[`${name}_point_reads_ms`] = round(median(times.map((t) => t[4])));
+      result[`${name}_point_reads_prepared_ms`] = round(median(times.map((t) => t[5])));
+    }
   }
   result.ratio_dbconfig_vs_bare = Math.round((result.dbconfig_memory_ms / result.bare_rusqlite_ms) * 100) / 100;
   self.postMessage(result);

@@ -8,7 +8,9 @@ import {
   importDatabase,
   sqliteVersion,
   RemoteDatabase,
+  RemoteStatement,
   RemoteTransaction,
+  Statement,
   type AppliedStep,
   type DbconfigError,
   type ErrorKind,
@@ -16,6 +18,7 @@ import {
   type Params,
   type Plan,
   type Row,
+  type RowArray,
   type StepStatus,
 } from "dbconfig-wasm";
 
@@ -34,7 +37,17 @@ async function remote(): Promise<void> {
   if (typeof value === "number" || typeof value === "bigint" || value === null) {
     // ColumnValue narrows.
   }
+  const arrays: RowArray[] = await db.queryArrays("SELECT id FROM n");
+  const stmt: RemoteStatement = await db.prepare("SELECT id FROM n WHERE id > $1");
+  const sqlText: string = stmt.sql;
+  const ran: number = await stmt.run([0]);
+  const all: Row[] = await stmt.all([0]);
+  const values: RowArray[] = await stmt.values([0]);
+  const columns: string[] = await stmt.columns();
+  await stmt.finalize();
+  void [arrays, sqlText, ran, all, values, columns];
   const tx: RemoteTransaction = await db.transaction(true);
+  await tx.queryArrays("SELECT 1");
   await tx.exec("DELETE FROM n");
   await tx.execMany("INSERT INTO n VALUES ($1)", [[1]]);
   const inTx: Row[] = await tx.query("SELECT 1 AS one");
@@ -79,7 +92,17 @@ async function inThread(): Promise<void> {
   const n: number = db.exec("CREATE TABLE t (id INTEGER)");
   const m: number = db.execMany("INSERT INTO t VALUES (?)", [[1], [2]]);
   const rows: Row[] = db.query("SELECT id FROM t WHERE id > $1", [0]);
+  const prepared: Statement = db.prepare("SELECT id FROM t WHERE id > $1");
+  const arrays: RowArray[] = prepared.values([0]);
+  prepared.all([0]);
+  prepared.run([0]);
+  const columns: string[] = prepared.columns();
+  const text: string = prepared.sql;
+  prepared.finalize();
+  prepared.free();
+  void [arrays, columns, text, db.queryArrays("SELECT 1")];
   const tx: Transaction = db.transaction(false);
+  tx.queryArrays("SELECT 1");
   const began: "BEGIN IMMEDIATE" | "BEGIN DEFERRED" = tx.beganWith();
   tx.exec("INSERT INTO t VALUES ($1)", [3]);
   tx.execMany("INSERT INTO t VALUES ($1)", [[4]]);

@@ -700,3 +700,77 @@ pub async fn export_then_import(db: &Database, target: &str) {
         );
     }
 }
+
+/// `prepare` → `run` / `all` / `values` / `columns` / `finalize`, and `queryArrays`: the same
+/// rows as `query`, as arrays; a prepared statement runs inside the open transaction; a
+/// syntax error is reported by `prepare`; a finalized statement refuses to run.
+pub async fn prepared_statements_and_array_rows(db: &Database) {
+    db.exec(
+        "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER, b BLOB)",
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let insert = db
+        .prepare("INSERT INTO kv (k, v, b) VALUES ($1, $2, $3)".into())
+        .unwrap();
+    for i in 0..5 {
+        let changed = insert
+            .run(array(&[
+                JsValue::from_str(&format!("k{i}")),
+                JsValue::from_f64(f64::from(i)),
+                Uint8Array::from(&[i as u8][..]).into(),
+            ]))
+            .unwrap();
+        assert_eq!(changed, 1.0);
+    }
+    // Inside a transaction that rolls back: nothing kept.
+    let tx = db.transaction(true).unwrap();
+    insert
+        .run(array(&[
+            JsValue::from_str("gone"),
+            JsValue::NULL,
+            JsValue::NULL,
+        ]))
+        .unwrap();
+    let mut tx = tx;
+    tx.rollback().unwrap();
+
+    let by_min = db
+        .prepare("SELECT k, v, b FROM kv WHERE v >= $1 ORDER BY k".into())
+        .unwrap();
+    assert_eq!(by_min.columns().unwrap(), ["k", "v", "b"]);
+    let objects = by_min.all(array(&[JsValue::from_f64(3.0)])).unwrap();
+    let arrays = by_min.values(array(&[JsValue::from_f64(3.0)])).unwrap();
+    assert_eq!(objects.length(), 2);
+    assert_eq!(arrays.length(), 2);
+    let direct = db
+        .query_arrays(
+            "SELECT k, v, b FROM kv WHERE v >= $1 ORDER BY k",
+            array(&[JsValue::from_f64(3.0)]),
+        )
+        .unwrap();
+    for i in 0..2 {
+        let object = objects.get(i);
+        let row: Array = arrays.get(i).unchecked_into();
+        let again: Array = direct.get(i).unchecked_into();
+        assert_eq!(row.length(), 3);
+        for (c, name) in ["k", "v"].iter().enumerate() {
+            assert_eq!(row.get(c as u32), get(&object, name));
+            assert_eq!(again.get(c as u32), get(&object, name));
+        }
+        let blob: Uint8Array = row.get(2).unchecked_into();
+        assert_eq!(blob.to_vec(), vec![3 + i as u8]);
+    }
+    let count = db
+        .query("SELECT count(*) AS n FROM kv", JsValue::UNDEFINED)
+        .unwrap();
+    assert_eq!(get(&count.get(0), "n"), JsValue::from_f64(5.0));
+
+    let e = db.prepare("SELEC 1".into()).err().unwrap();
+    assert_eq!(kind(&e), "Sqlite");
+    let mut finished = db.prepare("SELECT 1".into()).unwrap();
+    finished.finalize();
+    let e = finished.all(JsValue::UNDEFINED).unwrap_err();
+    assert_eq!(kind(&e), "InvalidArgument");
+    assert!(message(&e).contains("finalized"), "{}", message(&e));
+}
