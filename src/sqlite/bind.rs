@@ -131,6 +131,50 @@ pub fn bind_values(stmt: &mut Statement<'_>, values: &[Value]) -> Result<()> {
     bind_numbers(stmt, &numbers, Args::Values(values), &mut None)
 }
 
+/// A statement's `$N` placeholders, read once, for binding many rows of values: what
+/// [`bind_values`] works out on every call. For callers that keep a statement and bind it
+/// again and again (the browser build's `execMany` and prepared statements).
+///
+/// ```
+/// use dbconfig::sqlite::bind::PortableParams;
+/// use dbconfig::Value;
+/// let conn = rusqlite::Connection::open_in_memory()?;
+/// conn.execute_batch("CREATE TABLE t (a, b)")?;
+/// let mut stmt = conn.prepare("INSERT INTO t VALUES ($2, $1)")?;
+/// let mut params = PortableParams::new(&stmt)?;
+/// for i in 0..3 {
+///     params.bind(&mut stmt, &[Value::Int(i), Value::Text("x".into())])?;
+///     stmt.raw_execute()?;
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PortableParams {
+    numbers: Vec<usize>,
+    checked: Option<usize>,
+}
+
+impl PortableParams {
+    /// Reads `stmt`'s placeholders.
+    ///
+    /// # Errors
+    /// As [`bind_values`]: placeholders that are not `$N`.
+    pub fn new(stmt: &Statement<'_>) -> Result<Self> {
+        Ok(PortableParams {
+            numbers: parameter_numbers(stmt)?,
+            checked: None,
+        })
+    }
+
+    /// Binds `values` to `stmt` (the statement this was made from) as [`bind_values`] does.
+    ///
+    /// # Errors
+    /// As [`bind_values`].
+    pub fn bind(&mut self, stmt: &mut Statement<'_>, values: &[Value]) -> Result<()> {
+        bind_numbers(stmt, &self.numbers, Args::Values(values), &mut self.checked)
+    }
+}
+
 /// Which of the values a statement used: a bit mask for up to 64, else a vector (no allocation
 /// in the common case).
 enum Used {

@@ -1,7 +1,7 @@
 //! JavaScript values to dbconfig [`Value`]s (stored exactly as native dbconfig stores them) and
 //! SQLite values back to JavaScript.
 
-use dbconfig::sqlite::bind::{bind_value, bind_values, column_value, is_portable_placeholder};
+use dbconfig::sqlite::bind::{PortableParams, bind_value, column_value, is_portable_placeholder};
 use dbconfig::value::{Date, FromValue, OffsetDateTime, Value};
 use js_sys::{Array, BigInt, Object, Reflect, Symbol, Uint8Array};
 use rusqlite::{Row, Statement};
@@ -147,27 +147,50 @@ fn invalid(which: &Which<'_>, reason: &str) -> JsValue {
 /// binds `:name`, `@name` or `$name` (a key without a prefix is tried as `:key`). Either way
 /// values are converted by [`to_value`] and stored as native stores them.
 pub fn bind(stmt: &mut Statement<'_>, params: &JsValue) -> Result<(), JsValue> {
-    let portable = is_portable(stmt);
-    bind_as(stmt, params, portable)
+    let mut binder = Binder::new(stmt);
+    bind_as(stmt, params, &mut binder)
 }
 
-/// True when `stmt` has `$N` placeholders (checked once per statement by bulk callers).
-pub fn is_portable(stmt: &Statement<'_>) -> bool {
-    (1..=stmt.parameter_count())
-        .any(|i| stmt.parameter_name(i).is_some_and(is_portable_placeholder))
+/// How one statement's parameters bind, worked out once per statement by callers that bind it
+/// many times (`execMany`, prepared statements): whether it has `$N` placeholders, and their
+/// numbers (read at the first array bound).
+pub struct Binder {
+    portable: bool,
+    numbers: Option<PortableParams>,
 }
 
-/// [`bind`], with [`is_portable`] already known.
-pub fn bind_as(stmt: &mut Statement<'_>, params: &JsValue, portable: bool) -> Result<(), JsValue> {
+impl Binder {
+    pub fn new(stmt: &Statement<'_>) -> Self {
+        let portable = (1..=stmt.parameter_count())
+            .any(|i| stmt.parameter_name(i).is_some_and(is_portable_placeholder));
+        Binder {
+            portable,
+            numbers: None,
+        }
+    }
+}
+
+/// [`bind`], with the statement's [`Binder`].
+pub fn bind_as(
+    stmt: &mut Statement<'_>,
+    params: &JsValue,
+    binder: &mut Binder,
+) -> Result<(), JsValue> {
     let count = stmt.parameter_count();
     if let Some(array) = params.dyn_ref::<Array>() {
-        if portable {
+        if binder.portable {
             let values = array
                 .iter()
                 .enumerate()
                 .map(|(i, v)| to_value(&v, &Which::Dollar(i + 1)))
                 .collect::<Result<Vec<_>, _>>()?;
-            return bind_values(stmt, &values).map_err(dbconfig_error);
+            let numbers = match &mut binder.numbers {
+                Some(numbers) => numbers,
+                None => binder
+                    .numbers
+                    .insert(PortableParams::new(stmt).map_err(dbconfig_error)?),
+            };
+            return numbers.bind(stmt, &values).map_err(dbconfig_error);
         }
         if array.length() as usize != count {
             return Err(js_error(&Failure::InvalidArgument(format!(

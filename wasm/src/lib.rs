@@ -52,7 +52,7 @@ use dbconfig::{ConnectionUrl, Dialect, Settings};
 use rusqlite::{Connection, TransactionState};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{bind, bind_as, column_names, is_portable, row_array, row_object};
+use crate::convert::{Binder, bind, bind_as, column_names, row_array, row_object};
 use crate::error::{Failure, js_error};
 
 /// The VFS name persistent databases are opened with.
@@ -135,10 +135,10 @@ fn run_many(inner: &Inner, sql: &str, rows: &js_sys::Array) -> Result<f64, JsVal
     let conn = inner.conn()?;
     let mut stmt = conn.prepare_cached(sql).map_err(sqlite)?;
     // Placeholders are looked at once, not once per row.
-    let portable = is_portable(&stmt);
+    let mut binder = Binder::new(&stmt);
     let mut changed = 0;
     for params in rows.iter() {
-        bind_as(&mut stmt, &params, portable)?;
+        bind_as(&mut stmt, &params, &mut binder)?;
         changed += stmt.raw_execute().map_err(sqlite)?;
     }
     Ok(changed as f64)
@@ -168,12 +168,14 @@ fn select(
 pub(crate) fn query_rows(
     stmt: &mut rusqlite::Statement<'_>,
     params: &JsValue,
-    portable: Option<bool>,
+    binder: Option<&mut Binder>,
     shape: Shape,
 ) -> Result<js_sys::Array, JsValue> {
     if !(params.is_undefined() || params.is_null()) {
-        let portable = portable.unwrap_or_else(|| is_portable(stmt));
-        bind_as(stmt, params, portable)?;
+        match binder {
+            Some(binder) => bind_as(stmt, params, binder)?,
+            None => bind(stmt, params)?,
+        }
     }
     let names = match shape {
         Shape::Objects => column_names(stmt),

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use crate::convert::is_portable;
+use crate::convert::{Binder, bind_as};
 use crate::error::{Failure, js_error};
 use crate::{Database, Inner, Shape, query_rows, sqlite};
 
@@ -25,8 +25,8 @@ use crate::{Database, Inner, Shape, query_rows, sqlite};
 pub struct Statement {
     inner: Rc<RefCell<Inner>>,
     sql: String,
-    /// Whether it has `$N` placeholders (looked at once).
-    portable: bool,
+    /// How its parameters bind (worked out once).
+    binder: RefCell<Binder>,
     finalized: bool,
 }
 
@@ -34,15 +34,15 @@ pub struct Statement {
 impl Database {
     /// Prepares `sql` (one statement) for repeated use; a syntax error is reported here.
     pub fn prepare(&self, sql: String) -> Result<Statement, JsValue> {
-        let portable = {
+        let binder = {
             let inner = self.inner.borrow();
             let stmt = inner.conn()?.prepare_cached(&sql).map_err(sqlite)?;
-            is_portable(&stmt)
+            Binder::new(&stmt)
         };
         Ok(Statement {
             inner: Rc::clone(&self.inner),
             sql,
-            portable,
+            binder: RefCell::new(binder),
             finalized: false,
         })
     }
@@ -70,7 +70,7 @@ impl Statement {
     pub fn run(&self, params: JsValue) -> Result<f64, JsValue> {
         self.with(|stmt| {
             if !(params.is_undefined() || params.is_null()) {
-                crate::convert::bind_as(stmt, &params, self.portable)?;
+                bind_as(stmt, &params, &mut self.binder.borrow_mut())?;
             }
             stmt.raw_execute().map(|n| n as f64).map_err(sqlite)
         })
@@ -78,12 +78,18 @@ impl Statement {
 
     /// Runs it and returns every row as an object (as `query`).
     pub fn all(&self, params: JsValue) -> Result<js_sys::Array, JsValue> {
-        self.with(|stmt| query_rows(stmt, &params, Some(self.portable), Shape::Objects))
+        self.with(|stmt| {
+            let mut binder = self.binder.borrow_mut();
+            query_rows(stmt, &params, Some(&mut binder), Shape::Objects)
+        })
     }
 
     /// Runs it and returns every row as an array of values (as `queryArrays`).
     pub fn values(&self, params: JsValue) -> Result<js_sys::Array, JsValue> {
-        self.with(|stmt| query_rows(stmt, &params, Some(self.portable), Shape::Arrays))
+        self.with(|stmt| {
+            let mut binder = self.binder.borrow_mut();
+            query_rows(stmt, &params, Some(&mut binder), Shape::Arrays)
+        })
     }
 
     /// The names of its result columns.
