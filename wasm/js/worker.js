@@ -9,33 +9,17 @@ const transactions = new Map();
 const statements = new Map();
 let nextId = 1;
 
-function database(id) {
-  const db = databases.get(id);
-  if (!db) throw Object.assign(new Error("the database is closed"), { name: "DbconfigError", kind: "Closed" });
-  return db;
+// What a handle's id refers to; a missing one is the error its kind says.
+function lookup(map, id, kind, message) {
+  const found = map.get(id);
+  if (!found) throw Object.assign(new Error(message), { name: "DbconfigError", kind });
+  return found;
 }
 
-function transaction(id) {
-  const tx = transactions.get(id);
-  if (!tx) {
-    throw Object.assign(new Error("this transaction already committed or rolled back"), {
-      name: "DbconfigError",
-      kind: "TransactionDone",
-    });
-  }
-  return tx;
-}
-
-function statement(id) {
-  const stmt = statements.get(id);
-  if (!stmt) {
-    throw Object.assign(new Error("the statement was finalized"), {
-      name: "DbconfigError",
-      kind: "InvalidArgument",
-    });
-  }
-  return stmt;
-}
+const database = (id) => lookup(databases, id, "Closed", "the database is closed");
+const transaction = (id) =>
+  lookup(transactions, id, "TransactionDone", "this transaction already committed or rolled back");
+const statement = (id) => lookup(statements, id, "InvalidArgument", "the statement was finalized");
 
 function keep(map, value) {
   const id = nextId++;
