@@ -116,12 +116,13 @@ async fn connect(
     open: oneshot::Receiver<()>,
 ) -> Result<Connected> {
     let (connect, answer) = limits;
-    let (client, messages, guard) = tokio::time::timeout(connect, connector.open_raw(pg_config))
-        .await
-        .map_err(|_| Error::Timeout {
-            waiting_for: WaitingFor::NewConnection,
-            after: connect,
-        })??;
+    let (client, messages, guard) =
+        tokio::time::timeout(connect, connector.open_listener(pg_config))
+            .await
+            .map_err(|_| Error::Timeout {
+                waiting_for: WaitingFor::NewConnection,
+                after: connect,
+            })??;
     let reader = tokio::spawn(read(messages, guard, events, open));
     let setup = async {
         connector.setup(&client).await?;

@@ -51,11 +51,12 @@ impl deadpool_postgres::Connect for Shared {
         let pg_config = pg_config.clone();
         Box::pin(async move {
             let tls = self.0.tls.as_ref().map(|t| &t.connect);
-            let (client, driver) = self.0.connect(&pg_config, tls, false).await?;
+            let (client, messages, closed) = self.0.connect(&pg_config, tls, POOL).await?;
+            let driver = spawn_driver(messages, closed);
             if let Some(sql) = &self.0.after_connect {
                 client.simple_query(sql).await?;
             }
-            Ok((client, driver.into_task()))
+            Ok((client, driver))
         })
     }
 }
@@ -64,49 +65,58 @@ impl deadpool_postgres::Connect for Shared {
 pub(crate) type Messages =
     Pin<Box<dyn Stream<Item = Result<AsyncMessage, tokio_postgres::Error>> + Send>>;
 
-/// What drives a new connection's socket.
-pub(crate) enum Driver {
-    /// A task of its own (pooled connections).
-    Task(JoinHandle<()>),
-    /// The caller reads the messages (a listener); the guard reports the close.
-    Messages(Messages, ClosedGuard),
-}
+/// Tracker labels.
+const POOL: &str = "pool";
+const LISTEN: &str = "listen";
 
-impl Driver {
-    fn into_task(self) -> JoinHandle<()> {
-        match self {
-            Driver::Task(task) => task,
-            Driver::Messages(messages, guard) => tokio::spawn(async move {
-                let _closed = guard;
-                let mut messages = messages;
-                while let Some(Ok(_)) = messages.next().await {}
-            }),
-        }
-    }
+/// A new connection: its client, its message stream (which drives the socket) and the guard
+/// that reports the close to the tracker.
+type Connected = (Client, Messages, ClosedGuard);
 
-    /// `pg_is_in_recovery()` of a new connection. A listener's messages are read (and
-    /// dropped: nothing is LISTENed to yet) until the answer comes; the caller's timeout bounds
-    /// a connection that closes without an error.
-    async fn in_recovery(&mut self, client: &Client) -> Result<bool, tokio_postgres::Error> {
-        let query = client.query_one("SELECT pg_is_in_recovery()", &[]);
-        let Driver::Messages(messages, _) = self else {
-            return query.await.map(|row| row.get(0));
-        };
-        let mut query = std::pin::pin!(query);
-        std::future::poll_fn(|cx| {
-            loop {
-                if let Poll::Ready(answer) = query.as_mut().poll(cx) {
-                    return Poll::Ready(answer.map(|row| row.get(0)));
+/// Drives a pooled connection's socket in a task of its own. The task ends when the client
+/// is dropped (or the server goes away), and is aborted when the pool drops the connection;
+/// either way the guard reports the close. Notices are logged.
+fn spawn_driver(mut messages: Messages, closed: ClosedGuard) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let id = closed.id;
+        let _closed = closed;
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(AsyncMessage::Notice(notice)) => {
+                    tracing::info!(target: "dbconfig", connection = id, severity = notice.severity(), "{}", notice.message());
                 }
-                match messages.as_mut().poll_next(cx) {
-                    Poll::Ready(Some(Ok(_))) => {}
-                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
-                    Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(target: "dbconfig", connection = id, error = %e, "postgres connection ended");
+                    return;
                 }
             }
-        })
-        .await
-    }
+        }
+    })
+}
+
+/// `pg_is_in_recovery()` of a new connection. Its messages are read (and dropped: nothing is
+/// LISTENed to yet) until the answer comes; the caller's timeout bounds a connection that
+/// closes without an error.
+async fn in_recovery(
+    client: &Client,
+    messages: &mut Messages,
+) -> Result<bool, tokio_postgres::Error> {
+    let query = client.query_one("SELECT pg_is_in_recovery()", &[]);
+    let mut query = std::pin::pin!(query);
+    std::future::poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(answer) = query.as_mut().poll(cx) {
+                return Poll::Ready(answer.map(|row| row.get(0)));
+            }
+            match messages.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(_))) => {}
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+            }
+        }
+    })
+    .await
 }
 
 impl PgConnector {
@@ -117,23 +127,21 @@ impl PgConnector {
         pg_config: &tokio_postgres::Config,
     ) -> crate::Result<(Client, JoinHandle<()>)> {
         // Boxed: the TLS connect's future is deep, and deadpool nests this one further.
-        let (client, driver) = Box::pin(self.establish(pg_config, false)).await?;
+        let (client, messages, closed) = Box::pin(self.establish(pg_config, POOL)).await?;
+        let driver = spawn_driver(messages, closed);
         // On error the client is dropped, which ends the connection task.
         self.setup(&client).await?;
-        Ok((client, driver.into_task()))
+        Ok((client, driver))
     }
 
     /// Opens a connection whose messages the caller reads (a listener): credentials, connect
     /// (TLS, the server role), tracked as `listen`. Run [`setup`](Self::setup) on the client
     /// while the messages are being read.
-    pub(crate) async fn open_raw(
+    pub(crate) async fn open_listener(
         &self,
         pg_config: &tokio_postgres::Config,
-    ) -> crate::Result<(Client, Messages, ClosedGuard)> {
-        match Box::pin(self.establish(pg_config, true)).await? {
-            (client, Driver::Messages(messages, guard)) => Ok((client, messages, guard)),
-            (_, Driver::Task(_)) => unreachable!("a raw connect returns its messages"),
-        }
+    ) -> crate::Result<Connected> {
+        Box::pin(self.establish(pg_config, LISTEN)).await
     }
 
     /// What a new connection runs before use: PgBouncer-mode settings, then `on_connect`.
@@ -152,8 +160,8 @@ impl PgConnector {
     async fn establish(
         &self,
         pg_config: &tokio_postgres::Config,
-        raw: bool,
-    ) -> crate::Result<(Client, Driver)> {
+        role_label: &'static str,
+    ) -> crate::Result<Connected> {
         let credentials = match &self.hooks.before_connect {
             Some(hook) => Some(hook().await.map_err(Error::Hook)?),
             None => None,
@@ -165,7 +173,7 @@ impl PgConnector {
         let Some((role, hosts)) = &self.server_role else {
             let config = with_credentials(pg_config, credentials.as_ref());
             return self
-                .connect(&config, tls.as_ref(), raw)
+                .connect(&config, tls.as_ref(), role_label)
                 .await
                 .map_err(classify);
         };
@@ -173,14 +181,15 @@ impl PgConnector {
         let mut fallback = None;
         for host in hosts {
             let config = with_credentials(&host.config, credentials.as_ref());
-            let (client, mut driver) = match self.connect(&config, tls.as_ref(), raw).await {
-                Ok(connected) => connected,
-                Err(e) => {
-                    tried.push(format!("{}: {}", host.label, classify(e)));
-                    continue;
-                }
-            };
-            let standby = match driver.in_recovery(&client).await {
+            let (client, mut messages, closed) =
+                match self.connect(&config, tls.as_ref(), role_label).await {
+                    Ok(connected) => connected,
+                    Err(e) => {
+                        tried.push(format!("{}: {}", host.label, classify(e)));
+                        continue;
+                    }
+                };
+            let standby = match in_recovery(&client, &mut messages).await {
                 Ok(standby) => standby,
                 Err(e) => {
                     tried.push(format!("{}: {}", host.label, classify(e)));
@@ -190,11 +199,11 @@ impl PgConnector {
             match (role, standby) {
                 (ServerRole::Primary, false)
                 | (ServerRole::Standby | ServerRole::PreferStandby, true) => {
-                    return Ok((client, driver));
+                    return Ok((client, messages, closed));
                 }
                 // The first primary is kept open in case no host is a standby.
                 (ServerRole::PreferStandby, false) if fallback.is_none() => {
-                    fallback = Some((client, driver));
+                    fallback = Some((client, messages, closed));
                 }
                 _ => {}
             }
@@ -227,16 +236,17 @@ impl PgConnector {
         }
     }
 
-    /// Connects to `pg_config` (over `tls` when given) and tracks the connection.
+    /// Connects to `pg_config` (over `tls` when given) and tracks the connection under
+    /// `role_label`.
     async fn connect(
         &self,
         pg_config: &tokio_postgres::Config,
         tls: Option<&MakeRustlsConnect>,
-        raw: bool,
-    ) -> Result<(Client, Driver), tokio_postgres::Error> {
+        role_label: &'static str,
+    ) -> Result<Connected, tokio_postgres::Error> {
         match tls {
-            None => self.start(pg_config, NoTls, raw).await,
-            Some(tls) => self.start(pg_config, tls.clone(), raw).await,
+            None => self.start(pg_config, NoTls, role_label).await,
+            Some(tls) => self.start(pg_config, tls.clone(), role_label).await,
         }
     }
 
@@ -244,8 +254,8 @@ impl PgConnector {
         &self,
         pg_config: &tokio_postgres::Config,
         tls: T,
-        raw: bool,
-    ) -> Result<(Client, Driver), tokio_postgres::Error>
+        role_label: &'static str,
+    ) -> Result<Connected, tokio_postgres::Error>
     where
         T: MakeTlsConnect<Socket> + Send,
         T::Stream: Send + 'static,
@@ -255,29 +265,16 @@ impl PgConnector {
         let (client, mut connection) = pg_config.connect(tls).await?;
         let id = next_connection_id();
         if let Some(tracker) = &self.tracker {
-            let role = if raw { "listen" } else { "pool" };
-            tracker.on_connect(id, Dialect::Postgres, self.database.clone(), role);
+            tracker.on_connect(id, Dialect::Postgres, self.database.clone(), role_label);
         }
         let closed = ClosedGuard {
             id,
             tracker: self.tracker.clone(),
         };
-        if raw {
-            let messages: Messages = Box::pin(futures_util::stream::poll_fn(move |cx| {
-                connection.poll_message(cx)
-            }));
-            return Ok((client, Driver::Messages(messages, closed)));
-        }
-        // The task drives the socket; it ends when the client is dropped (or the server goes
-        // away), and is aborted when the pool drops the connection. Either way the guard
-        // reports the close.
-        let task = tokio::spawn(async move {
-            let _closed = closed;
-            if let Err(e) = connection.await {
-                tracing::debug!(target: "dbconfig", connection = id, error = %e, "postgres connection ended");
-            }
-        });
-        Ok((client, Driver::Task(task)))
+        let messages: Messages = Box::pin(futures_util::stream::poll_fn(move |cx| {
+            connection.poll_message(cx)
+        }));
+        Ok((client, messages, closed))
     }
 }
 

@@ -287,7 +287,7 @@ impl SqliteTransaction<'_> {
         self.lane = None;
         if self.read_only && self.conn.run(reset_query_only).is_err() {
             // A connection that refuses writes must not go back to the pool.
-            self.conn.abandon();
+            self.conn.set_dirty(true);
         }
         Ok(())
     }
@@ -303,9 +303,10 @@ impl Drop for SqliteTransaction<'_> {
             let rolled_back = self.conn.run(|c| {
                 c.execute_batch("ROLLBACK")?;
                 if read_only {
-                    reset_query_only(c)?;
+                    reset_query_only(c)
+                } else {
+                    Ok(())
                 }
-                Ok(())
             });
             if rolled_back.is_err() {
                 tracing::warn!(target: "dbconfig", connection = self.conn.id(), "rollback of a dropped transaction failed; the connection will be closed");
@@ -319,17 +320,16 @@ impl Drop for SqliteTransaction<'_> {
         // back once the closure has returned, keeping the writer lane until then so that no
         // writer of ours meets the lock. The session no longer uses this connection (its next
         // statement runs on a fresh one), so nothing it runs can end up inside this transaction.
+        // An abandoned connection is closed, never reused: a read-only transaction's
+        // `query_only` needs no reset here.
         self.conn.interrupt();
         let handle = self.conn.handle();
         let lane = self.lane.take();
-        let read_only = self.read_only;
         std::thread::spawn(move || {
             let conn = handle
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err()
-                || read_only && reset_query_only(&conn).is_err()
-            {
+            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
                 tracing::warn!(target: "dbconfig", "rollback after a cancelled interact failed; the connection closes when its session lets go of it");
             }
             drop(conn);
