@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of the wasm crate in a real headless Chromium (main thread and dedicated
 # worker), persistence across two browser processes, the demo page end to end, and the npm
-# package (packed, installed into a fresh Vite project and a plain page, type-checked).
+# package (packed, installed into a fresh Vite project and a plain page, type-checked), and
+# several tabs on one OPFS database (the holder tab closed mid-load).
 # Installs what it needs: Debian chromium, chromium-driver, clang; the wasm32 target;
 # wasm-bindgen-cli at the version in Cargo.lock (skipped when already installed); npm packages.
 set -euo pipefail
@@ -57,4 +58,6 @@ bash build.sh
 node e2e/demo.test.mjs
 echo "== npm package: pack, install into a Vite project and a plain page, tsc, OPFS, export/import"
 node e2e/package.test.mjs
+echo "== several tabs on one OPFS database: 2 x 500 transactions, the holder tab closes mid-load"
+node e2e/tabs.test.mjs
 echo "== wasm: all browser tests passed"

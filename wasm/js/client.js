@@ -210,6 +210,10 @@ export class RemoteDatabase {
     return this.#call("export");
   }
 
+  restore(bytes) {
+    return this.#call("restore", bytes);
+  }
+
   pragmas() {
     return this.#call("pragmas");
   }

@@ -84,7 +84,11 @@ export type ErrorKind =
   | "Storage"
   | "Closed"
   | "TransactionOpen"
-  | "Worker";
+  | "Worker"
+  /** A persistent database's holder tab closed or reloaded during the call: a call it had
+   * received may or may not have run, and an open transaction was rolled back. Retry what is
+   * safe to retry (the whole transaction, written to be idempotent). */
+  | "HolderChanged";
 
 /** What every call rejects with (or throws): `name` is `"DbconfigError"`; `code` is SQLite's
  * extended result code when SQLite reported the error. */
@@ -112,6 +116,8 @@ export class Database {
   static open(url?: string | null, settings?: Settings | null): Promise<Database>;
   static import(url: string | null | undefined, bytes: Uint8Array, settings?: Settings | null): Promise<Database>;
   static sqliteVersion(): string;
+  /** The OPFS name `url` is stored under; `undefined` when it is not persistent. */
+  static storageName(url?: string | null, settings?: Settings | null): string | undefined;
   exec(sql: string, params?: Params | null): number;
   execMany(sql: string, rows: readonly Params[]): number;
   query(sql: string, params?: Params | null): Row[];
@@ -127,6 +133,8 @@ export class Database {
   createOrUpgrade(schema: Schema, steps: Migrations): AppliedStep[];
   planDb(schema: Schema, destructive: boolean): Plan;
   export(): Uint8Array;
+  /** Replaces the content with `bytes` (a SQLite file); not a database: `"InvalidArgument"`. */
+  restore(bytes: Uint8Array): void;
   isInMemory(): boolean;
   isPersistent(): boolean;
   pragmas(): { [name: string]: string };
@@ -214,6 +222,8 @@ export class RemoteDatabase {
   planDb(schema: Schema, destructive?: boolean): Promise<Plan>;
   /** A consistent snapshot: a valid SQLite file, moved (not copied) from the worker. */
   export(): Promise<Uint8Array>;
+  /** Replaces the content with `bytes` (a SQLite file), for every handle of the database. */
+  restore(bytes: Uint8Array): Promise<void>;
   isInMemory(): Promise<boolean>;
   isPersistent(): Promise<boolean>;
   pragmas(): Promise<{ [name: string]: string }>;

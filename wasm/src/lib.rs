@@ -48,6 +48,7 @@ use dbconfig::settings::JournalMode;
 use dbconfig::sqlite::begin::BeginMode;
 use dbconfig::sqlite::connect::{open_connection, pragmas_in_effect};
 use dbconfig::sqlite::target::{OpenTarget, apply_driver_params};
+use dbconfig::url::SqliteUrl;
 use dbconfig::{ConnectionUrl, Dialect, Settings};
 use rusqlite::{Connection, TransactionState};
 use wasm_bindgen::prelude::*;
@@ -83,6 +84,11 @@ pub struct Transaction {
     inner: Rc<RefCell<Inner>>,
     mode: BeginMode,
     done: bool,
+}
+
+/// Persistent: a file (not in memory) on the default VFS, which in the browser is OPFS.
+fn is_persistent(target: &OpenTarget, url: &SqliteUrl) -> bool {
+    !target.inmemory && url.vfs().is_none()
 }
 
 fn in_dedicated_worker() -> bool {
@@ -220,7 +226,7 @@ impl Database {
             return Err(js_error(&Failure::Closed));
         };
         let mut target = OpenTarget::for_url(&sqlite_url);
-        let persistent = !target.inmemory && sqlite_url.vfs().is_none();
+        let persistent = is_persistent(&target, &sqlite_url);
         if persistent {
             if !in_dedicated_worker() {
                 return Err(js_error(&Failure::NeedsWorker));
@@ -247,6 +253,19 @@ impl Database {
                 settings,
             })),
         })
+    }
+
+    /// The name under which `url` (with `settings`, as for [`open`](Self::open)) is stored in
+    /// OPFS, or `undefined` for a database that is not persistent (in memory, another VFS).
+    /// Two urls with one storage name open the same file. Errors as `open` for a bad url.
+    #[wasm_bindgen(js_name = storageName)]
+    pub fn storage_name(url: Option<String>, settings: JsValue) -> Result<Option<String>, JsValue> {
+        let settings = parse_settings(url, settings)?;
+        let Some(ConnectionUrl::Sqlite(sqlite_url)) = &settings.connection_url else {
+            return Err(js_error(&Failure::Closed));
+        };
+        let target = OpenTarget::for_url(sqlite_url);
+        Ok(is_persistent(&target, sqlite_url).then_some(target.identity))
     }
 
     /// Runs `sql`. Without `params` it may hold several `;`-separated statements; with `params`

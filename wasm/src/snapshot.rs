@@ -71,23 +71,38 @@ impl Database {
     ) -> Result<Database, JsValue> {
         let source = load(&bytes.to_vec())?;
         let db = Database::open(url, settings).await?;
-        {
-            let mut inner = db.inner.borrow_mut();
-            let target = inner
-                .conn
-                .as_mut()
-                .ok_or_else(|| js_error(&Failure::Closed))?;
-            let backup = Backup::new(&source, target).map_err(sqlite)?;
-            // One step: nothing else runs in this thread meanwhile.
-            match backup.step(-1).map_err(sqlite)? {
-                StepResult::Done => {}
-                _ => {
-                    return Err(js_error(&Failure::Storage(
-                        "import: the database is locked".into(),
-                    )));
-                }
-            }
-        }
+        db.restore_from(&source)?;
         Ok(db)
+    }
+
+    /// Replaces this database's content with `bytes` (a SQLite file, e.g. from
+    /// [`export`](Self::export)) in one write transaction; its statements stay usable (they
+    /// are prepared again). Bytes that are not a healthy SQLite database are an
+    /// `InvalidArgument` error and the database is left as it was. Not while a transaction is
+    /// open.
+    pub fn restore(&self, bytes: js_sys::Uint8Array) -> Result<(), JsValue> {
+        let source = load(&bytes.to_vec())?;
+        self.restore_from(&source)
+    }
+}
+
+impl Database {
+    fn restore_from(&self, source: &Connection) -> Result<(), JsValue> {
+        let mut inner = self.inner.borrow_mut();
+        let target = inner
+            .conn
+            .as_mut()
+            .ok_or_else(|| js_error(&Failure::Closed))?;
+        if !target.is_autocommit() {
+            return Err(js_error(&Failure::TransactionOpen));
+        }
+        let backup = Backup::new(source, target).map_err(sqlite)?;
+        // One step: nothing else runs in this thread meanwhile.
+        match backup.step(-1).map_err(sqlite)? {
+            StepResult::Done => Ok(()),
+            _ => Err(js_error(&Failure::Storage(
+                "import: the database is locked".into(),
+            ))),
+        }
     }
 }

@@ -67,6 +67,7 @@ async function remote(): Promise<void> {
   const sql: string | null = plan.sql;
   const bytes: Uint8Array = await db.export();
   const copy: RemoteDatabase = await importDatabase("sqlite://", bytes, { transfer: true });
+  await copy.restore(await db.export());
   const persistent: boolean = await db.isPersistent();
   const inMemory: boolean = await memory.isInMemory();
   const pragmas: { [name: string]: string } = await db.pragmas();
@@ -119,6 +120,8 @@ async function inThread(): Promise<void> {
   const plan: Plan = db.planDb(schema, false);
   const bytes: Uint8Array = db.export();
   const copy: Database = await Database.import(null, bytes);
+  copy.restore(bytes);
+  const stored: string | undefined = Database.storageName("sqlite:///app.db", null);
   const version: string = Database.sqliteVersion();
   const flags: boolean[] = [db.isInMemory(), db.isPersistent()];
   db.pragmas();
@@ -127,7 +130,7 @@ async function inThread(): Promise<void> {
   copy.free();
   tx.free();
   db.close();
-  void [n, m, rows, began, state, differences, applied, status, plan, version, flags];
+  void [n, m, rows, began, state, differences, applied, status, plan, version, flags, stored];
   // @ts-expect-error transaction() takes withForUpdate
   db.transaction();
 }
@@ -138,6 +141,7 @@ function handle(e: unknown): ErrorKind | undefined {
     case "Busy":
     case "NotADatabase":
     case "InvalidArgument":
+    case "HolderChanged":
       return error.kind;
     default: {
       const code: number | undefined = error.code;

@@ -682,7 +682,45 @@ pub async fn export_then_import(db: &Database, target: &str) {
         .await
         .unwrap();
     assert_eq!(names(&again).len(), 3);
+    // `restore` replaces an open database's content in place; a prepared statement still runs.
+    again
+        .exec("INSERT INTO t (name) VALUES ('four')", JsValue::UNDEFINED)
+        .unwrap();
+    let mut count = again.prepare("SELECT count(*) FROM t".into()).unwrap();
+    assert_eq!(count.values(JsValue::UNDEFINED).unwrap().length(), 1);
+    let junk = js_sys::Uint8Array::from(&b"not a database at all"[..]);
+    assert_eq!(kind(&again.restore(junk).unwrap_err()), "InvalidArgument");
+    assert_eq!(
+        names(&again).len(),
+        4,
+        "a refused restore leaves the database as it was"
+    );
+    again.restore(db.export().unwrap()).unwrap();
+    assert_eq!(names(&again), names(db));
+    let counted = count.values(JsValue::UNDEFINED).unwrap();
+    assert_eq!(
+        js_sys::Array::from(&counted.get(0)).get(0).as_f64(),
+        Some(3.0)
+    );
+    count.finalize();
+    let mut tx = again.transaction(true).unwrap();
+    assert_eq!(
+        kind(&again.restore(db.export().unwrap()).unwrap_err()),
+        "TransactionOpen"
+    );
+    tx.rollback().unwrap();
     again.close().unwrap();
+    // Where a url is stored: OPFS files by name, in-memory and other VFSes nowhere.
+    let stored = |url: &str| Database::storage_name(Some(url.into()), JsValue::UNDEFINED).unwrap();
+    assert_eq!(stored("sqlite:///app.db").as_deref(), Some("app.db"));
+    assert_eq!(
+        stored("sqlite:///app.db?mode=rwc"),
+        stored("sqlite:///app.db")
+    );
+    assert_eq!(stored("sqlite://"), None);
+    assert_eq!(stored("sqlite:///:memory:"), None);
+    assert_eq!(stored("sqlite:///x.db?vfs=memdb"), None);
+    assert!(Database::storage_name(Some("postgresql://h/db".into()), JsValue::UNDEFINED).is_err());
     for junk in [&b""[..], b"not a database at all", &[0u8; 4096]] {
         let err = Database::import(
             Some("sqlite://".into()),
