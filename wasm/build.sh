@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser package (npm-shaped, `dbconfig-wasm`): release wasm, wasm-bindgen --target
 # web, wasm-opt (binaryen from npm), plus the package's own files from wasm/js (package.json,
-# index.js, client.js, worker.js, index.d.ts, README.md), into wasm/pkg and wasm/www/pkg;
+# index.js, client.js, worker.js, index.d.ts, README.md; wasm-bindgen copies js/wire.js into
+# snippets/), into wasm/pkg and wasm/www/pkg;
 # prints the sizes. `cd wasm/pkg && npm pack` makes the tarball.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,7 +20,7 @@ gz=$(gzip -9 -c pkg/dbconfig_wasm_bg.wasm | wc -c)
 # wasm-bindgen's own declarations give way to the hand-written index.d.ts.
 rm -f pkg/dbconfig_wasm.d.ts pkg/dbconfig_wasm_bg.wasm.d.ts pkg/.gitignore
 cp js/package.json js/index.js js/client.js js/worker.js js/index.d.ts js/README.md pkg/
-js=$(cat pkg/index.js pkg/client.js pkg/worker.js pkg/dbconfig_wasm.js | gzip -9 | wc -c)
+js=$(cat pkg/index.js pkg/client.js pkg/worker.js pkg/dbconfig_wasm.js pkg/snippets/*/js/*.js | gzip -9 | wc -c)
 rm -rf www/pkg && cp -r pkg www/pkg
 cp ../examples/schema/orchestrator.json www/schema.json
 echo "wasm: after wasm-bindgen ${raw} bytes, after wasm-opt ${opt} bytes, gzipped ${gz} bytes; JS gzipped ${js} bytes"

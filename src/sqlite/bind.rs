@@ -173,6 +173,54 @@ impl PortableParams {
     pub fn bind(&mut self, stmt: &mut Statement<'_>, values: &[Value]) -> Result<()> {
         bind_numbers(stmt, &self.numbers, Args::Values(values), &mut self.checked)
     }
+
+    /// The `$N` of each of the statement's parameters, in SQLite's order (parameter `i + 1`
+    /// takes value `N - 1`), once checked against `given` values as [`bind`](Self::bind)
+    /// checks them: for callers that bind values of their own representation with
+    /// [`bind_numbered`].
+    ///
+    /// ```
+    /// use dbconfig::sqlite::bind::{PortableParams, bind_numbered};
+    /// use dbconfig::Value;
+    /// let conn = rusqlite::Connection::open_in_memory()?;
+    /// let mut stmt = conn.prepare("SELECT $2 || $1 || $2")?;
+    /// let mut params = PortableParams::new(&stmt)?;
+    /// assert_eq!(params.numbers(2)?, &[2, 1]); // SQLite numbers each name once
+    /// assert!(params.numbers(3).is_err()); // $3 is never used
+    /// let values = [Value::Text("a".into()), Value::Text("b".into())];
+    /// for (i, &n) in params.numbers(2)?.to_vec().iter().enumerate() {
+    ///     bind_numbered(&mut stmt, i + 1, n, &values[n - 1])?;
+    /// }
+    /// let text: String = stmt.raw_query().next()?.expect("a row").get(0)?;
+    /// assert_eq!(text, "bab");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Placeholders`]: a `$N` past the values given, a number skipped, or more values
+    /// than placeholders.
+    pub fn numbers(&mut self, given: usize) -> Result<&[usize]> {
+        if self.checked != Some(given) {
+            check_numbers(&self.numbers, given)?;
+            self.checked = Some(given);
+        }
+        Ok(&self.numbers)
+    }
+}
+
+/// Binds `value` to `stmt`'s parameter `index` (SQLite's 1-based numbering), stored as
+/// [`bind_values`] stores it; an error names the parameter `$number`. With
+/// [`PortableParams::numbers`].
+///
+/// # Errors
+/// As [`bind_value`].
+pub fn bind_numbered(
+    stmt: &mut Statement<'_>,
+    index: usize,
+    number: usize,
+    value: &Value,
+) -> Result<()> {
+    bind_one(stmt, index, number, value)
 }
 
 /// Which of the values a statement used: a bit mask for up to 64, else a vector (no allocation

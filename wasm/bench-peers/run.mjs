@@ -6,7 +6,7 @@
 //
 //   bash wasm/build.sh && node wasm/bench-peers/run.mjs
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -22,7 +22,8 @@ const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(f), { lev
 const nm = (p) => join(here, "node_modules", p);
 const pkg = (p) => resolve(here, "../pkg", p);
 const sizes = {
-  dbconfig: gz([pkg("dbconfig_wasm_bg.wasm"), pkg("dbconfig_wasm.js"), pkg("index.js"), pkg("client.js"), pkg("worker.js")]),
+  dbconfig: gz([pkg("dbconfig_wasm_bg.wasm"), pkg("dbconfig_wasm.js"), pkg("index.js"), pkg("client.js"), pkg("worker.js"),
+    ...readdirSync(pkg("snippets"), { recursive: true }).filter((f) => f.endsWith(".js")).map((f) => pkg(join("snippets", f)))]),
   "sql.js": gz([nm("sql.js/dist/sql-wasm.wasm"), nm("sql.js/dist/sql-wasm.js")]),
   official: gz([nm("@sqlite.org/sqlite-wasm/dist/sqlite3.wasm"), nm("@sqlite.org/sqlite-wasm/dist/index.mjs")]),
   "wa-sqlite": gz([nm("wa-sqlite/dist/wa-sqlite.wasm"), nm("wa-sqlite/dist/wa-sqlite.mjs"), nm("wa-sqlite/src/sqlite-api.js")]),

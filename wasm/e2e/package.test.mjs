@@ -22,8 +22,11 @@ try {
   // The tarball holds exactly the package's files.
   const [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], pkg));
   const shipped = packed.files.map((f) => f.path).sort();
-  const declared = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")).files;
-  assert.deepEqual(shipped, [...declared, "package.json"].sort());
+  const declared = [...JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")).files, "package.json"];
+  const covers = (entry, file) => (entry.endsWith("/") ? file.startsWith(entry) : file === entry);
+  assert.deepEqual(shipped.filter((f) => !declared.some((d) => covers(d, f))), [], "undeclared files");
+  assert.deepEqual(declared.filter((d) => !shipped.some((f) => covers(d, f))), [], "declared, not shipped");
+  assert.ok(shipped.some((f) => /^snippets\/.+\/wire\.js$/.test(f)), "wasm-bindgen's snippet");
   console.log(`npm pack: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`);
 
   const app = join(work, "app");

@@ -89,13 +89,8 @@ impl BareSqlite {
     pub fn query(&self, sql: &str) -> Result<js_sys::Array, JsValue> {
         let fail = |e: rusqlite::Error| JsValue::from_str(&e.to_string());
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
-        let names = crate::convert::column_names(&stmt);
-        let out = js_sys::Array::new();
-        let mut rows = stmt.raw_query();
-        while let Some(row) = rows.next().map_err(fail)? {
-            let object: JsValue = crate::convert::row_object(row, &names)?.into();
-            out.push(&object);
-        }
-        Ok(out)
+        let names: js_sys::Array = crate::convert::column_names(&stmt).into_iter().collect();
+        let columns = stmt.column_count();
+        crate::wire::read_rows(stmt.raw_query(), columns, &names)
     }
 }

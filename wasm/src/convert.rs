@@ -1,16 +1,16 @@
 //! JavaScript values to dbconfig [`Value`]s (stored exactly as native dbconfig stores them) and
 //! SQLite values back to JavaScript.
 
-use dbconfig::sqlite::bind::{PortableParams, bind_value, column_value, is_portable_placeholder};
+use dbconfig::sqlite::bind::{PortableParams, bind_value, is_portable_placeholder};
 use dbconfig::value::{Date, FromValue, OffsetDateTime, Value};
 use js_sys::{Array, BigInt, Object, Reflect, Symbol, Uint8Array};
-use rusqlite::{Row, Statement};
+use rusqlite::Statement;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{Failure, js_error};
 
 /// Integers up to this magnitude are exact JavaScript numbers.
-const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 /// Which parameter a value is for: formatted only when an error names it (building the name
 /// for every value was a measurable part of a bulk insert).
@@ -60,12 +60,7 @@ pub fn to_value(value: &JsValue, which: &Which<'_>) -> Result<Value, JsValue> {
         return Ok(Value::Bool(b));
     }
     if let Some(n) = value.as_f64() {
-        return Ok(if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
-            Value::Int(n as i64)
-        } else {
-            // NaN stays NaN: binding it is native's `Encode` error.
-            Value::Float(n)
-        });
+        return Ok(number(n));
     }
     if value.is_bigint() {
         let big: BigInt = value.clone().unchecked_into();
@@ -126,6 +121,16 @@ pub fn to_value(value: &JsValue, which: &Which<'_>) -> Result<Value, JsValue> {
     ))
 }
 
+/// A JavaScript number: an integer when it has no fraction and is exact, else a float (NaN stays
+/// NaN: binding it is native's `Encode` error).
+pub fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
+        Value::Int(n as i64)
+    } else {
+        Value::Float(n)
+    }
+}
+
 fn timestamp(nanos: i128, which: &Which<'_>) -> Result<Value, JsValue> {
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .map(Value::Timestamp)
@@ -155,7 +160,8 @@ pub fn bind(stmt: &mut Statement<'_>, params: &JsValue) -> Result<(), JsValue> {
 /// many times (`execMany`, prepared statements): whether it has `$N` placeholders, and their
 /// numbers (read at the first array bound).
 pub struct Binder {
-    portable: bool,
+    /// The statement has `$N` placeholders.
+    pub portable: bool,
     numbers: Option<PortableParams>,
 }
 
@@ -168,40 +174,25 @@ impl Binder {
             numbers: None,
         }
     }
+
+    /// The statement's `$N` numbers, read at the first use.
+    pub fn numbers(&mut self, stmt: &Statement<'_>) -> Result<&mut PortableParams, JsValue> {
+        let numbers = match self.numbers.take() {
+            Some(numbers) => numbers,
+            None => PortableParams::new(stmt).map_err(dbconfig_error)?,
+        };
+        Ok(self.numbers.insert(numbers))
+    }
 }
 
-/// [`bind`], with the statement's [`Binder`].
+/// [`bind`], with the statement's [`Binder`]. Arrays cross into wasm packed in one buffer
+/// ([`wire`](crate::wire)); objects value by value.
 pub fn bind_as(
     stmt: &mut Statement<'_>,
     params: &JsValue,
     binder: &mut Binder,
 ) -> Result<(), JsValue> {
-    let count = stmt.parameter_count();
-    if let Some(array) = params.dyn_ref::<Array>() {
-        if binder.portable {
-            let values = array
-                .iter()
-                .enumerate()
-                .map(|(i, v)| to_value(&v, &Which::Dollar(i + 1)))
-                .collect::<Result<Vec<_>, _>>()?;
-            let numbers = match &mut binder.numbers {
-                Some(numbers) => numbers,
-                None => binder
-                    .numbers
-                    .insert(PortableParams::new(stmt).map_err(dbconfig_error)?),
-            };
-            return numbers.bind(stmt, &values).map_err(dbconfig_error);
-        }
-        if array.length() as usize != count {
-            return Err(js_error(&Failure::InvalidArgument(format!(
-                "{} parameters given, the statement has {count}",
-                array.length()
-            ))));
-        }
-        for (i, value) in array.iter().enumerate() {
-            let value = to_value(&value, &Which::Position(i + 1))?;
-            bind_value(stmt, i + 1, &value).map_err(dbconfig_error)?;
-        }
+    if crate::wire::bind_params(stmt, params, binder)? {
         return Ok(());
     }
     let Some(object) = params.dyn_ref::<Object>() else {
@@ -231,51 +222,12 @@ pub fn bind_as(
     Ok(())
 }
 
-/// One row as `{ column: value }`, each column read as native reads it
-/// ([`column_value`]): NULL → `null`, INTEGER → number (BigInt beyond ±(2^53 − 1)), REAL →
-/// number, TEXT → string, BLOB (and text that is not UTF-8) → `Uint8Array`.
-pub fn row_object(row: &Row<'_>, names: &[JsValue]) -> Result<Object, JsValue> {
-    let out = Object::new();
-    for (i, name) in names.iter().enumerate() {
-        Reflect::set(&out, name, &column_js(row, i)?)?;
-    }
-    Ok(out)
-}
-
-/// One row as an array of its values, in column order (no keys to build: the cheapest rows).
-pub fn row_array(row: &Row<'_>, columns: usize) -> Result<Array, JsValue> {
-    let out = Array::new_with_length(columns as u32);
-    for i in 0..columns {
-        out.set(i as u32, column_js(row, i)?);
-    }
-    Ok(out)
-}
-
 /// The statement's column names as JS strings, made once per query rather than once per row.
 pub fn column_names(stmt: &Statement<'_>) -> Vec<JsValue> {
     stmt.column_names().map(JsValue::from_str).collect()
 }
 
-/// Column `i` of `row` as a JS value (see [`row_object`]).
-fn column_js(row: &Row<'_>, i: usize) -> Result<JsValue, JsValue> {
-    Ok(match column_value(row, i).map_err(dbconfig_error)? {
-        Value::Null => JsValue::NULL,
-        Value::Int(n) if n.unsigned_abs() <= MAX_SAFE_INTEGER as u64 => JsValue::from_f64(n as f64),
-        Value::Int(n) => BigInt::from(n).into(),
-        Value::Float(f) => JsValue::from_f64(f),
-        Value::Text(t) => JsValue::from_str(&t),
-        Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
-        other => {
-            let name = row.as_ref().column_name(i).unwrap_or("?");
-            return Err(js_error(&Failure::InvalidArgument(format!(
-                "column {name}: unexpected {} value",
-                other.kind()
-            ))));
-        }
-    })
-}
-
-fn dbconfig_error(e: dbconfig::Error) -> JsValue {
+pub fn dbconfig_error(e: dbconfig::Error) -> JsValue {
     js_error(&Failure::Dbconfig(e))
 }
 

@@ -39,6 +39,7 @@ mod error;
 mod migrate;
 mod snapshot;
 mod statement;
+pub(crate) mod wire;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -53,7 +54,7 @@ use dbconfig::{ConnectionUrl, Dialect, Settings};
 use rusqlite::{Connection, TransactionState};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{Binder, bind, bind_as, column_names, row_array, row_object};
+use crate::convert::{Binder, bind, bind_as, column_names};
 use crate::error::{Failure, js_error};
 
 /// The VFS name persistent databases are opened with.
@@ -142,6 +143,9 @@ fn run_many(inner: &Inner, sql: &str, rows: &js_sys::Array) -> Result<f64, JsVal
     let mut stmt = conn.prepare_cached(sql).map_err(sqlite)?;
     // Placeholders are looked at once, not once per row.
     let mut binder = Binder::new(&stmt);
+    if let Some(changed) = wire::run_rows(&mut stmt, rows, &mut binder)? {
+        return Ok(changed as f64);
+    }
     let mut changed = 0;
     for params in rows.iter() {
         bind_as(&mut stmt, &params, &mut binder)?;
@@ -183,21 +187,15 @@ pub(crate) fn query_rows(
             None => bind(stmt, params)?,
         }
     }
-    let names = match shape {
-        Shape::Objects => column_names(stmt),
-        Shape::Arrays => Vec::new(),
+    let names: JsValue = match shape {
+        Shape::Objects => column_names(stmt)
+            .into_iter()
+            .collect::<js_sys::Array>()
+            .into(),
+        Shape::Arrays => JsValue::UNDEFINED,
     };
     let columns = stmt.column_count();
-    let out = js_sys::Array::new();
-    let mut rows = stmt.raw_query();
-    while let Some(row) = rows.next().map_err(sqlite)? {
-        let value: JsValue = match shape {
-            Shape::Objects => row_object(row, &names)?.into(),
-            Shape::Arrays => row_array(row, columns)?.into(),
-        };
-        out.push(&value);
-    }
-    Ok(out)
+    wire::read_rows(stmt.raw_query(), columns, &names)
 }
 
 pub(crate) fn sqlite(e: rusqlite::Error) -> JsValue {
