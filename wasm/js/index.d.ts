@@ -9,7 +9,9 @@ export type SqlValue = null | undefined | boolean | number | bigint | string | U
 export type Params = readonly SqlValue[] | { readonly [name: string]: SqlValue };
 
 /** A column value read back: integers as numbers (BigInt beyond ±(2^53 − 1)), reals as
- * numbers, text as strings, blobs as `Uint8Array`, NULL as `null`. */
+ * numbers, text as strings, blobs as `Uint8Array`, NULL as `null`. From the synchronous
+ * {@link Database}, a blob of up to 2 KiB is a view of a shared buffer: `.slice()` it for one
+ * of its own. */
 export type ColumnValue = null | number | bigint | string | Uint8Array;
 
 /** A row: `{ column: value }`. */

@@ -126,6 +126,26 @@ function text(from, length, data) {
   return decoder.decode(data.subarray(from, from + length));
 }
 
+// Blobs up to POOLED bytes are views of a shared ArrayBuffer (as Node's Buffer pool does):
+// allocating an ArrayBuffer per blob cost more than the rest of a point read. A larger blob
+// gets its own buffer.
+const POOL = 16384;
+const POOLED = 2048;
+let pool = new Uint8Array(POOL);
+let pooled = 0;
+
+function blob(data, from, length) {
+  if (length > POOLED) return data.slice(from, from + length);
+  if (pooled + length > POOL) {
+    pool = new Uint8Array(POOL);
+    pooled = 0;
+  }
+  const out = pool.subarray(pooled, pooled + length);
+  out.set(data.subarray(from, from + length));
+  pooled += length;
+  return out;
+}
+
 /** Result rows from `data` (a view of wasm memory, read before returning): arrays, or objects
  * keyed by `names`. */
 export function unpackRows(data, columns, names) {
@@ -156,7 +176,7 @@ export function unpackRows(data, columns, names) {
         }
         default: {
           const n = dv.getUint32(at, true);
-          v = data.slice(at + 4, at + 4 + n);
+          v = blob(data, at + 4, n);
           at += 4 + n;
         }
       }

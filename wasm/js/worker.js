@@ -381,7 +381,7 @@ const opfs = {
     this.channel.postMessage({ type: "ack", to: from, from: me, seq });
     this.watch(from);
     this.servedFor({ name, url, settings }).submit(session, call, args).then(
-      (result) => answer({ ok: true, result }),
+      async (result) => answer({ ok: true, result: ownBlobs(result, (await wasm).memory)[0] }),
       (e) => answer({ ok: false, error: failure(e) }),
     );
   },
@@ -544,22 +544,28 @@ const calls = {
   rollback: (tx) => end(tx, "rollback"),
 };
 
-// The buffers of the `Uint8Array`s in a result (a value, a row, or rows), moved to the page
-// rather than copied. Each is a fresh copy out of wasm memory, never a view of it (checked).
-function transferables(result, memory) {
-  const found = new Set();
-  const add = (v) => {
-    if (v instanceof Uint8Array && v.buffer !== memory.buffer && v.byteLength === v.buffer.byteLength) {
-      found.add(v.buffer);
+// A result's blobs, each given a buffer of its own so that it can be moved rather than copied:
+// a small blob is a view of a buffer shared with others (wire.js's pool), which must neither be
+// transferred (later blobs use it) nor cloned whole. Returns the result and the buffers to
+// transfer.
+function ownBlobs(result, memory) {
+  const buffers = [];
+  const own = (v) => {
+    const alone = v.byteLength === v.buffer.byteLength && v.buffer !== memory.buffer;
+    const copy = alone ? v : v.slice();
+    buffers.push(copy.buffer);
+    return copy;
+  };
+  const walk = (v, depth) => {
+    if (v instanceof Uint8Array) return own(v);
+    if (depth > 0 && Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = walk(v[i], depth - 1);
+    } else if (depth > 0 && v && typeof v === "object") {
+      for (const k of Object.keys(v)) v[k] = walk(v[k], depth - 1);
     }
+    return v;
   };
-  const scan = (v, depth) => {
-    if (v instanceof Uint8Array) add(v);
-    else if (depth > 0 && Array.isArray(v)) for (const x of v) scan(x, depth - 1);
-    else if (depth > 0 && v && typeof v === "object") for (const x of Object.values(v)) scan(x, depth - 1);
-  };
-  scan(result, 3);
-  return [...found];
+  return [walk(result, 3), buffers];
 }
 
 // Calls from the page start in the order sent; each database's own queue orders them from
@@ -570,8 +576,8 @@ self.onmessage = async ({ data }) => {
     const { memory } = await wasm;
     const fn = calls[call];
     if (!fn) throw new Error(`unknown call ${call}`);
-    const result = await fn(...args);
-    self.postMessage({ id, ok: true, result }, transferables(result, memory));
+    const [result, transfer] = ownBlobs(await fn(...args), memory);
+    self.postMessage({ id, ok: true, result }, transfer);
   } catch (e) {
     self.postMessage({ id, ok: false, error: failure(e) });
   }

@@ -77,6 +77,11 @@ async fn export_then_import_in_memory() {
 }
 
 #[wasm_bindgen_test]
+async fn blobs_and_text_round_trip() {
+    common::blobs_and_text_round_trip(&common::memory().await).await;
+}
+
+#[wasm_bindgen_test]
 async fn prepared_statements_and_array_rows() {
     common::prepared_statements_and_array_rows(&common::memory().await).await;
 }

@@ -812,3 +812,63 @@ pub async fn prepared_statements_and_array_rows(db: &Database) {
     assert_eq!(kind(&e), "InvalidArgument");
     assert!(message(&e).contains("finalized"), "{}", message(&e));
 }
+
+/// Blobs of every size from 0 to 3000 bytes (and text of many lengths, ASCII and not) go in
+/// through `execMany`'s packed buffer and come back byte for byte; small blobs are views of a
+/// shared buffer (wire.js's pool) that do not overlap, larger ones have a buffer of their own.
+pub async fn blobs_and_text_round_trip(db: &Database) {
+    db.exec(
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, data BLOB NOT NULL, t TEXT NOT NULL)",
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let sizes: Vec<u32> = (0..=3000).step_by(7).collect();
+    let text = |n: u32| -> String {
+        (0..n % 70)
+            .map(|i| ['a', 'é', '€', '😀', 'z'][((n + i) % 5) as usize])
+            .collect()
+    };
+    let rows = js_sys::Array::new();
+    for &n in &sizes {
+        let bytes: Vec<u8> = (0..n).map(|i| (i * 31 + n) as u8).collect();
+        rows.push(&array(&[
+            JsValue::from_f64(f64::from(n)),
+            js_sys::Uint8Array::from(&bytes[..]).into(),
+            JsValue::from_str(&text(n)),
+        ]));
+    }
+    let changed = db
+        .exec_many("INSERT INTO b (id, data, t) VALUES ($1, $2, $3)", rows)
+        .unwrap();
+    assert_eq!(changed as usize, sizes.len());
+    let read = db
+        .query_arrays("SELECT id, data, t FROM b ORDER BY id", JsValue::UNDEFINED)
+        .unwrap();
+    assert_eq!(read.length() as usize, sizes.len());
+    let blobs: Vec<js_sys::Uint8Array> = read
+        .iter()
+        .map(|row| js_sys::Array::from(&row).get(1).unchecked_into())
+        .collect();
+    // Each blob overwritten in turn: one that shared bytes with the next would change it.
+    let copies: Vec<Vec<u8>> = blobs.iter().map(js_sys::Uint8Array::to_vec).collect();
+    for (k, blob) in blobs.iter().enumerate() {
+        blob.fill(0xEE, 0, blob.length());
+        if let Some(next) = blobs.get(k + 1) {
+            assert_eq!(
+                next.to_vec(),
+                copies[k + 1],
+                "blobs {k} and {} overlap",
+                k + 1
+            );
+        }
+    }
+    for (k, (row, &n)) in read.iter().zip(&sizes).enumerate() {
+        let row = js_sys::Array::from(&row);
+        assert_eq!(row.get(0).as_f64(), Some(f64::from(n)));
+        let expected: Vec<u8> = (0..n).map(|i| (i * 31 + n) as u8).collect();
+        assert_eq!(copies[k], expected, "blob of {n} bytes");
+        assert_eq!(row.get(2).as_string(), Some(text(n)), "text for {n}");
+        let own = blobs[k].buffer().byte_length() == n;
+        assert_eq!(own, n > 2048, "blob of {n} bytes: own buffer {own}");
+    }
+}
