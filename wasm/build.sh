@@ -6,7 +6,21 @@
 # prints the sizes. `cd wasm/pkg && npm pack` makes the tarball.
 set -euo pipefail
 cd "$(dirname "$0")"
-cargo build --release --target wasm32-unknown-unknown --lib
+# With a nightly toolchain (CI has one), std is built for the package too (build-std) with
+# panic = immediate-abort: no panic messages or unwinding tables in the module (the library
+# returns errors as values and never relies on a panic message): 585 -> 561 KB gzipped.
+# Without nightly, the stable build is used (about 25 KB gzipped larger).
+if rustup toolchain list | grep -q '^nightly'; then
+  rustup component list --toolchain nightly --installed | grep -q '^rust-src' ||
+    rustup component add rust-src --toolchain nightly
+  rustup target list --toolchain nightly --installed | grep -qx wasm32-unknown-unknown ||
+    rustup target add wasm32-unknown-unknown --toolchain nightly
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+    cargo +nightly build --release --target wasm32-unknown-unknown --lib -Z build-std=std,panic_abort
+else
+  echo "build.sh: no nightly toolchain, building with stable (a larger module)"
+  cargo build --release --target wasm32-unknown-unknown --lib
+fi
 wasm-bindgen --target web --out-dir pkg \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/dbconfig_wasm.wasm"
 [ -x node_modules/.bin/wasm-opt ] || npm install --no-audit --no-fund --silent
