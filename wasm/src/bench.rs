@@ -75,13 +75,10 @@ impl BareSqlite {
             .conn
             .prepare_cached(sql)
             .map_err(|e| JsValue::from_str(&e.to_string()))?;
-        let mut changed = 0;
-        for params in rows.iter() {
-            crate::convert::bind(&mut stmt, &params)?;
-            changed += stmt
-                .raw_execute()
-                .map_err(|e| JsValue::from_str(&e.to_string()))?;
-        }
+        // The same packed path as `Database.execMany`.
+        let mut binder = crate::convert::Binder::new(&stmt);
+        let changed = crate::wire::run_rows(&mut stmt, &rows, &mut binder)?
+            .ok_or_else(|| JsValue::from_str("rows must be arrays"))?;
         Ok(changed as f64)
     }
 
