@@ -48,16 +48,10 @@ impl Database {
     /// The whole database as a `Uint8Array`: a valid SQLite file holding every committed
     /// transaction (a consistent snapshot). Not while a transaction is open.
     pub fn export(&self) -> Result<js_sys::Uint8Array, JsValue> {
-        let mut inner = self.inner.borrow_mut();
-        let conn = inner
-            .conn
-            .as_mut()
-            .ok_or_else(|| js_error(&Failure::Closed))?;
-        if !conn.is_autocommit() {
-            return Err(js_error(&Failure::TransactionOpen));
-        }
-        let data = conn.serialize("main").map_err(sqlite)?;
-        Ok(js_sys::Uint8Array::from(&data[..]))
+        self.idle(|conn| {
+            let data = conn.serialize("main").map_err(sqlite)?;
+            Ok(js_sys::Uint8Array::from(&data[..]))
+        })
     }
 
     /// Opens `url` (as [`Database::open`], with `settings`) and replaces its content with
@@ -87,22 +81,30 @@ impl Database {
 }
 
 impl Database {
-    fn restore_from(&self, source: &Connection) -> Result<(), JsValue> {
+    /// Runs `f` on the connection when no transaction is open (a snapshot or a replacement
+    /// of the whole database must not see or cut into one).
+    fn idle<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R, JsValue>) -> Result<R, JsValue> {
         let mut inner = self.inner.borrow_mut();
-        let target = inner
+        let conn = inner
             .conn
             .as_mut()
             .ok_or_else(|| js_error(&Failure::Closed))?;
-        if !target.is_autocommit() {
+        if !conn.is_autocommit() {
             return Err(js_error(&Failure::TransactionOpen));
         }
-        let backup = Backup::new(source, target).map_err(sqlite)?;
-        // One step: nothing else runs in this thread meanwhile.
-        match backup.step(-1).map_err(sqlite)? {
-            StepResult::Done => Ok(()),
-            _ => Err(js_error(&Failure::Storage(
-                "import: the database is locked".into(),
-            ))),
-        }
+        f(conn)
+    }
+
+    fn restore_from(&self, source: &Connection) -> Result<(), JsValue> {
+        self.idle(|target| {
+            let backup = Backup::new(source, target).map_err(sqlite)?;
+            // One step: nothing else runs in this thread meanwhile.
+            match backup.step(-1).map_err(sqlite)? {
+                StepResult::Done => Ok(()),
+                _ => Err(js_error(&Failure::Storage(
+                    "import: the database is locked".into(),
+                ))),
+            }
+        })
     }
 }

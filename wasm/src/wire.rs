@@ -102,8 +102,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Binds one packed row (`values` of them) to `stmt` as [`bind_as`](crate::convert::bind_as)
-/// binds an array; `original` gives a value tagged "other" from the JavaScript row.
+/// Binds one packed row to `stmt` as [`bind_as`](crate::convert::bind_as) binds an array;
+/// `original` gives a value tagged "other" from the JavaScript row. `values` is scratch space
+/// for a statement that uses its `$N` out of order.
 fn bind_row<'a>(
     stmt: &mut Statement<'_>,
     reader: &mut Reader<'a>,
@@ -112,28 +113,39 @@ fn bind_row<'a>(
     original: &dyn Fn(usize) -> JsValue,
 ) -> Result<(), JsValue> {
     let given = reader.u32()?;
-    values.clear();
-    for _ in 0..given {
-        values.push(reader.value()?);
-    }
-    if binder.portable {
+    let portable = binder.portable;
+    if portable {
         let numbers = binder
             .numbers(stmt)?
             .numbers(given)
             .map_err(dbconfig_error)?;
-        for (i, &n) in numbers.iter().enumerate() {
-            bind_packed(stmt, i + 1, n, &values[n - 1], &Which::Dollar(n), original)?;
+        // `$1, $2, …` in order (the usual case) are bound as they are read, below.
+        if numbers.iter().enumerate().any(|(i, &n)| n != i + 1) {
+            values.clear();
+            for _ in 0..given {
+                values.push(reader.value()?);
+            }
+            for (i, &n) in numbers.iter().enumerate() {
+                bind_packed(stmt, i + 1, n, &values[n - 1], &Which::Dollar(n), original)?;
+            }
+            return Ok(());
         }
-        return Ok(());
+    } else {
+        let count = stmt.parameter_count();
+        if given != count {
+            return Err(js_error(&Failure::InvalidArgument(format!(
+                "{given} parameters given, the statement has {count}"
+            ))));
+        }
     }
-    let count = stmt.parameter_count();
-    if given != count {
-        return Err(js_error(&Failure::InvalidArgument(format!(
-            "{given} parameters given, the statement has {count}"
-        ))));
-    }
-    for (i, value) in values.iter().enumerate() {
-        bind_packed(stmt, i + 1, i + 1, value, &Which::Position(i + 1), original)?;
+    for i in 1..=given {
+        let value = reader.value()?;
+        let which = if portable {
+            Which::Dollar(i)
+        } else {
+            Which::Position(i)
+        };
+        bind_packed(stmt, i, i, &value, &which, original)?;
     }
     Ok(())
 }
