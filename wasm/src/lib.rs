@@ -246,6 +246,11 @@ impl Database {
             return Err(js_error(&Failure::Closed));
         };
         let mut target = OpenTarget::for_url(&sqlite_url);
+        if target.inmemory && sqlite_url.shared_memory_name().is_none() {
+            // Private: no other connection can reach it, so it needs no memdb name, and a
+            // plain in-memory database skips memdb copying every written page into its store.
+            ":memory:".clone_into(&mut target.uri);
+        }
         let persistent = is_persistent(&target, &sqlite_url);
         if persistent {
             if !in_dedicated_worker() {

@@ -77,6 +77,11 @@ async fn export_then_import_in_memory() {
 }
 
 #[wasm_bindgen_test]
+async fn memory_databases_private_or_shared() {
+    common::memory_databases_private_or_shared().await;
+}
+
+#[wasm_bindgen_test]
 async fn blobs_and_text_round_trip() {
     common::blobs_and_text_round_trip(&common::memory().await).await;
 }

@@ -872,3 +872,39 @@ pub async fn blobs_and_text_round_trip(db: &Database) {
         assert_eq!(own, n > 2048, "blob of {n} bytes: own buffer {own}");
     }
 }
+
+/// `sqlite://` is private to its handle (a plain in-memory database); a named in-memory url
+/// (`vfs=memdb`) is one database for every handle that opens it, as natively.
+pub async fn memory_databases_private_or_shared() {
+    let open = |url: &'static str| async move {
+        Database::open(Some(url.into()), JsValue::UNDEFINED)
+            .await
+            .unwrap()
+    };
+    let (a, b) = (open("sqlite://").await, open("sqlite://").await);
+    a.exec("CREATE TABLE t (x)", JsValue::UNDEFINED).unwrap();
+    assert!(
+        b.exec("SELECT x FROM t", JsValue::UNDEFINED).is_err(),
+        "private databases share"
+    );
+    assert!(a.is_inmemory() && b.is_inmemory());
+    let shared = "sqlite:///file:wasm-shared?vfs=memdb";
+    let (c, d) = (open(shared).await, open(shared).await);
+    c.exec(
+        "CREATE TABLE t (x); INSERT INTO t VALUES (7)",
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let rows = d
+        .query_arrays("SELECT x FROM t", JsValue::UNDEFINED)
+        .unwrap();
+    assert_eq!(
+        rows.length(),
+        1,
+        "a named in-memory database is one database"
+    );
+    assert!(d.is_inmemory());
+    for db in [a, b, c, d] {
+        db.close().unwrap();
+    }
+}
