@@ -17,8 +17,8 @@ const I64_MAX = 2n ** 63n - 1n;
 let bytes = new Uint8Array(1 << 16);
 let view = new DataView(bytes.buffer);
 
-function reserve(at, need) {
-  if (at + need <= bytes.length) return;
+/** Grows the buffer to hold `need` more bytes at `at`. */
+function grow(at, need) {
   let size = bytes.length * 2;
   while (size < at + need) size *= 2;
   const grown = new Uint8Array(size);
@@ -27,83 +27,84 @@ function reserve(at, need) {
   view = new DataView(grown.buffer);
 }
 
-function packValue(v, at) {
-  switch (typeof v) {
-    case "number":
-      reserve(at, 9);
-      bytes[at] = 1;
-      view.setFloat64(at + 1, v, true);
-      return at + 9;
-    case "string": {
-      const n = v.length;
-      reserve(at, 5 + n * 3);
-      bytes[at] = 3;
-      // ASCII is copied here (TextEncoder's fixed cost dominates for short strings); from the
-      // first other character on, TextEncoder encodes the rest.
-      let end = at + 5;
-      let i = 0;
-      if (n <= 64) {
-        for (; i < n; i++) {
-          const c = v.charCodeAt(i);
-          if (c > 0x7f) break;
-          bytes[end++] = c;
-        }
-      }
-      if (i < n) {
-        end += encoder.encodeInto(i ? v.slice(i) : v, bytes.subarray(end, at + 5 + n * 3)).written;
-      }
-      view.setUint32(at + 1, end - at - 5, true);
-      return end;
-    }
-    case "boolean":
-      reserve(at, 2);
-      bytes[at] = 5;
-      bytes[at + 1] = v ? 1 : 0;
-      return at + 2;
-    case "undefined":
-      reserve(at, 1);
-      bytes[at] = 0;
-      return at + 1;
-    case "bigint":
-      if (v >= I64_MIN && v <= I64_MAX) {
-        reserve(at, 9);
-        bytes[at] = 2;
-        view.setBigInt64(at + 1, v, true);
-        return at + 9;
-      }
-      break;
-    case "object":
-      if (v === null) {
-        reserve(at, 1);
-        bytes[at] = 0;
-        return at + 1;
-      }
-      if (v instanceof Uint8Array) {
-        reserve(at, 5 + v.length);
-        bytes[at] = 4;
-        view.setUint32(at + 1, v.length, true);
-        bytes.set(v, at + 5);
-        return at + 5 + v.length;
-      }
-      break;
-  }
-  reserve(at, 1);
-  bytes[at] = 6;
-  return at + 1;
-}
-
-/** `rows` (an array of arrays) packed, or `null` when a row is not an array. */
+/** `rows` (an array of arrays) packed, or `null` when a row is not an array. One loop with the
+ * buffer in locals: a function call per value cost a third of the packing time. Room is made
+ * per row for 9 bytes a value (the most a number, BigInt or boolean takes) and again after each
+ * string or blob for the values after it. */
 export function packRows(rows) {
   let at = 0;
+  let b = bytes;
+  let dv = view;
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     if (!Array.isArray(row)) return null;
-    reserve(at, 4);
-    view.setUint32(at, row.length, true);
+    const n = row.length;
+    if (at + 4 + n * 9 > b.length) {
+      grow(at, 4 + n * 9);
+      b = bytes;
+      dv = view;
+    }
+    dv.setUint32(at, n, true);
     at += 4;
-    for (let c = 0; c < row.length; c++) at = packValue(row[c], at);
+    for (let c = 0; c < n; c++) {
+      const v = row[c];
+      if (typeof v === "number") {
+        b[at] = 1;
+        dv.setFloat64(at + 1, v, true);
+        at += 9;
+      } else if (typeof v === "string") {
+        const length = v.length;
+        const most = 5 + length * 3 + (n - c) * 9;
+        if (at + most > b.length) {
+          grow(at, most);
+          b = bytes;
+          dv = view;
+        }
+        b[at] = 3;
+        // ASCII is copied here (TextEncoder's fixed cost dominates for short strings); from
+        // the first other character on, TextEncoder encodes the rest.
+        let end = at + 5;
+        let i = 0;
+        if (length <= 64) {
+          for (; i < length; i++) {
+            const ch = v.charCodeAt(i);
+            if (ch > 0x7f) break;
+            b[end++] = ch;
+          }
+        }
+        if (i < length) {
+          end += encoder.encodeInto(i ? v.slice(i) : v, b.subarray(end, at + 5 + length * 3)).written;
+        }
+        dv.setUint32(at + 1, end - at - 5, true);
+        at = end;
+      } else if (v instanceof Uint8Array) {
+        const length = v.length;
+        const most = 5 + length + (n - c) * 9;
+        if (at + most > b.length) {
+          grow(at, most);
+          b = bytes;
+          dv = view;
+        }
+        b[at] = 4;
+        dv.setUint32(at + 1, length, true);
+        b.set(v, at + 5);
+        at += 5 + length;
+      } else if (v === null || v === undefined) {
+        b[at++] = 0;
+      } else if (typeof v === "boolean") {
+        b[at] = 5;
+        b[at + 1] = v ? 1 : 0;
+        at += 2;
+      } else if (typeof v === "bigint" && v >= I64_MIN && v <= I64_MAX) {
+        b[at] = 2;
+        dv.setBigInt64(at + 1, v, true);
+        at += 9;
+      } else {
+        b[at++] = 6; // Read from the JS value itself (a Date, a Temporal value, or an error).
+      }
+    }
   }
-  return bytes.subarray(0, at);
+  return b.subarray(0, at);
 }
 
 /** One call's `params` packed as one row, or `null` when they are not an array. */
