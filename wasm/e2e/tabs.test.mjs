@@ -4,7 +4,8 @@
 // B's worker takes over, B goes on, and a new page A' finishes A's share next to B. Checked at
 // the end: every (tab, i) row exactly once, every transaction A or B saw committed is there,
 // the shared counter equals the row count (each transaction atomic and isolated from the other
-// tab's), and the two tabs' transactions interleaved.
+// tab's), and the two tabs' transactions interleaved. Then a tab that closes inside a
+// transaction: it is rolled back and the others go on.
 // Run after `bash wasm/build.sh` (serves wasm/ with its pkg/).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -94,6 +95,17 @@ try {
   for (let k = 1; k < check.order.length; k++) if (check.order[k][0] !== check.order[k - 1][0]) switches++;
   console.log(`rows in commit order switch tab ${switches} times`);
   assert.ok(switches >= 50, `the tabs' transactions did not interleave (${switches} switches)`);
+
+  // A tab that dies inside a transaction: A' (a client now) leaves one open and closes; the
+  // holder rolls it back when A''s lock goes, and B's next write does not wait for it.
+  await a2.evaluate(() => window.hang());
+  const blocked = b.evaluate(() => window.db.exec("INSERT INTO item (tab, i) VALUES ('after', 0)")
+    .then(() => "written", (e) => `${e.kind}: ${e.message}`));
+  await a2.close();
+  assert.equal(await blocked, "written", "a write waited out a dead tab's transaction");
+  const after = await b.evaluate(async () => window.db.query(
+    "SELECT tab, count(*) AS n FROM item WHERE tab IN ('hung', 'after') GROUP BY tab"));
+  assert.deepEqual(after, [{ tab: "after", n: 1 }], "the dead tab's insert was kept");
   console.log("== tabs: all checks passed");
 } finally {
   await context.close();
