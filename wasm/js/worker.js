@@ -35,6 +35,11 @@ function failure(e) {
 
 const rebuild = ({ name, message, kind, code }) => Object.assign(new Error(message), { name, kind, code });
 
+/** Calls that are a `Database` method of the same name, run as they are. */
+const DATABASE_CALLS = new Set(["exec", "execMany", "query", "queryArrays", "createDb", "dropDb",
+  "verifyDb", "migrate", "migrationStatus", "createOrUpgrade", "planDb", "export", "restore",
+  "pragmas", "settings", "isInMemory", "isPersistent"]);
+
 /** One database and the order in which its sessions' calls run. */
 class Served {
   #opening;
@@ -133,27 +138,10 @@ class Served {
 
   async #run(session, call, args) {
     const db = await this.#opening;
+    if (DATABASE_CALLS.has(call)) return db[call](...args);
     switch (call) {
       case "attach":
         return undefined;
-      case "exec":
-      case "execMany":
-      case "query":
-      case "queryArrays":
-      case "createDb":
-      case "dropDb":
-      case "verifyDb":
-      case "migrate":
-      case "migrationStatus":
-      case "createOrUpgrade":
-      case "planDb":
-      case "export":
-      case "restore":
-      case "pragmas":
-      case "settings":
-      case "isInMemory":
-      case "isPersistent":
-        return db[call](...args);
       case "prepare":
         this.#statement(session, args[0], args[1]);
         return undefined;
@@ -426,13 +414,14 @@ async function open(url, settings, bytes) {
   const name = Database.storageName(url, settings);
   const h = { session: `${me}/${id}`, name, url, settings, served: null };
   if (name === undefined) {
-    await wasm;
     const opening = bytes ? Database.import(url, bytes, settings) : Database.open(url, settings);
     h.served = new Served(opening);
   }
   handles.set(id, h);
+  // An OPFS database is opened where it is served; bytes to import replace its content there.
+  const restore = bytes && !h.served;
   try {
-    await send(h, bytes && !h.served ? "restore" : "attach", bytes && !h.served ? [bytes] : []);
+    await send(h, restore ? "restore" : "attach", restore ? [bytes] : []);
   } catch (e) {
     handles.delete(id);
     if (h.served) h.served.close();
@@ -483,10 +472,6 @@ async function onStatement(id, call, params) {
 const calls = {
   open: (url, settings) => open(url, settings),
   import: (url, bytes, settings) => open(url, settings, bytes),
-  exec: (db, sql, params) => send(handle(db), "exec", [sql, params]),
-  execMany: (db, sql, rows) => send(handle(db), "execMany", [sql, rows]),
-  query: (db, sql, params) => send(handle(db), "query", [sql, params]),
-  queryArrays: (db, sql, params) => send(handle(db), "queryArrays", [sql, params]),
   async prepare(db, sql) {
     const id = nextId++;
     await send(handle(db), "prepare", [id, sql]);
@@ -504,19 +489,6 @@ const calls = {
     const h = handles.get(found.db);
     if (h) await send(h, "finalize", [stmt]);
   },
-  createDb: (db, schema) => send(handle(db), "createDb", [schema]),
-  dropDb: (db, schema) => send(handle(db), "dropDb", [schema]),
-  verifyDb: (db, schema) => send(handle(db), "verifyDb", [schema]),
-  migrate: (db, steps) => send(handle(db), "migrate", [steps]),
-  migrationStatus: (db, steps) => send(handle(db), "migrationStatus", [steps]),
-  createOrUpgrade: (db, schema, steps) => send(handle(db), "createOrUpgrade", [schema, steps]),
-  planDb: (db, schema, destructive) => send(handle(db), "planDb", [schema, destructive]),
-  export: (db) => send(handle(db), "export", []),
-  restore: (db, bytes) => send(handle(db), "restore", [bytes]),
-  pragmas: (db) => send(handle(db), "pragmas", []),
-  settings: (db) => send(handle(db), "settings", []),
-  isInMemory: (db) => send(handle(db), "isInMemory", []),
-  isPersistent: (db) => send(handle(db), "isPersistent", []),
   sqliteVersion: () => Database.sqliteVersion(),
   async close(db) {
     const h = handles.get(db);
@@ -543,6 +515,8 @@ const calls = {
   commit: (tx) => end(tx, "commit"),
   rollback: (tx) => end(tx, "rollback"),
 };
+
+for (const name of DATABASE_CALLS) calls[name] = (db, ...args) => send(handle(db), name, args);
 
 // A result's blobs, each given a buffer of its own so that it can be moved rather than copied:
 // a small blob is a view of a buffer shared with others (wire.js's pool), which must neither be

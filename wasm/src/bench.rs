@@ -86,7 +86,7 @@ impl BareSqlite {
     pub fn query(&self, sql: &str) -> Result<js_sys::Array, JsValue> {
         let fail = |e: rusqlite::Error| JsValue::from_str(&e.to_string());
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
-        let names: js_sys::Array = crate::convert::column_names(&stmt).into_iter().collect();
+        let names = crate::convert::column_names(&stmt);
         let columns = stmt.column_count();
         crate::wire::read_rows(stmt.raw_query(), columns, &names)
     }

@@ -223,7 +223,7 @@ pub fn bind_as(
 }
 
 /// The statement's column names as JS strings, made once per query rather than once per row.
-pub fn column_names(stmt: &Statement<'_>) -> Vec<JsValue> {
+pub fn column_names(stmt: &Statement<'_>) -> Array {
     stmt.column_names().map(JsValue::from_str).collect()
 }
 

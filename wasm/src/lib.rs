@@ -189,10 +189,7 @@ pub(crate) fn query_rows(
         }
     }
     let names: JsValue = match shape {
-        Shape::Objects => column_names(stmt)
-            .into_iter()
-            .collect::<js_sys::Array>()
-            .into(),
+        Shape::Objects => column_names(stmt).into(),
         Shape::Arrays => JsValue::UNDEFINED,
     };
     let columns = stmt.column_count();
@@ -226,7 +223,7 @@ fn json_text(value: &JsValue, what: &str) -> Result<String, JsValue> {
 }
 
 /// A serializable Rust value as a plain JavaScript object (`JSON.parse` of its JSON).
-pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(value)
         .map_err(|e| js_error(&Failure::InvalidArgument(e.to_string())))?;
     js_sys::JSON::parse(&text)
