@@ -293,9 +293,9 @@ async fn backup_while_eight_writers_run_is_consistent() {
     assert!(!missing.exists());
 }
 
-/// An in-memory database can be saved to a file.
+/// An in-memory database can be saved to a file and loaded from one.
 #[tokio::test]
-async fn an_in_memory_database_is_saved_to_a_file() {
+async fn an_in_memory_database_is_saved_to_a_file_and_loaded_from_one() {
     let dir = tempfile::tempdir().unwrap();
     let config = SqliteConfig::new("sqlite://").unwrap();
     let engine = config.build_engine().unwrap();
@@ -314,6 +314,25 @@ async fn an_in_memory_database_is_saved_to_a_file() {
         .query_row("SELECT sum(x) FROM t", [], |r| r.get(0))
         .unwrap();
     assert_eq!(sum, 6);
+    copy.execute("INSERT INTO t VALUES (4)", []).unwrap();
+    drop(copy);
+
+    // A fresh in-memory engine loads the file, and its sessions see the rows.
+    let loaded = SqliteConfig::new("sqlite://")
+        .unwrap()
+        .build_engine()
+        .unwrap();
+    let progress = loaded
+        .restore_from(&target, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(progress.remaining, 0);
+    assert!(progress.total > 0, "{progress:?}");
+    let mut session = loaded.session();
+    let rows = dbconfig::query::Executor::query(&mut session, "SELECT sum(x) FROM t", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows[0].get::<i64>(0).unwrap(), 10);
 }
 
 /// Connections run `PRAGMA optimize` as they close: the planner's statistics for a table
