@@ -163,6 +163,8 @@ pub struct Binder {
     /// The statement has `$N` placeholders.
     pub portable: bool,
     numbers: Option<PortableParams>,
+    /// The count of values for which the `$N` were found in order.
+    in_order: Option<usize>,
 }
 
 impl Binder {
@@ -172,16 +174,31 @@ impl Binder {
         Binder {
             portable,
             numbers: None,
+            in_order: None,
         }
     }
 
-    /// The statement's `$N` numbers, read at the first use.
-    pub fn numbers(&mut self, stmt: &Statement<'_>) -> Result<&mut PortableParams, JsValue> {
-        let numbers = match self.numbers.take() {
-            Some(numbers) => numbers,
-            None => PortableParams::new(stmt).map_err(dbconfig_error)?,
+    /// `None` when the statement's `$N` are `$1, $2, …` in order for `given` values (value `i`
+    /// binds parameter `i`), else its numbers checked against `given` as
+    /// [`PortableParams::numbers`] checks them. In-order is worked out once per count.
+    pub fn out_of_order(
+        &mut self,
+        stmt: &Statement<'_>,
+        given: usize,
+    ) -> Result<Option<&[usize]>, JsValue> {
+        if self.in_order == Some(given) {
+            return Ok(None);
+        }
+        let params = match &mut self.numbers {
+            Some(params) => params,
+            slot @ None => slot.insert(PortableParams::new(stmt).map_err(dbconfig_error)?),
         };
-        Ok(self.numbers.insert(numbers))
+        let numbers = params.numbers(given).map_err(dbconfig_error)?;
+        if numbers.iter().enumerate().all(|(i, &n)| n == i + 1) {
+            self.in_order = Some(given);
+            return Ok(None);
+        }
+        Ok(Some(numbers))
     }
 }
 

@@ -10,7 +10,8 @@ use dbconfig::sqlite::bind::bind_numbered;
 use dbconfig::value::Value;
 use js_sys::{Array, Uint8Array};
 use rusqlite::Statement;
-use rusqlite::types::{Null, ValueRef};
+use rusqlite::ToSql;
+use rusqlite::types::{Null, ToSqlOutput, ValueRef};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -115,18 +116,14 @@ fn bind_row<'a>(
     let given = reader.u32()?;
     let portable = binder.portable;
     if portable {
-        let numbers = binder
-            .numbers(stmt)?
-            .numbers(given)
-            .map_err(dbconfig_error)?;
         // `$1, $2, …` in order (the usual case) are bound as they are read, below.
-        if numbers.iter().enumerate().any(|(i, &n)| n != i + 1) {
+        if let Some(numbers) = binder.out_of_order(stmt, given)? {
             values.clear();
             for _ in 0..given {
                 values.push(reader.value()?);
             }
             for (i, &n) in numbers.iter().enumerate() {
-                bind_packed(stmt, i + 1, n, &values[n - 1], &Which::Dollar(n), original)?;
+                bind_packed(stmt, i + 1, n, &values[n - 1], portable, original)?;
             }
             return Ok(());
         }
@@ -140,40 +137,56 @@ fn bind_row<'a>(
     }
     for i in 1..=given {
         let value = reader.value()?;
-        let which = if portable {
-            Which::Dollar(i)
-        } else {
-            Which::Position(i)
-        };
-        bind_packed(stmt, i, i, &value, &which, original)?;
+        bind_packed(stmt, i, i, &value, portable, original)?;
     }
     Ok(())
 }
 
+/// Text as the UTF-8 bytes `js/wire.js` wrote (`TextEncoder` or its ASCII copy: valid UTF-8),
+/// bound without checking them again.
+struct Utf8<'a>(&'a [u8]);
+
+impl ToSql for Utf8<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(self.0)))
+    }
+}
+
+/// Binds one packed value to parameter `index` (value `dollar` of the row), stored as
+/// [`bind_numbered`] stores it; numbers, text, bytes and NULL directly, the rest through
+/// [`Value`].
 fn bind_packed(
     stmt: &mut Statement<'_>,
     index: usize,
     dollar: usize,
     value: &Packed<'_>,
-    which: &Which<'_>,
+    portable: bool,
     original: &dyn Fn(usize) -> JsValue,
 ) -> Result<(), JsValue> {
     let value = match *value {
         Packed::Text(bytes) => {
-            // Written by TextEncoder: valid UTF-8.
-            let text = std::str::from_utf8(bytes).map_err(|e| {
-                js_error(&Failure::InvalidArgument(format!("parameter {which}: {e}")))
-            })?;
-            return stmt.raw_bind_parameter(index, text).map_err(crate::sqlite);
+            return stmt
+                .raw_bind_parameter(index, Utf8(bytes))
+                .map_err(crate::sqlite);
         }
         Packed::Bytes(bytes) => {
             return stmt.raw_bind_parameter(index, bytes).map_err(crate::sqlite);
         }
         Packed::Null => return stmt.raw_bind_parameter(index, Null).map_err(crate::sqlite),
-        Packed::Number(n) => convert::number(n),
-        Packed::BigInt(n) => Value::Int(n),
+        Packed::Number(n) => match convert::number(n) {
+            Value::Int(n) => return stmt.raw_bind_parameter(index, n).map_err(crate::sqlite),
+            other => other,
+        },
+        Packed::BigInt(n) => return stmt.raw_bind_parameter(index, n).map_err(crate::sqlite),
         Packed::Bool(b) => Value::Bool(b),
-        Packed::Other => to_value(&original(dollar - 1), which)?,
+        Packed::Other => {
+            let which = if portable {
+                Which::Dollar(dollar)
+            } else {
+                Which::Position(dollar)
+            };
+            to_value(&original(dollar - 1), &which)?
+        }
     };
     bind_numbered(stmt, index, dollar, &value).map_err(dbconfig_error)
 }
