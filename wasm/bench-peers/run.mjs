@@ -1,7 +1,7 @@
 // The browser benchmark against the peers users would pick: dbconfig-wasm, sql.js, the official
 // @sqlite.org/sqlite-wasm (oo1 API; opfs-sahpool for OPFS) and wa-sqlite, each through its own
-// public JS API, the same work in one headless Chromium run (bench.html, harness.js); plus the
-// gzip size of each one's wasm and JS glue. Prints a Markdown table and writes it to
+// public JS API, the same work in one headless Chromium run (bench.html, harness.js), five rounds
+// with the engines in rotating order (each round every engine once); plus the gzip size of each one's wasm and JS glue. Prints a Markdown table and writes it to
 // benches/results/<date>-browser-peers.md.
 //
 //   bash wasm/build.sh && node wasm/bench-peers/run.mjs
@@ -44,23 +44,38 @@ try {
 }
 
 const kib = (n) => `${Math.round(n / 1024)} KiB`;
+const rounds = Math.max(...results.map((r) => r.round)) + 1;
+// Per engine: the median over rounds of each round's median, and the range of the rounds.
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cell = (xs) => (xs.length > 1 ? `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})` : `${xs[0]}`);
 const lines = [
   `# dbconfig-wasm against its peers, headless Chromium, ${new Date().toISOString().slice(0, 10)}`,
   "",
   "Command: `bash wasm/build.sh && node wasm/bench-peers/run.mjs` (2 cores). Each engine in a fresh dedicated",
-  "worker through its own public JS API; 10,000 rows (id, text, 100-byte blob); median of 7 warm runs, ms.",
+  "worker through its own public JS API; 10,000 rows (id, text, 100-byte blob); each run the median of 7 warm",
+  `runs, ms; ${rounds} rounds in rotating order: median of the rounds (fastest–slowest round).`,
   `Versions: sql.js ${version("sql.js")}, @sqlite.org/sqlite-wasm ${version("@sqlite.org/sqlite-wasm")}, wa-sqlite ${version("wa-sqlite")}.`,
   "",
   "| engine | insert 10k (1 tx) | read 10k as arrays | 10k point reads | cold start to first query | gzip wasm + JS |",
   "|---|---:|---:|---:|---:|---:|",
 ];
-for (const r of results) {
-  const family = r.engine.split(" ")[0];
-  if (r.error) {
-    lines.push(`| ${r.engine} | error: ${r.error} | | | | |`);
+const engines = [...new Set(results.map((r) => r.engine))];
+for (const engine of engines) {
+  const runs = results.filter((r) => r.engine === engine);
+  const family = engine.split(" ")[0];
+  const failed = runs.find((r) => r.error);
+  if (failed) {
+    lines.push(`| ${engine} | error: ${failed.error} | | | | |`);
     continue;
   }
-  lines.push(`| ${r.engine} | ${r.insert_ms} | ${r.read_ms} | ${r.point_reads_ms} | ${r.cold_start_ms} | ${kib(sizes[family])} |`);
+  const col = (key) => cell(runs.map((r) => r[key]));
+  lines.push(`| ${engine} | ${col("insert_ms")} | ${col("read_ms")} | ${col("point_reads_ms")} | ${col("cold_start_ms")} | ${kib(sizes[family])} |`);
+}
+lines.push("", "Per round (round 1 first, in the just-started browser), insert / read / point reads / cold start:", "");
+for (const engine of engines) {
+  const runs = results.filter((r) => r.engine === engine && !r.error);
+  const per = runs.map((r) => `${r.insert_ms} / ${r.read_ms} / ${r.point_reads_ms} / ${r.cold_start_ms}`);
+  lines.push(`- ${engine}: ${per.join("; ")}`);
 }
 const text = lines.join("\n") + "\n";
 console.log(text);
