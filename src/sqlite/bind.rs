@@ -49,6 +49,35 @@ fn parameter_numbers(stmt: &Statement<'_>) -> Result<Vec<usize>> {
     Ok(numbers)
 }
 
+/// Refuses a statement of a batch (`execute_batch`, the browser's `exec` without values) that
+/// has placeholders: SQLite would run it with NULL for each of them, where PostgreSQL refuses
+/// it. Values go with [`execute`](crate::query::Executor::execute).
+///
+/// ```
+/// use dbconfig::sqlite::bind::no_placeholders;
+/// let conn = rusqlite::Connection::open_in_memory()?;
+/// assert!(no_placeholders(&conn.prepare("SELECT 1")?).is_ok());
+/// let err = no_placeholders(&conn.prepare("SELECT $1")?).unwrap_err();
+/// assert!(err.to_string().contains("$1"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Placeholders`] naming the first placeholder.
+pub fn no_placeholders(stmt: &Statement<'_>) -> Result<()> {
+    let count = stmt.parameter_count();
+    if count == 0 {
+        return Ok(());
+    }
+    let first = stmt.parameter_name(1).unwrap_or("?");
+    Err(Error::Placeholders {
+        reason: format!(
+            "a batch takes no values, and a statement of it has {count} placeholder(s) \
+             (`{first}` first; SQLite would bind NULL): run it with execute and its values"
+        ),
+    })
+}
+
 /// Checks that `numbers` (a statement's `$N`s) fit `given` values: none past them, none of them
 /// skipped (PostgreSQL cannot type a skipped one, so neither may SQLite).
 fn check_numbers(numbers: &[usize], given: usize) -> Result<()> {

@@ -34,7 +34,8 @@ fn query(
     once(c, || bind::query_with(c, sql, args, info))
 }
 
-/// `;`-separated statements, each stepped once (as rusqlite's `execute_batch`). A statement that
+/// `;`-separated statements, each stepped once (as rusqlite's `execute_batch`); a statement with
+/// placeholders is refused ([`bind::no_placeholders`]) before it runs. A statement that
 /// meets a lock resumes, with the statements after it, from its own first byte: those before it
 /// have run and must not run again.
 fn batch(c: &Connection, sql: &str, _: Args<'_>, _: &mut StatementInfo) -> Result<(), Failure> {
@@ -57,6 +58,7 @@ fn batch(c: &Connection, sql: &str, _: Args<'_>, _: &mut StatementInfo) -> Resul
             sql.get(at..)?.starts_with(&text).then_some(at + text.len())
         });
         once(c, || {
+            bind::no_placeholders(&stmt)?;
             let mut rows = stmt.raw_query();
             rows.next()?;
             Ok(())

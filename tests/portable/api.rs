@@ -516,23 +516,30 @@ async fn sqlite_column_names_follow_schema_changes() {
     assert_eq!(names(&rows), ["d", "c"]);
 }
 
+/// A session on an SQLite file in `dir` and, when the tests have a server, on a new PostgreSQL
+/// database (both named after `name`), after `setup` ran as a batch on each.
+async fn sessions_on_both(dir: &std::path::Path, name: &str, setup: &str) -> Vec<AnySession> {
+    let mut urls = vec![common::file_url(dir, &format!("{name}.db"))];
+    urls.extend(common::pg_url(&format!("portable_{name}")));
+    let mut sessions = Vec::new();
+    for url in urls {
+        let cfg = AnyConfig::from_url(&url).unwrap();
+        let engine = cfg.engine().await.unwrap();
+        let mut session = cfg.session(&engine).await.unwrap();
+        session.execute_batch(setup).await.unwrap();
+        sessions.push(session);
+    }
+    sessions
+}
+
 /// `AnySession::begin_read_only` on both backends: reads work, a write fails (SQLite
 /// `query_only`, PostgreSQL `READ ONLY`), and once the transaction ends, by commit or by drop,
 /// the same session writes again (the SQLite connection does not keep `query_only`).
 #[tokio::test]
 async fn read_only_transactions_refuse_writes_on_both() {
     let dir = tempfile::tempdir().unwrap();
-    let mut urls = vec![common::file_url(dir.path(), "ro.db")];
-    urls.extend(common::pg_url("portable_ro"));
-    for url in urls {
-        let cfg = AnyConfig::from_url(&url).unwrap();
-        let engine = cfg.engine().await.unwrap();
-        let mut session = cfg.session(&engine).await.unwrap();
+    for mut session in sessions_on_both(dir.path(), "ro", "CREATE TABLE ro (id bigint)").await {
         let dialect = session.dialect();
-        session
-            .execute_batch("DROP TABLE IF EXISTS ro; CREATE TABLE ro (id bigint)")
-            .await
-            .unwrap();
         session
             .execute("INSERT INTO ro VALUES ($1)", &[&1_i64])
             .await
@@ -580,5 +587,41 @@ async fn read_only_transactions_refuse_writes_on_both() {
             .get(0)
             .unwrap();
         assert_eq!(n, 3, "{dialect}");
+    }
+}
+
+/// A batch with a placeholder fails on both backends and stores nothing: SQLite would bind NULL
+/// where PostgreSQL refuses the statement. The statement before it in the batch has run.
+#[tokio::test]
+async fn a_batch_with_placeholders_is_refused_on_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = "CREATE TABLE nb (id bigint, t text)";
+    for mut session in sessions_on_both(dir.path(), "batch", table).await {
+        let dialect = session.dialect();
+        let err = session
+            .execute_batch("INSERT INTO nb VALUES (1, 'a'); INSERT INTO nb VALUES (2, $1)")
+            .await
+            .unwrap_err();
+        let rows = session
+            .query("SELECT id, t FROM nb ORDER BY id", &[])
+            .await
+            .unwrap();
+        let ids: Vec<i64> = rows.iter().map(|r| r.get(0).unwrap()).collect();
+        match dialect {
+            dbconfig::Dialect::Postgres => {
+                // One implicit transaction: nothing of the batch is kept.
+                assert_eq!(err.sqlstate(), Some("42P02"), "{err:?}");
+                assert!(ids.is_empty(), "{ids:?}");
+            }
+            _ => {
+                assert!(matches!(err, Error::Placeholders { .. }), "{err:?}");
+                assert!(err.to_string().contains("`$1`"), "{err}");
+                assert_eq!(
+                    ids,
+                    [1],
+                    "the statement before it ran, the NULL row was never written"
+                );
+            }
+        }
     }
 }

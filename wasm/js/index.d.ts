@@ -120,6 +120,9 @@ export class Database {
   static sqliteVersion(): string;
   /** The OPFS name `url` is stored under; `undefined` when it is not persistent. */
   static storageName(url?: string | null, settings?: Settings | null): string | undefined;
+  /** Runs `sql` with `params`; without them, `;`-separated statements (a script), where a
+   * statement with placeholders throws kind `Placeholders` (values go in `params`). Returns the
+   * rows changed. */
   exec(sql: string, params?: Params | null): number;
   execMany(sql: string, rows: readonly Params[]): number;
   query(sql: string, params?: Params | null): Row[];

@@ -156,6 +156,24 @@ pub fn bind(stmt: &mut Statement<'_>, params: &JsValue) -> Result<(), JsValue> {
     bind_as(stmt, params, &mut binder)
 }
 
+/// `params` is absent: `undefined` or `null`.
+pub fn absent(params: &JsValue) -> bool {
+    params.is_undefined() || params.is_null()
+}
+
+/// The values to bind to `stmt`: `params`, or when they are absent, none for a statement
+/// without placeholders and an empty array for one with them, so that it is refused as native
+/// refuses too few values (SQLite would bind NULL).
+pub fn given(stmt: &Statement<'_>, params: &JsValue) -> Option<JsValue> {
+    if !absent(params) {
+        Some(params.clone())
+    } else if stmt.parameter_count() > 0 {
+        Some(Array::new().into())
+    } else {
+        None
+    }
+}
+
 /// How one statement's parameters bind, worked out once per statement by callers that bind it
 /// many times (`execMany`, prepared statements): whether it has `$N` placeholders, and their
 /// numbers (read at the first array bound).

@@ -47,10 +47,12 @@ use std::rc::Rc;
 use dbconfig::schema::{Metadata, ddl, reflect};
 use dbconfig::settings::JournalMode;
 use dbconfig::sqlite::begin::BeginMode;
+use dbconfig::sqlite::bind::no_placeholders;
 use dbconfig::sqlite::connect::{open_connection, pragmas_in_effect};
 use dbconfig::sqlite::target::{OpenTarget, apply_driver_params};
 use dbconfig::url::SqliteUrl;
 use dbconfig::{ConnectionUrl, Dialect, Settings};
+use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::{Connection, TransactionState};
 use wasm_bindgen::prelude::*;
 
@@ -130,13 +132,24 @@ fn parse_settings(url: Option<String>, settings: JsValue) -> Result<Settings, Js
 
 fn run(inner: &Inner, sql: &str, params: &JsValue) -> Result<f64, JsValue> {
     let conn = inner.conn()?;
-    if params.is_undefined() || params.is_null() {
-        conn.execute_batch(sql).map_err(sqlite)?;
+    if convert::absent(params) {
+        batch(conn, sql)?;
         return Ok(conn.changes() as f64);
     }
     let mut stmt = conn.prepare_cached(sql).map_err(sqlite)?;
     bind(&mut stmt, params)?;
     stmt.raw_execute().map(|n| n as f64).map_err(sqlite)
+}
+
+/// `;`-separated statements without values, each stepped once, as native's `execute_batch`: a
+/// statement with placeholders is refused before it runs (SQLite would bind NULL).
+fn batch(conn: &Connection, sql: &str) -> Result<(), JsValue> {
+    let mut statements = rusqlite::Batch::new(conn, sql);
+    while let Some(mut stmt) = statements.next().map_err(sqlite)? {
+        no_placeholders(&stmt).map_err(convert::dbconfig_error)?;
+        stmt.raw_query().next().map_err(sqlite)?;
+    }
+    Ok(())
 }
 
 fn run_many(inner: &Inner, sql: &str, rows: &js_sys::Array) -> Result<f64, JsValue> {
@@ -182,7 +195,8 @@ pub(crate) fn query_rows(
     binder: Option<&mut Binder>,
     shape: Shape,
 ) -> Result<js_sys::Array, JsValue> {
-    if !(params.is_undefined() || params.is_null()) {
+    let params = convert::given(stmt, params);
+    if let Some(params) = &params {
         match binder {
             Some(binder) => bind_as(stmt, params, binder)?,
             None => bind(stmt, params)?,

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{Binder, bind_as};
+use crate::convert::{self, Binder, bind_as};
 use crate::error::{Failure, js_error};
 use crate::{Database, Inner, Shape, query_rows, sqlite};
 
@@ -69,7 +69,7 @@ impl Statement {
     /// Runs it with `params` (as `exec` takes them); returns the number of rows changed.
     pub fn run(&self, params: JsValue) -> Result<f64, JsValue> {
         self.with(|stmt| {
-            if !(params.is_undefined() || params.is_null()) {
+            if let Some(params) = convert::given(stmt, &params) {
                 bind_as(stmt, &params, &mut self.binder.borrow_mut())?;
             }
             stmt.raw_execute().map(|n| n as f64).map_err(sqlite)

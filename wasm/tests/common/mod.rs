@@ -462,6 +462,42 @@ pub async fn placeholders_share_the_value_mapping() {
         .unwrap_err();
     assert_eq!(kind(&e), "Placeholders");
     assert!(message(&e).contains("mixes"), "{}", message(&e));
+
+    // No values for a statement with placeholders: refused, as natively, where SQLite would
+    // bind NULL. `exec` without values is a batch: the statement before it has run.
+    let before = db
+        .query("SELECT count(*) AS n FROM t", JsValue::UNDEFINED)
+        .unwrap();
+    let count = |rows: Array| get(&rows.get(0), "n").as_f64();
+    let e = db
+        .exec(
+            "INSERT INTO t VALUES (10, 'x'); INSERT INTO t VALUES (11, $1)",
+            JsValue::UNDEFINED,
+        )
+        .unwrap_err();
+    assert_eq!(kind(&e), "Placeholders", "{}", message(&e));
+    assert!(message(&e).contains("`$1`"), "{}", message(&e));
+    let after = db
+        .query("SELECT count(*) AS n FROM t", JsValue::NULL)
+        .unwrap();
+    assert_eq!(count(after), count(before).map(|n| n + 1.0));
+    let e = db.query("SELECT $1 AS v", JsValue::UNDEFINED).unwrap_err();
+    assert_eq!(kind(&e), "Placeholders", "{}", message(&e));
+    let e = db.query_arrays("SELECT ? AS v", JsValue::NULL).unwrap_err();
+    assert_eq!(kind(&e), "InvalidArgument", "{}", message(&e));
+    let insert = db.prepare("INSERT INTO t VALUES ($1, 'p')".into()).unwrap();
+    assert_eq!(insert.run(array(&[JsValue::from_f64(20.0)])).unwrap(), 1.0);
+    let e = insert.run(JsValue::UNDEFINED).unwrap_err();
+    assert_eq!(kind(&e), "Placeholders", "{}", message(&e));
+    let e = insert.values(JsValue::UNDEFINED).unwrap_err();
+    assert_eq!(kind(&e), "Placeholders", "{}", message(&e));
+    let nulls = db
+        .query(
+            "SELECT count(*) AS n FROM t WHERE id IS NULL",
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    assert_eq!(count(nulls), Some(0.0));
 }
 
 /// The schema after migration steps 0001–0003 of [`steps`].
