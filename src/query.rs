@@ -107,7 +107,7 @@ pub trait Executor: Send {
     /// # Errors
     /// A statement failed (those before it have run: wrap it in a transaction to keep none). A
     /// statement with placeholders (`$1`) fails on both backends: PostgreSQL refuses it, SQLite
-    /// returns [`Error::Placeholders`](crate::Error::Placeholders) instead of binding NULL.
+    /// returns [`Error::Placeholders`] instead of binding NULL.
     fn execute_batch(&mut self, sql: &str) -> impl Future<Output = Result<()>> + Send;
 }
 

@@ -7,6 +7,7 @@
 
 mod backend;
 mod env;
+pub(crate) mod error;
 mod pragma_names;
 mod pragmas;
 mod ranges;
@@ -16,10 +17,11 @@ use std::time::Duration;
 
 pub use backend::{PostgresSettings, SqliteSettings, TlsSettings};
 pub use env::{ENV_VARS, EnvVar};
+pub use error::SettingsError;
 pub use pragmas::{JournalMode, SqlitePragmas, Synchronous};
 pub use ranges::{CONNECTION_TIMEOUT_MIN, DURATION_MAX, MAX_OVERFLOW_MAX, POOL_SIZE_MAX};
 
-use crate::url::{ConnectionUrl, SqliteKey, SqliteUrl, UrlError};
+use crate::url::{ConnectionUrl, SqliteKey, SqliteUrl};
 
 /// How `max_overflow = -1` ("no overflow limit", as in SQLAlchemy) is capped.
 pub const UNLIMITED_OVERFLOW_CAP: u32 = 1024;
@@ -261,70 +263,6 @@ impl Settings {
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn check_range(&self, field: &str) -> Result<(), SettingsError> {
         ranges::check_field(self, field)
-    }
-}
-
-/// A setting that could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SettingsError {
-    /// A value could not be parsed or is out of range. `key` is the variable or field name.
-    #[error("invalid value {value:?} for {key}: expected {expected}")]
-    InvalidValue {
-        /// Environment variable or field name.
-        key: String,
-        /// The offending value.
-        value: String,
-        /// What would have been accepted.
-        expected: &'static str,
-    },
-    /// A connection URL could not be parsed; the URL itself is not repeated (it may hold a
-    /// password).
-    #[error("invalid connection url in {key}")]
-    InvalidUrl {
-        /// Environment variable or field name.
-        key: String,
-        /// Why.
-        #[source]
-        source: UrlError,
-    },
-    /// Two settings contradict each other.
-    #[error("{key}: {reason}")]
-    Conflict {
-        /// The setting at fault.
-        key: String,
-        /// Why.
-        reason: &'static str,
-    },
-}
-
-impl SettingsError {
-    pub(crate) fn invalid(key: &str, value: &str, expected: &'static str) -> Self {
-        SettingsError::InvalidValue {
-            key: key.to_owned(),
-            value: value.chars().take(200).collect(),
-            expected,
-        }
-    }
-
-    /// The same error about `key` (the variable a value came from) instead of the field.
-    pub(crate) fn with_key(mut self, new_key: &str) -> Self {
-        match &mut self {
-            SettingsError::InvalidValue { key, .. }
-            | SettingsError::InvalidUrl { key, .. }
-            | SettingsError::Conflict { key, .. } => *key = new_key.to_owned(),
-        }
-        self
-    }
-
-    /// The variable or field the error is about.
-    #[must_use]
-    pub fn key(&self) -> &str {
-        match self {
-            SettingsError::InvalidValue { key, .. }
-            | SettingsError::InvalidUrl { key, .. }
-            | SettingsError::Conflict { key, .. } => key,
-        }
     }
 }
 

@@ -270,7 +270,7 @@ mod engine_ops {
             key: Option<SqliteKey>,
         ) -> Result<()> {
             let target = path.as_ref().to_path_buf();
-            let tmp = crate::sqlite::maintenance::temporary(&target);
+            let tmp = crate::sqlite::publish::temporary(&target);
             let inner = std::sync::Arc::clone(&self.inner);
             let busy: Duration = self.settings().sqlite.busy_timeout;
             let work_tmp = tmp.clone();
@@ -297,7 +297,7 @@ mod engine_ops {
             .await
             .map_err(|e| Error::Blocking(Box::new(e)))
             .and_then(|done| done)
-            .and_then(|()| crate::sqlite::maintenance::publish_to(&tmp, &target));
+            .and_then(|()| crate::sqlite::publish::publish_to(&tmp, &target));
             if done.is_err() {
                 let _ = std::fs::remove_file(&tmp);
             }

@@ -28,9 +28,9 @@
 //! it when complete: a process killed midway leaves that temporary file (safe to delete), never
 //! a partial file under the target's name.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rusqlite::backup::{Backup, StepResult};
@@ -38,6 +38,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::cipher::apply_key;
 use super::engine::SqliteEngine;
+use super::publish::{publish_to, temporary};
 use crate::error::{Error, Result, WaitingFor};
 
 crate::keyword::keyword_enum! {
@@ -102,42 +103,6 @@ pub struct BackupProgress {
 const PAGES_PER_STEP: i32 = 1024;
 /// The pause between two steps of a rollback-journal backup, and after a busy step.
 const PAUSE: Duration = Duration::from_millis(5);
-
-/// A temporary name next to `target`, unique in this process.
-pub(crate) fn temporary(target: &Path) -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target.with_file_name(format!(".{name}.dbconfig-{}-{n}.tmp", std::process::id()))
-}
-
-/// Makes `tmp` the file at `target`: synced, renamed, directory synced.
-fn publish(tmp: &Path, target: &Path) -> std::io::Result<()> {
-    std::fs::File::open(tmp)?.sync_all()?;
-    std::fs::rename(tmp, target)?;
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        // Best effort: not every platform can open a directory to sync it.
-        if let Ok(dir) = std::fs::File::open(dir) {
-            let _ = dir.sync_all();
-        }
-    }
-    Ok(())
-}
-
-/// [`publish`], its error naming `target`.
-pub(crate) fn publish_to(tmp: &Path, target: &Path) -> Result<()> {
-    publish(tmp, target).map_err(|e| io_error(target, &e))
-}
-
-fn io_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    }
-}
 
 /// The backup loop: steps (all pages at once in WAL mode) until done, calling `progress` after
 /// each; stops at `deadline` or when cancelled.

@@ -25,6 +25,8 @@ mod pool;
 #[cfg(not(target_family = "wasm"))]
 mod portable;
 #[cfg(not(target_family = "wasm"))]
+mod publish;
+#[cfg(not(target_family = "wasm"))]
 mod schema_ops;
 #[cfg(not(target_family = "wasm"))]
 mod session;

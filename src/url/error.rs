@@ -4,7 +4,7 @@
 //! contain a password: the only values echoed back are schemes, drivers,
 //! parameter keys, non-secret parameter values and ports, each truncated.
 
-use super::Dialect;
+use super::dialect::Dialect;
 
 /// Longest scheme or driver echoed back in an error, in characters.
 const SCHEME_ECHO: usize = 32;

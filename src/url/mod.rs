@@ -97,7 +97,8 @@
 //! equal value; `redacted()` and `Display` print the same with the password
 //! replaced by `***`.
 
-mod error;
+mod dialect;
+pub(crate) mod error;
 mod libpq;
 mod params;
 mod postgres;
@@ -109,32 +110,13 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 
+pub use dialect::Dialect;
 pub use error::UrlError;
 pub use postgres::{
     ChannelBinding, LoadBalanceHosts, PgHost, PgOptions, PgTlsParams, PostgresUrl, SslMode,
     SslNegotiation, TargetSessionAttrs,
 };
 pub use sqlite::{CacheMode, OpenMode, SqliteKey, SqliteLocation, SqliteUrl};
-
-/// A database dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// SQLite, through rusqlite.
-    Sqlite,
-    /// PostgreSQL, through tokio-postgres.
-    Postgres,
-}
-
-impl Dialect {
-    /// The dialect's name: `"sqlite"` or `"postgresql"`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgresql",
-        }
-    }
-}
 
 impl std::str::FromStr for Dialect {
     type Err = UrlError;
@@ -146,27 +128,6 @@ impl std::str::FromStr for Dialect {
             "postgresql" | "postgres" => Ok(Self::Postgres),
             _ => Err(UrlError::invalid("dialect", s, "sqlite or postgresql")),
         }
-    }
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Dialect {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for Dialect {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -1,7 +1,7 @@
 //! JavaScript values to dbconfig [`Value`]s (stored exactly as native dbconfig stores them) and
 //! SQLite values back to JavaScript.
 
-use dbconfig::sqlite::bind::{PortableParams, bind_value, is_portable_placeholder};
+use dbconfig::sqlite::bind::{PortableParams, is_portable_placeholder};
 use dbconfig::value::{Date, FromValue, OffsetDateTime, Value};
 use js_sys::{Array, BigInt, Object, Reflect, Symbol, Uint8Array};
 use rusqlite::Statement;
@@ -143,37 +143,6 @@ fn invalid(which: &Which<'_>, reason: &str) -> JsValue {
     )))
 }
 
-/// Binds `params` to `stmt`.
-///
-/// An array binds the statement's `$1, $2, …` by their digits exactly as native dbconfig does
-/// (`$N` gets element N-1; order and repetition free; a `?` or `:name` mixed in, a `$N` past the
-/// array, a number skipped or extra elements are native's `Placeholders` error). For a statement
-/// without `$N` placeholders an array binds `?`/`?N` in SQLite's order, as before. An object
-/// binds `:name`, `@name` or `$name` (a key without a prefix is tried as `:key`). Either way
-/// values are converted by [`to_value`] and stored as native stores them.
-pub fn bind(stmt: &mut Statement<'_>, params: &JsValue) -> Result<(), JsValue> {
-    let mut binder = Binder::new(stmt);
-    bind_as(stmt, params, &mut binder)
-}
-
-/// `params` is absent: `undefined` or `null`.
-pub fn absent(params: &JsValue) -> bool {
-    params.is_undefined() || params.is_null()
-}
-
-/// The values to bind to `stmt`: `params`, or when they are absent, none for a statement
-/// without placeholders and an empty array for one with them, so that it is refused as native
-/// refuses too few values (SQLite would bind NULL).
-pub fn given(stmt: &Statement<'_>, params: &JsValue) -> Option<JsValue> {
-    if !absent(params) {
-        Some(params.clone())
-    } else if stmt.parameter_count() > 0 {
-        Some(Array::new().into())
-    } else {
-        None
-    }
-}
-
 /// How one statement's parameters bind, worked out once per statement by callers that bind it
 /// many times (`execMany`, prepared statements): whether it has `$N` placeholders, and their
 /// numbers (read at the first array bound).
@@ -220,43 +189,6 @@ impl Binder {
     }
 }
 
-/// [`bind`], with the statement's [`Binder`]. Arrays cross into wasm packed in one buffer
-/// ([`wire`](crate::wire)); objects value by value.
-pub fn bind_as(
-    stmt: &mut Statement<'_>,
-    params: &JsValue,
-    binder: &mut Binder,
-) -> Result<(), JsValue> {
-    if crate::wire::bind_params(stmt, params, binder)? {
-        return Ok(());
-    }
-    let Some(object) = params.dyn_ref::<Object>() else {
-        return Err(js_error(&Failure::InvalidArgument(
-            "params must be an array or an object".into(),
-        )));
-    };
-    for entry in Object::entries(object).iter() {
-        let pair: Array = entry.unchecked_into();
-        let key = pair.get(0).as_string().unwrap_or_default();
-        let name = if key.starts_with([':', '@', '$']) {
-            key.clone()
-        } else {
-            format!(":{key}")
-        };
-        let index = stmt
-            .parameter_index(&name)
-            .map_err(sqlite)?
-            .ok_or_else(|| {
-                js_error(&Failure::InvalidArgument(format!(
-                    "the statement has no parameter {name}"
-                )))
-            })?;
-        let value = to_value(&pair.get(1), &Which::Name(&name))?;
-        bind_value(stmt, index, &value).map_err(dbconfig_error)?;
-    }
-    Ok(())
-}
-
 /// The statement's column names as JS strings, made once per query rather than once per row.
 pub fn column_names(stmt: &Statement<'_>) -> Array {
     stmt.column_names().map(JsValue::from_str).collect()
@@ -266,6 +198,7 @@ pub fn dbconfig_error(e: dbconfig::Error) -> JsValue {
     js_error(&Failure::Dbconfig(e))
 }
 
-fn sqlite(e: rusqlite::Error) -> JsValue {
+/// A SQLite error as the JavaScript error dbconfig throws.
+pub fn sqlite(e: rusqlite::Error) -> JsValue {
     dbconfig_error(dbconfig::Error::Sqlite(e))
 }

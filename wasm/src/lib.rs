@@ -37,6 +37,7 @@ pub mod bench;
 mod convert;
 mod error;
 mod migrate;
+mod params;
 mod snapshot;
 mod statement;
 pub(crate) mod wire;
@@ -56,8 +57,10 @@ use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::{Connection, TransactionState};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{Binder, bind, bind_as, column_names};
+pub(crate) use crate::convert::sqlite;
+use crate::convert::{Binder, column_names};
 use crate::error::{Failure, js_error};
+use crate::params::{bind, bind_as};
 
 /// The VFS name persistent databases are opened with.
 const OPFS_VFS: &str = "opfs-sahpool";
@@ -132,7 +135,7 @@ fn parse_settings(url: Option<String>, settings: JsValue) -> Result<Settings, Js
 
 fn run(inner: &Inner, sql: &str, params: &JsValue) -> Result<f64, JsValue> {
     let conn = inner.conn()?;
-    if convert::absent(params) {
+    if params::absent(params) {
         batch(conn, sql)?;
         return Ok(conn.changes() as f64);
     }
@@ -195,7 +198,7 @@ pub(crate) fn query_rows(
     binder: Option<&mut Binder>,
     shape: Shape,
 ) -> Result<js_sys::Array, JsValue> {
-    let params = convert::given(stmt, params);
+    let params = params::given(stmt, params);
     if let Some(params) = &params {
         match binder {
             Some(binder) => bind_as(stmt, params, binder)?,
@@ -208,10 +211,6 @@ pub(crate) fn query_rows(
     };
     let columns = stmt.column_count();
     wire::read_rows(stmt.raw_query(), columns, &names)
-}
-
-pub(crate) fn sqlite(e: rusqlite::Error) -> JsValue {
-    js_error(&Failure::Dbconfig(dbconfig::Error::Sqlite(e)))
 }
 
 fn schema(value: JsValue) -> Result<Metadata, JsValue> {

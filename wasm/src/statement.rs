@@ -15,8 +15,9 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{self, Binder, bind_as};
+use crate::convert::Binder;
 use crate::error::{Failure, js_error};
+use crate::params::{self, bind_as};
 use crate::{Database, Inner, Shape, query_rows, sqlite};
 
 /// A statement of one [`Database`], prepared once. It runs in whatever transaction the
@@ -69,7 +70,7 @@ impl Statement {
     /// Runs it with `params` (as `exec` takes them); returns the number of rows changed.
     pub fn run(&self, params: JsValue) -> Result<f64, JsValue> {
         self.with(|stmt| {
-            if let Some(params) = convert::given(stmt, &params) {
+            if let Some(params) = params::given(stmt, &params) {
                 bind_as(stmt, &params, &mut self.binder.borrow_mut())?;
             }
             stmt.raw_execute().map(|n| n as f64).map_err(sqlite)

@@ -103,7 +103,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Binds one packed row to `stmt` as [`bind_as`](crate::convert::bind_as) binds an array;
+/// Binds one packed row to `stmt` as [`bind_as`](crate::params::bind_as) binds an array;
 /// `original` gives a value tagged "other" from the JavaScript row. `values` is scratch space
 /// for a statement that uses its `$N` out of order.
 fn bind_row<'a>(

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::settings::error::SettingsError;
+
 /// The key of a SQLCipher-encrypted database (feature `sqlcipher`): a passphrase, or a raw
 /// 256-bit key written as SQLCipher reads it, `x'<64 hex digits>'` (no key derivation, so
 /// connections open faster).
@@ -20,10 +22,10 @@ impl SqliteKey {
     /// An empty key (SQLCipher reads it as "no encryption") or one holding a NUL character,
     /// as a [`SettingsError`](crate::settings::SettingsError) for `sqlite.key` that does not
     /// show the key.
-    pub fn new(key: impl Into<String>) -> Result<Self, crate::settings::SettingsError> {
+    pub fn new(key: impl Into<String>) -> Result<Self, SettingsError> {
         let key = Self(key.into());
         if key.0.is_empty() || key.0.contains('\0') {
-            return Err(crate::settings::SettingsError::invalid(
+            return Err(SettingsError::invalid(
                 "sqlite.key",
                 "***",
                 "a non-empty passphrase without NUL characters, or x'<64 hex digits>'",
