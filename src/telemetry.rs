@@ -106,7 +106,8 @@ impl PoolMetrics {
 
 /// `$fut.await` inside `$span`, without the `Instrumented` wrapper when no subscriber wants the
 /// span: on SQLite's fast paths its poll, drop and larger future were a measurable part of the
-/// per-transaction cost with no subscriber installed (`benches/telemetry.sh`).
+/// per-transaction cost with no subscriber installed (`benches/telemetry.sh`). SQLite's only.
+#[cfg(feature = "sqlite")]
 macro_rules! in_span {
     ($span:expr, $fut:expr) => {{
         let span: &tracing::Span = &$span;
@@ -117,6 +118,7 @@ macro_rules! in_span {
         }
     }};
 }
+#[cfg(feature = "sqlite")]
 pub(crate) use in_span;
 
 /// The span of one transaction (see the module docs).
