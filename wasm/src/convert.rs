@@ -1,5 +1,6 @@
-//! JavaScript values to dbconfig [`Value`]s (stored exactly as native dbconfig stores them) and
-//! SQLite values back to JavaScript.
+//! JavaScript values to dbconfig [`Value`]s (stored exactly as native dbconfig stores them), a
+//! statement's [`Binder`], and errors as JavaScript errors. Rows go back to JavaScript through
+//! [`wire`](crate::wire).
 
 use dbconfig::sqlite::bind::{PortableParams, is_portable_placeholder};
 use dbconfig::value::{Date, FromValue, OffsetDateTime, Value};

@@ -2,6 +2,8 @@
 //! ([`wire`](crate::wire)), an object by parameter name value by value
 //! ([`convert`](crate::convert)), absent values as none.
 
+use std::borrow::Cow;
+
 use dbconfig::sqlite::bind::bind_value;
 use js_sys::{Array, Object};
 use rusqlite::Statement;
@@ -31,11 +33,11 @@ pub fn absent(params: &JsValue) -> bool {
 /// The values to bind to `stmt`: `params`, or when they are absent, none for a statement
 /// without placeholders and an empty array for one with them, so that it is refused as native
 /// refuses too few values (SQLite would bind NULL).
-pub fn given(stmt: &Statement<'_>, params: &JsValue) -> Option<JsValue> {
+pub fn given<'a>(stmt: &Statement<'_>, params: &'a JsValue) -> Option<Cow<'a, JsValue>> {
     if !absent(params) {
-        Some(params.clone())
+        Some(Cow::Borrowed(params))
     } else if stmt.parameter_count() > 0 {
-        Some(Array::new().into())
+        Some(Cow::Owned(Array::new().into()))
     } else {
         None
     }
